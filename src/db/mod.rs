@@ -1,0 +1,369 @@
+//! The database: one portable schema over SQLite (embedded, the default) or PostgreSQL
+//! (production), chosen from the URL scheme. Owns connections, the pool, migrations and rows.
+
+pub mod api_clients;
+pub mod idempotency;
+pub mod organisations;
+pub mod schema;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::R2D2Connection;
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::AppError;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Taken while migrating so that instances starting together against one PostgreSQL queue up
+/// instead of racing (the value is arbitrary but fixed: "coproduce" in ASCII, truncated).
+const MIGRATION_LOCK: i64 = 0x636f_7072_6f64;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Where the data lives, parsed from `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `sqlite://relative/path.db`, `sqlite:///absolute/path.db` or `sqlite:path.db`.
+    Sqlite(PathBuf),
+    /// `postgres://...` or `postgresql://...`, passed to libpq as it is.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_owned()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"));
+        match path {
+            Some(p) if !p.is_empty() && p != ":memory:" => Ok(DatabaseUrl::Sqlite(PathBuf::from(p))),
+            Some(_) => bail!("DATABASE_URL names no SQLite file (in-memory databases are not shared between connections)"),
+            None => bail!("DATABASE_URL must start with sqlite:// or postgres:// (got `{}`)", redact(url)),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    fn connect(&self) -> Result<DbConnection, ConnectError> {
+        match self {
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Postgresql)
+                .map_err(ConnectError::Connection),
+            DatabaseUrl::Sqlite(path) => {
+                let path = path.to_string_lossy();
+                let mut conn =
+                    SqliteConnection::establish(&path).map_err(ConnectError::Connection)?;
+                // Per connection: wait for a writer rather than fail, enforce references, and
+                // fsync less often (safe with WAL).
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(ConnectError::Query)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+/// Hides a password in a URL before it reaches a message.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}://***@{}", &url[..scheme_end], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(transparent)]
+    Connection(#[from] diesel::ConnectionError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+/// A pooled connection that remembers when it failed at the connection level, so the pool
+/// drops it instead of lending it out again after the database restarts.
+pub struct ManagedConnection {
+    conn: DbConnection,
+    broken: bool,
+}
+
+/// Opens connections for r2d2. Written by hand so libpq's own message reaches the log, and so
+/// the backend is the one the URL names rather than the first that happens to accept it.
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = ManagedConnection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<ManagedConnection, ConnectError> {
+        self.url.connect().map(|conn| ManagedConnection {
+            conn,
+            broken: false,
+        })
+    }
+
+    fn is_valid(&self, conn: &mut ManagedConnection) -> Result<(), ConnectError> {
+        conn.conn
+            .batch_execute("SELECT 1")
+            .map_err(ConnectError::Query)
+    }
+
+    fn has_broken(&self, conn: &mut ManagedConnection) -> bool {
+        conn.broken || std::thread::panicking() || conn.conn.is_broken()
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+
+/// Pool settings.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolOptions {
+    pub max_size: u32,
+    pub timeout: Duration,
+}
+
+/// The database handle the service layer works through.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    backend: Backend,
+}
+
+/// Pool figures for `/metrics`.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolState {
+    pub size: u32,
+    pub idle: u32,
+    pub max_size: u32,
+}
+
+impl Db {
+    /// Opens the database, applies pending migrations (holding a lock on PostgreSQL) and builds
+    /// the pool.
+    pub fn open(url: &str, options: PoolOptions) -> anyhow::Result<Self> {
+        let url = DatabaseUrl::parse(url)?;
+        if let DatabaseUrl::Sqlite(path) = &url {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+            }
+        }
+        let mut conn = url
+            .connect()
+            .with_context(|| format!("cannot connect to {}", describe(&url)))?;
+        if let DbConnection::Sqlite(c) = &mut conn {
+            // WAL lets readers work while one connection writes; set once, before the pool opens.
+            c.batch_execute("PRAGMA journal_mode = WAL;")
+                .context("cannot switch SQLite to WAL")?;
+        }
+        migrate(&mut conn)?;
+        drop(conn);
+        let pool = r2d2::Pool::builder()
+            .max_size(options.max_size)
+            .min_idle(Some(options.max_size.min(4)))
+            .connection_timeout(options.timeout)
+            .test_on_check_out(false)
+            .error_handler(Box::new(LogErrors))
+            .build_unchecked(Manager { url: url.clone() });
+        Ok(Db {
+            pool,
+            backend: url.backend(),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool_state(&self) -> PoolState {
+        let state = self.pool.state();
+        PoolState {
+            size: state.connections,
+            idle: state.idle_connections,
+            max_size: self.pool.max_size(),
+        }
+    }
+
+    /// Runs blocking database work on the blocking thread pool.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut managed = pool.get()?;
+            let result = work(&mut managed.conn);
+            if matches!(result, Err(AppError::Unavailable(_))) {
+                managed.broken = true;
+            }
+            result
+        })
+        .await
+        .map_err(|e| AppError::internal(format!("database task failed: {e}")))?
+    }
+
+    /// Runs work in one transaction: all of it is stored, or none of it.
+    pub async fn transaction<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| conn.transaction(work)).await
+    }
+}
+
+/// True when every embedded migration has been applied.
+pub fn migrations_current(conn: &mut DbConnection) -> Result<bool, AppError> {
+    let pending = match conn {
+        DbConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+        DbConnection::Postgresql(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+    };
+    pending
+        .map(|p| !p)
+        .map_err(|e| AppError::Unavailable(e.to_string()))
+}
+
+/// Applies pending migrations; on PostgreSQL under an advisory lock so that concurrent starts
+/// take turns (the second finds nothing left to do).
+pub fn migrate(conn: &mut DbConnection) -> anyhow::Result<usize> {
+    let applied = match conn {
+        DbConnection::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.len())
+            .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?,
+        DbConnection::Postgresql(c) => {
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+                .context("cannot take the migration lock")?;
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len())
+                .map_err(|e| anyhow::anyhow!("migrations failed: {e}"));
+            let unlock = c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
+            let applied = result?;
+            unlock.context("cannot release the migration lock")?;
+            applied
+        }
+    };
+    if applied > 0 {
+        tracing::info!(applied, "database migrations applied");
+    }
+    Ok(applied)
+}
+
+/// Opens one connection and migrates: `coproduce migrate`.
+pub fn migrate_url(url: &str) -> anyhow::Result<usize> {
+    let url = DatabaseUrl::parse(url)?;
+    if let DatabaseUrl::Sqlite(path) = &url {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+    }
+    let mut conn = url
+        .connect()
+        .with_context(|| format!("cannot connect to {}", describe(&url)))?;
+    migrate(&mut conn)
+}
+
+fn describe(url: &DatabaseUrl) -> String {
+    match url {
+        DatabaseUrl::Sqlite(p) => format!("SQLite at {}", p.display()),
+        DatabaseUrl::Postgres(u) => format!("PostgreSQL at {}", redact(u)),
+    }
+}
+
+/// Converts between the domain's UTC times and the zone-less timestamps both databases store.
+pub fn to_db_time(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    t.naive_utc()
+}
+
+pub fn from_db_time(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    t.and_utc()
+}
+
+/// Reads an id stored as text; a malformed one is a fault in the data, not in the request.
+pub fn parse_id(text: &str) -> Result<uuid::Uuid, AppError> {
+    text.parse()
+        .map_err(|e| AppError::internal(format!("stored id `{text}` is not a UUID: {e}")))
+}
+
+#[derive(Debug)]
+struct LogErrors;
+
+impl r2d2::HandleError<ConnectError> for LogErrors {
+    fn handle_error(&self, error: ConnectError) {
+        tracing::warn!(%error, "database connection failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backend_is_chosen_from_the_url_scheme() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/coproduce.db").ok(),
+            Some(DatabaseUrl::Sqlite(PathBuf::from("data/coproduce.db")))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/c.db").ok(),
+            Some(DatabaseUrl::Sqlite(PathBuf::from("/var/lib/c.db")))
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://u@h/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert!(DatabaseUrl::parse("mysql://u@h/db").is_err());
+        assert!(DatabaseUrl::parse("sqlite::memory:").is_err());
+    }
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        let err = DatabaseUrl::parse("mongodb://me:secret@host/db").expect_err("refused");
+        assert!(!err.to_string().contains("secret"));
+        assert_eq!(
+            redact("postgres://u:pw@h:5432/d"),
+            "postgres://***@h:5432/d"
+        );
+    }
+}

@@ -1,0 +1,228 @@
+//! Organisations: commissioners, providers and facilitators (an organisation may be several).
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::validation::{FieldError, Problems};
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganisationKind {
+    /// Funds services ("those that fund services").
+    Commissioner,
+    /// A funded service.
+    Provider,
+    /// An involvement organisation, such as a user-led network, that supports participants.
+    Facilitator,
+}
+
+impl OrganisationKind {
+    pub const ALL: [OrganisationKind; 3] = [
+        OrganisationKind::Commissioner,
+        OrganisationKind::Provider,
+        OrganisationKind::Facilitator,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrganisationKind::Commissioner => "commissioner",
+            OrganisationKind::Provider => "provider",
+            OrganisationKind::Facilitator => "facilitator",
+        }
+    }
+}
+
+impl fmt::Display for OrganisationKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for OrganisationKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        OrganisationKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown kind `{s}`: expected commissioner, provider or facilitator")
+            })
+    }
+}
+
+/// How to reach an organisation (its office, not a person's private details).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationContact {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Organisation {
+    pub id: Uuid,
+    pub name: String,
+    /// What the organisation is: one or more of commissioner, provider, facilitator.
+    pub kinds: Vec<OrganisationKind>,
+    pub contact: OrganisationContact,
+    /// The payment policy new work uses unless it names another (the guide's, to begin with).
+    pub default_payment_policy_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Changes with every update; send it back as `If-Match` to update.
+    pub version: i32,
+}
+
+/// What a client sends to create an organisation.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationInput {
+    pub name: String,
+    pub kinds: Vec<OrganisationKind>,
+    #[serde(default)]
+    pub contact: Option<OrganisationContact>,
+}
+
+/// What a client sends to change an organisation; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationPatch {
+    pub name: Option<String>,
+    pub kinds: Option<Vec<OrganisationKind>>,
+    pub contact: Option<OrganisationContact>,
+}
+
+/// A valid new organisation: the only way to get one is `parse`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrganisation {
+    pub name: String,
+    pub kinds: Vec<OrganisationKind>,
+    pub contact: OrganisationContact,
+}
+
+/// A valid change to an organisation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrganisationChanges {
+    pub name: Option<String>,
+    pub kinds: Option<Vec<OrganisationKind>>,
+    pub contact: Option<OrganisationContact>,
+}
+
+const NAME_MAX: usize = 200;
+
+fn parse_kinds(p: &mut Problems, kinds: &[OrganisationKind]) -> Option<Vec<OrganisationKind>> {
+    let mut kinds = kinds.to_vec();
+    kinds.sort();
+    kinds.dedup();
+    if kinds.is_empty() {
+        p.add(
+            "kinds",
+            "must name at least one of commissioner, provider, facilitator",
+        );
+        None
+    } else {
+        Some(kinds)
+    }
+}
+
+fn parse_contact(p: &mut Problems, c: &OrganisationContact) -> OrganisationContact {
+    OrganisationContact {
+        name: p.optional_text("contact.name", c.name.as_deref(), NAME_MAX),
+        email: p.optional_email("contact.email", c.email.as_deref()),
+        phone: p.optional_text("contact.phone", c.phone.as_deref(), 40),
+    }
+}
+
+impl NewOrganisation {
+    pub fn parse(input: &OrganisationInput) -> Result<Self, Vec<FieldError>> {
+        let mut p = Problems::default();
+        let name = p.required_text("name", &input.name, NAME_MAX);
+        let kinds = parse_kinds(&mut p, &input.kinds);
+        let contact = parse_contact(&mut p, &input.contact.clone().unwrap_or_default());
+        // A missing value always left a problem behind, so `into_errors` is never empty here.
+        let (Some(name), Some(kinds)) = (name, kinds) else {
+            return Err(p.into_errors());
+        };
+        p.finish(Self {
+            name,
+            kinds,
+            contact,
+        })
+    }
+}
+
+impl OrganisationChanges {
+    pub fn parse(patch: &OrganisationPatch) -> Result<Self, Vec<FieldError>> {
+        let mut p = Problems::default();
+        let name = match &patch.name {
+            Some(n) => p.required_text("name", n, NAME_MAX),
+            None => None,
+        };
+        let kinds = match &patch.kinds {
+            Some(k) => parse_kinds(&mut p, k),
+            None => None,
+        };
+        let contact = patch.contact.as_ref().map(|c| parse_contact(&mut p, c));
+        p.finish(Self {
+            name,
+            kinds,
+            contact,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_organisation_needs_a_name_and_a_kind() {
+        let errors = NewOrganisation::parse(&OrganisationInput {
+            name: " ".into(),
+            kinds: vec![],
+            contact: None,
+        })
+        .expect_err("invalid");
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["name", "kinds"]);
+    }
+
+    #[test]
+    fn kinds_are_sorted_and_deduplicated() {
+        let org = NewOrganisation::parse(&OrganisationInput {
+            name: "Mind in Camden".into(),
+            kinds: vec![
+                OrganisationKind::Provider,
+                OrganisationKind::Facilitator,
+                OrganisationKind::Provider,
+            ],
+            contact: None,
+        })
+        .expect("valid");
+        assert_eq!(
+            org.kinds,
+            vec![OrganisationKind::Provider, OrganisationKind::Facilitator]
+        );
+    }
+
+    #[test]
+    fn a_bad_contact_email_names_its_field() {
+        let errors = OrganisationChanges::parse(&OrganisationPatch {
+            contact: Some(OrganisationContact {
+                email: Some("nobody".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .expect_err("invalid");
+        assert_eq!(errors[0].field, "contact.email");
+    }
+}

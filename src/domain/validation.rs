@@ -1,0 +1,134 @@
+//! Field-level validation messages, gathered so a caller sees every problem at once.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One problem with one input field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The field's name as the client sent it (`contact.email`, `limit`).
+    pub field: String,
+    /// What is wrong, in plain English.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Collects field errors while an input is parsed.
+#[derive(Debug, Default)]
+pub struct Problems(Vec<FieldError>);
+
+impl Problems {
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    /// Ok(value) when nothing was added, otherwise every message.
+    pub fn finish<T>(self, value: T) -> Result<T, Vec<FieldError>> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.0)
+        }
+    }
+
+    /// The problems found so far (never empty after a required value was found missing).
+    pub fn into_errors(self) -> Vec<FieldError> {
+        if self.0.is_empty() {
+            vec![FieldError::new("", "the input is not valid")]
+        } else {
+            self.0
+        }
+    }
+
+    /// Trims a required text and checks its length; records a problem and returns `None` if bad.
+    pub fn required_text(&mut self, field: &str, value: &str, max: usize) -> Option<String> {
+        let value = value.trim();
+        if value.is_empty() {
+            self.add(field, "must not be empty");
+            None
+        } else if value.chars().count() > max {
+            self.add(field, format!("must be at most {max} characters"));
+            None
+        } else {
+            Some(value.to_owned())
+        }
+    }
+
+    /// Like `required_text`, but an absent or blank value is simply `None`.
+    pub fn optional_text(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        max: usize,
+    ) -> Option<String> {
+        let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+        if value.chars().count() > max {
+            self.add(field, format!("must be at most {max} characters"));
+            None
+        } else {
+            Some(value.to_owned())
+        }
+    }
+
+    /// A plausible email address: one `@`, something either side, a dot in the domain, no spaces.
+    pub fn optional_email(&mut self, field: &str, value: Option<&str>) -> Option<String> {
+        let value = self.optional_text(field, value, 254)?;
+        let ok = match value.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !value.contains(char::is_whitespace)
+                    && !domain.contains('@')
+            }
+            None => false,
+        };
+        if ok {
+            Some(value)
+        } else {
+            self.add(field, "must be an email address such as name@example.org");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let mut p = Problems::default();
+        p.required_text("name", "   ", 10);
+        p.optional_email("email", Some("not-an-email"));
+        let errors = p.finish(()).expect_err("two problems");
+        assert_eq!(errors.len(), 2);
+        assert_eq!(errors[0].field, "name");
+        assert_eq!(errors[1].field, "email");
+    }
+
+    #[test]
+    fn text_is_trimmed_and_length_checked_in_characters() {
+        let mut p = Problems::default();
+        assert_eq!(p.required_text("t", "  Café ", 4), Some("Café".to_owned()));
+        assert_eq!(p.required_text("t", "Cafés", 4), None);
+    }
+
+    #[test]
+    fn emails_need_a_domain_with_a_dot() {
+        let mut p = Problems::default();
+        assert!(p.optional_email("e", Some("a@b.org")).is_some());
+        assert!(p.optional_email("e", Some("a@b")).is_none());
+        assert!(p.optional_email("e", Some("a b@c.org")).is_none());
+        assert!(p.optional_email("e", None).is_none());
+    }
+}

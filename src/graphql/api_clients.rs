@@ -1,0 +1,151 @@
+//! Machine clients in GraphQL.
+
+use async_graphql::connection::Connection;
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{caller, connection, page_request, services, GqlResult};
+use crate::domain::api_client::{ApiClient, ApiClientInput, ApiClientWithSecret};
+use crate::service::api_clients;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::identity::Role", name = "Role")]
+pub enum RoleGql {
+    Admin,
+    Commissioner,
+    Provider,
+    Facilitator,
+    Participant,
+}
+
+pub struct ApiClientNode(pub ApiClient);
+
+/// A provider's or commissioner's own system.
+#[Object(name = "ApiClient")]
+impl ApiClientNode {
+    async fn id(&self) -> Uuid {
+        self.0.id
+    }
+    async fn organisation_id(&self) -> Uuid {
+        self.0.organisation_id
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn roles(&self) -> Vec<RoleGql> {
+        self.0.roles.iter().map(|r| (*r).into()).collect()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn rotated_at(&self) -> Option<DateTime<Utc>> {
+        self.0.rotated_at
+    }
+    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
+        self.0.revoked_at
+    }
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
+
+/// A client with its secret: the only time the secret is shown.
+#[derive(SimpleObject)]
+#[graphql(name = "ApiClientWithSecret")]
+pub struct ApiClientWithSecretGql {
+    pub client: ApiClientNode,
+    pub client_secret: String,
+}
+
+impl From<ApiClientWithSecret> for ApiClientWithSecretGql {
+    fn from(made: ApiClientWithSecret) -> Self {
+        Self {
+            client: ApiClientNode(made.client),
+            client_secret: made.client_secret,
+        }
+    }
+}
+
+#[derive(InputObject)]
+#[graphql(name = "ApiClientInput")]
+pub struct ApiClientInputGql {
+    pub organisation_id: Uuid,
+    pub name: String,
+    pub roles: Option<Vec<RoleGql>>,
+}
+
+#[derive(Default)]
+pub struct ApiClientQuery;
+
+#[Object]
+impl ApiClientQuery {
+    async fn api_clients(
+        &self,
+        ctx: &Context<'_>,
+        organisation_id: Option<Uuid>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, ApiClientNode>> {
+        let request = page_request(first, after)?;
+        let page = api_clients::list(services(ctx)?, caller(ctx)?, organisation_id, request)
+            .await
+            .gql()?;
+        Ok(connection(page, request, |c| c.id, ApiClientNode))
+    }
+
+    async fn api_client(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+    ) -> async_graphql::Result<ApiClientNode> {
+        api_clients::get(services(ctx)?, caller(ctx)?, id)
+            .await
+            .gql()
+            .map(ApiClientNode)
+    }
+}
+
+#[derive(Default)]
+pub struct ApiClientMutation;
+
+#[Object]
+impl ApiClientMutation {
+    async fn create_api_client(
+        &self,
+        ctx: &Context<'_>,
+        input: ApiClientInputGql,
+    ) -> async_graphql::Result<ApiClientWithSecretGql> {
+        let input = ApiClientInput {
+            organisation_id: input.organisation_id,
+            name: input.name,
+            roles: input.roles.map(|r| r.into_iter().map(Into::into).collect()),
+        };
+        api_clients::create(services(ctx)?, caller(ctx)?, &input)
+            .await
+            .gql()
+            .map(Into::into)
+    }
+
+    async fn rotate_api_client_secret(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+    ) -> async_graphql::Result<ApiClientWithSecretGql> {
+        api_clients::rotate_secret(services(ctx)?, caller(ctx)?, id)
+            .await
+            .gql()
+            .map(Into::into)
+    }
+
+    async fn revoke_api_client(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+    ) -> async_graphql::Result<ApiClientNode> {
+        api_clients::revoke(services(ctx)?, caller(ctx)?, id)
+            .await
+            .gql()
+            .map(ApiClientNode)
+    }
+}

@@ -1,0 +1,95 @@
+//! `POST /graphql` (queries and mutations, bearer token required) and `GET /graphql`
+//! (GraphiQL, served from the binary with no CDN).
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::AppSchema;
+use crate::error::AppError;
+use crate::http::extract::{bearer_token, Json};
+use crate::service::{identity, Services};
+
+pub async fn execute(
+    schema: web::Data<AppSchema>,
+    services: web::Data<Services>,
+    req: HttpRequest,
+    Json(request): Json<async_graphql::Request>,
+) -> Result<HttpResponse, AppError> {
+    let principal = identity::authenticate(&services, bearer_token(&req)?).await?;
+    let response = schema.execute(request.data(principal)).await;
+    let body = serde_json::to_vec(&response).map_err(AppError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
+}
+
+const GRAPHIQL_PAGE: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Coproduce GraphiQL</title>
+<link rel="stylesheet" href="/graphql/assets/graphiql.min.css">
+<style>body{margin:0;height:100vh}#graphiql{height:100vh}</style>
+</head>
+<body>
+<div id="graphiql">Loading GraphiQL…</div>
+<script src="/graphql/assets/react.production.min.js"></script>
+<script src="/graphql/assets/react-dom.production.min.js"></script>
+<script src="/graphql/assets/graphiql.min.js"></script>
+<script>
+  const fetcher = GraphiQL.createFetcher({ url: '/graphql' });
+  ReactDOM.createRoot(document.getElementById('graphiql')).render(
+    React.createElement(GraphiQL, {
+      fetcher,
+      defaultEditorToolsVisibility: true,
+      defaultHeaders: '{\n  "Authorization": "Bearer <token from coproduce token>"\n}',
+      headerEditorEnabled: true,
+    }),
+  );
+</script>
+</body>
+</html>
+"#;
+
+pub async fn graphiql() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(GRAPHIQL_PAGE)
+}
+
+pub async fn asset(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let name = req.match_info().get("file").unwrap_or_default();
+    let (body, content_type): (&'static [u8], &str) = match name {
+        "graphiql.min.js" => (
+            include_bytes!("../../assets/graphiql/graphiql.min.js"),
+            "text/javascript",
+        ),
+        "graphiql.min.css" => (
+            include_bytes!("../../assets/graphiql/graphiql.min.css"),
+            "text/css",
+        ),
+        "react.production.min.js" => (
+            include_bytes!("../../assets/graphiql/react.production.min.js"),
+            "text/javascript",
+        ),
+        "react-dom.production.min.js" => (
+            include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
+            "text/javascript",
+        ),
+        _ => return Err(AppError::NotFound("asset")),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .body(body))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/graphql")
+            .route(web::post().to(execute))
+            .route(web::get().to(graphiql)),
+    )
+    .service(web::resource("/graphql/assets/{file}").route(web::get().to(asset)));
+}

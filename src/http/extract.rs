@@ -1,0 +1,201 @@
+//! Request extractors that turn HTTP into checked values or clear problems: the caller's
+//! identity, JSON bodies (with the field path in errors), paging, ids and `If-Match`.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::domain::identity::Principal;
+use crate::domain::page::PageRequest;
+use crate::domain::validation::FieldError;
+use crate::error::AppError;
+use crate::service::{identity, Services};
+
+/// Settings the extractors read from the app.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+fn services(req: &HttpRequest) -> Result<web::Data<Services>, AppError> {
+    req.app_data::<web::Data<Services>>()
+        .cloned()
+        .ok_or_else(|| AppError::internal("services are not configured"))
+}
+
+/// The bearer token of a request.
+pub fn bearer_token(req: &HttpRequest) -> Result<&str, AppError> {
+    let value = match req.headers().get(header::AUTHORIZATION) {
+        None => None,
+        Some(v) => Some(v.to_str().map_err(|_| {
+            AppError::Unauthenticated("the Authorization header is not text".to_owned())
+        })?),
+    };
+    crate::auth::bearer_token(value)
+}
+
+/// The verified caller.
+pub struct Caller(pub Principal);
+
+impl FromRequest for Caller {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer_token(req).map(str::to_owned);
+        let services = services(req);
+        Box::pin(async move {
+            let services = services?;
+            let principal = identity::authenticate(&services, &token?).await?;
+            Ok(Caller(principal))
+        })
+    }
+}
+
+/// A JSON body, read up to the configured limit; errors name the field that is wrong.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<BodyLimit>()
+            .map(|l| l.0)
+            .unwrap_or(1024 * 1024);
+        let content_type_ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                let essence = v
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                essence == "application/json" || essence.ends_with("+json")
+            })
+            .unwrap_or(false);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(AppError::UnsupportedMediaType(
+                    "send the body as `Content-Type: application/json`".to_owned(),
+                ));
+            }
+            if declared.is_some_and(|n| n > limit) {
+                return Err(AppError::PayloadTooLarge(limit));
+            }
+            let body = read_limited(&mut payload, limit).await?;
+            parse_json(&body).map(Json)
+        })
+    }
+}
+
+/// Reads a whole body, refusing it as soon as it passes `limit` bytes.
+pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<web::Bytes, AppError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| AppError::BadRequest(format!("the body could not be read: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(AppError::PayloadTooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Parses JSON, telling syntax errors (400) from values of the wrong shape (422, with the path).
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            AppError::BadRequest(format!("the body is not valid JSON: {inner}"))
+        } else {
+            let field = if path == "." { String::new() } else { path };
+            AppError::Validation(vec![FieldError::new(field, inner.to_string())])
+        }
+    })
+}
+
+/// `?limit=50&cursor=...` on every collection.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PageParams {
+    /// How many items, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageParams {
+    pub fn page(&self) -> Result<PageRequest, AppError> {
+        Ok(PageRequest::parse(
+            self.limit,
+            self.cursor.as_deref(),
+            "limit",
+            "cursor",
+        )?)
+    }
+}
+
+/// Query parameters, with unknown or malformed ones refused as problems.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(
+            serde_urlencoded::from_str::<T>(req.query_string())
+                .map(Query)
+                .map_err(|e| AppError::BadRequest(format!("the query string is not valid: {e}"))),
+        )
+    }
+}
+
+/// Parses an id from the path; a malformed one is a 400 problem, never a panic.
+pub fn path_id(req: &HttpRequest, name: &str) -> Result<Uuid, AppError> {
+    let raw = req.match_info().get(name).unwrap_or_default();
+    raw.parse()
+        .map_err(|_| AppError::BadRequest(format!("`{raw}` is not a valid id: ids are UUIDs")))
+}
+
+/// The version a `PATCH` expects, from `If-Match: "3"`.
+pub fn if_match(req: &HttpRequest) -> Result<i32, AppError> {
+    let value = req
+        .headers()
+        .get(header::IF_MATCH)
+        .ok_or(AppError::PreconditionRequired)?
+        .to_str()
+        .map_err(|_| AppError::PreconditionRequired)?
+        .trim();
+    let value = value.strip_prefix("W/").unwrap_or(value);
+    value
+        .trim_matches('"')
+        .parse()
+        .map_err(|_| AppError::PreconditionRequired)
+}
+
+/// The `ETag` of a resource at a version.
+pub fn etag(version: i32) -> String {
+    format!("\"{version}\"")
+}

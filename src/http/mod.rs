@@ -1,0 +1,6 @@
+//! HTTP plumbing both doors share: extractors, middleware, metrics and the server itself.
+
+pub mod extract;
+pub mod metrics;
+pub mod middleware;
+pub mod server;

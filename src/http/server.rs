@@ -1,0 +1,122 @@
+//! The application: settings in, a running HTTP server out. Tests build it on port 0.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, Compress};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use anyhow::Context;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use super::extract::BodyLimit;
+use super::metrics::Metrics;
+use super::middleware::{idempotency_keys, problem_safety_net, request_context};
+use crate::auth::TokenAuthority;
+use crate::config::Settings;
+use crate::db::{Backend, DatabaseUrl, Db, PoolOptions};
+use crate::error::AppError;
+use crate::service::{idempotency, Services};
+use crate::{graphql, rest};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    services: Services,
+}
+
+impl Application {
+    /// Opens and migrates the database, then binds the listener (port 0 picks a free one).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let backend = DatabaseUrl::parse(&settings.database_url)?.backend();
+        let tokens = TokenAuthority::from_settings(
+            &settings.jwt,
+            &settings.data_dir,
+            backend == Backend::Sqlite,
+        )?;
+        let url = settings.database_url.clone();
+        let options = PoolOptions {
+            max_size: settings.pool_size,
+            timeout: settings.pool_timeout,
+        };
+        let db = tokio::task::spawn_blocking(move || Db::open(&url, options))
+            .await
+            .context("the database task failed")??;
+        let services = Services::new(db, Arc::new(tokens), settings.jwt.client_token_ttl);
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let server = serve(listener, services.clone(), settings.body_limit)?;
+        tracing::info!(address = %settings.bind, port, database = backend.name(), "listening");
+        Ok(Self {
+            port,
+            server,
+            services,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM or SIGINT, then finishes the requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let services = self.services.clone();
+        let janitor = tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                every.tick().await;
+                match idempotency::purge_expired(&services).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(purged = n, "expired idempotency keys deleted"),
+                    Err(e) => tracing::warn!(error = %e, "cannot purge idempotency keys"),
+                }
+            }
+        });
+        let result = self.server.await;
+        janitor.abort();
+        result
+    }
+}
+
+fn serve(listener: TcpListener, services: Services, body_limit: usize) -> anyhow::Result<Server> {
+    let services = web::Data::new(services);
+    let metrics = web::Data::new(Metrics::new()?);
+    let schema = web::Data::new(graphql::build_schema(Some(services.get_ref().clone())));
+    let openapi = rest::openapi::ApiDoc::openapi();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(services.clone())
+            .app_data(metrics.clone())
+            .app_data(schema.clone())
+            .app_data(BodyLimit(body_limit))
+            .app_data(web::PayloadConfig::new(body_limit))
+            .wrap(from_fn(idempotency_keys))
+            .wrap(from_fn(problem_safety_net))
+            .wrap(Compress::default())
+            .wrap(from_fn(request_context))
+            .route("/healthz", web::get().to(rest::health::healthz))
+            .route("/readyz", web::get().to(rest::health::readyz))
+            .route("/metrics", web::get().to(rest::health::metrics))
+            .route(
+                "/docs",
+                web::get().to(|| async {
+                    HttpResponse::PermanentRedirect()
+                        .insert_header(("Location", "/docs/"))
+                        .finish()
+                }),
+            )
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
+            .configure(graphql::http::routes)
+            .service(web::scope("/api/v1").configure(rest::api_v1))
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(AppError::NotFound("resource"))
+            }))
+    })
+    .shutdown_timeout(30)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,18 @@
+//! Coproduce: a headless API that makes co-production with people who have lived experience
+//! real, paid and provable.
+//!
+//! Layers: `domain` (rules, no I/O) <- `db` (storage) <- `service` (decides and writes) <-
+//! `rest` and `graphql` (the two doors), joined by `http` (shared plumbing and the server).
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod rest;
+pub mod service;
+pub mod telemetry;
+
+pub use http::server::Application;

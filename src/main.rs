@@ -1,0 +1,164 @@
+//! The `coproduce` command: serve (the default), migrate, token, export-schemas.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use coproduce::auth::{parse_ttl, TokenAuthority, TokenRequest};
+use coproduce::config::Settings;
+use coproduce::db::{Backend, DatabaseUrl};
+use coproduce::domain::identity::Role;
+use coproduce::{db, graphql, rest, telemetry, Application};
+use uuid::Uuid;
+
+#[derive(Parser)]
+#[command(
+    name = "coproduce",
+    version,
+    about = "Co-production with people who have lived experience: real, paid and provable"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print a signed token for first set-up and local use.
+    Token {
+        /// A role the token carries; repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// The organisation the caller acts for.
+        #[arg(long)]
+        org: Option<Uuid>,
+        /// The participant the caller is.
+        #[arg(long)]
+        participant: Option<Uuid>,
+        /// The token's subject (who it names).
+        #[arg(long, default_value = "local-admin")]
+        sub: String,
+        /// How long the token lasts, such as 15m, 1h or 7d.
+        #[arg(long, default_value = "1h")]
+        ttl: String,
+    },
+    /// Write schema.graphql and openapi/openapi.json from the code.
+    ExportSchemas {
+        /// Compare instead of writing; exit non-zero when a committed file differs.
+        #[arg(long)]
+        check: bool,
+        /// The repository root to write into.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            telemetry::init(settings.log_format);
+            serve(settings)
+        }
+        Command::Migrate => {
+            telemetry::init(settings.log_format);
+            db::migrate_url(&settings.database_url).map(|n| println!("{n} migrations applied"))
+        }
+        Command::Token {
+            roles,
+            org,
+            participant,
+            sub,
+            ttl,
+        } => token(&settings, &roles, org, participant, sub, &ttl),
+        Command::ExportSchemas { check, dir } => export_schemas(&dir, check),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings).await?;
+        app.run_until_stopped().await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+fn token(
+    settings: &Settings,
+    roles: &[String],
+    org: Option<Uuid>,
+    participant: Option<Uuid>,
+    sub: String,
+    ttl: &str,
+) -> anyhow::Result<()> {
+    let embedded = DatabaseUrl::parse(&settings.database_url)?.backend() == Backend::Sqlite;
+    let authority = TokenAuthority::from_settings(&settings.jwt, &settings.data_dir, embedded)?;
+    let roles = roles
+        .iter()
+        .map(|r| r.parse::<Role>().map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let token = authority
+        .mint(&TokenRequest {
+            subject: sub,
+            organisation_id: org,
+            roles,
+            participant_id: participant,
+            client_id: None,
+            ttl: parse_ttl(ttl)?,
+        })
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{token}");
+    Ok(())
+}
+
+fn export_schemas(dir: &std::path::Path, check: bool) -> anyhow::Result<()> {
+    let files = [
+        (dir.join("schema.graphql"), graphql::sdl()),
+        (
+            dir.join("openapi/openapi.json"),
+            rest::openapi::document_json(),
+        ),
+    ];
+    let mut drift = Vec::new();
+    for (path, content) in &files {
+        if check {
+            let current = std::fs::read_to_string(path).unwrap_or_default();
+            if &current != content {
+                drift.push(path.display().to_string());
+            }
+        } else {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(path, content)?;
+            println!("wrote {}", path.display());
+        }
+    }
+    if drift.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "{} differ from the code: run `cargo run -- export-schemas` and commit them",
+            drift.join(" and ")
+        )
+    }
+}

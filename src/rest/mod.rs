@@ -1,0 +1,54 @@
+//! The REST door: actix-web handlers described by utoipa. Handlers translate HTTP to service
+//! calls and back, and nothing else.
+
+pub mod api_clients;
+pub mod health;
+pub mod openapi;
+pub mod organisations;
+pub mod payment_policies;
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::page::Page;
+
+/// One page of a collection.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListOf<T: ToSchema> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T: ToSchema> From<Page<T>> for ListOf<T> {
+    fn from(page: Page<T>) -> Self {
+        Self {
+            items: page.items,
+            next_cursor: page.next_cursor,
+        }
+    }
+}
+
+/// `201 Created` with `Location` and `ETag`.
+pub fn created(location: &str, version: i32, body: &impl Serialize) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::ETAG, crate::http::extract::etag(version)))
+        .json(body)
+}
+
+/// `200 OK` with the resource's `ETag`.
+pub fn ok_tagged(version: i32, body: &impl Serialize) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, crate::http::extract::etag(version)))
+        .json(body)
+}
+
+/// Every `/api/v1` route.
+pub fn api_v1(cfg: &mut web::ServiceConfig) {
+    organisations::routes(cfg);
+    api_clients::routes(cfg);
+    payment_policies::routes(cfg);
+}

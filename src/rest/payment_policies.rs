@@ -1,0 +1,61 @@
+//! `/api/v1/payment-policies`
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::ListOf;
+use crate::domain::payment_policy::PaymentPolicy;
+use crate::error::{AppError, Problem};
+use crate::http::extract::{path_id, Caller, PageParams, Query};
+use crate::service::{payment_policies, Services};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFilter {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+    /// Only this organisation's policies.
+    pub organisation_id: Option<Uuid>,
+}
+
+/// List payment policies: an organisation's staff see their own, admins all.
+#[utoipa::path(get, path = "/api/v1/payment-policies", tag = "payment-policies",
+    params(PolicyFilter),
+    responses((status = 200, description = "One page", body = ListOf<PaymentPolicy>)),
+    security(("bearer" = [])))]
+pub async fn list(
+    services: web::Data<Services>,
+    Caller(caller): Caller,
+    Query(filter): Query<PolicyFilter>,
+) -> Result<HttpResponse, AppError> {
+    let page = PageParams {
+        limit: filter.limit,
+        cursor: filter.cursor,
+    }
+    .page()?;
+    let page = payment_policies::list(&services, &caller, filter.organisation_id, page).await?;
+    Ok(HttpResponse::Ok().json(ListOf::from(page)))
+}
+
+/// Read one payment policy with all its rates.
+#[utoipa::path(get, path = "/api/v1/payment-policies/{id}", tag = "payment-policies",
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, description = "The policy", body = PaymentPolicy),
+        (status = 404, description = "No such policy", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn get(
+    services: web::Data<Services>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let policy = payment_policies::get(&services, &caller, path_id(&req, "id")?).await?;
+    Ok(HttpResponse::Ok().json(policy))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/payment-policies").route(web::get().to(list)))
+        .service(web::resource("/payment-policies/{id}").route(web::get().to(get)));
+}

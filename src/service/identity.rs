@@ -1,0 +1,40 @@
+//! Who is calling: a verified token, and for machine clients a check that the client still
+//! stands (revoking a client stops its tokens at once, on every instance).
+
+use super::Services;
+use crate::db;
+use crate::domain::identity::Principal;
+use crate::error::AppError;
+
+/// Verifies a bearer token and returns the caller.
+pub async fn authenticate(services: &Services, token: &str) -> Result<Principal, AppError> {
+    let principal = services.tokens.verify(token)?;
+    if let Some(client_id) = principal.client_id {
+        let Some(org) = principal.organisation_id else {
+            return Err(AppError::Unauthenticated(
+                "the token names a client but no organisation".to_owned(),
+            ));
+        };
+        let active = services
+            .db
+            .run(move |conn| db::api_clients::is_active(conn, client_id, org))
+            .await?;
+        if !active {
+            return Err(AppError::Unauthenticated(
+                "the client this token was issued to has been revoked".to_owned(),
+            ));
+        }
+    }
+    Ok(principal)
+}
+
+/// Refuses callers who are not platform admins.
+pub fn require_admin(principal: &Principal, what: &str) -> Result<(), AppError> {
+    if principal.is_admin() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "only platform admins can {what}"
+        )))
+    }
+}

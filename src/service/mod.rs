@@ -1,0 +1,45 @@
+//! The service layer: one module per capability, the only place that decides and writes.
+//! REST and GraphQL both call these functions, so a rule holds the same through either door.
+
+pub mod api_clients;
+pub mod health;
+pub mod idempotency;
+pub mod identity;
+pub mod organisations;
+pub mod payment_policies;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::auth::TokenAuthority;
+use crate::db::{Backend, Db, PoolState};
+
+/// Everything a service call needs, cloned cheaply into each request.
+#[derive(Clone)]
+pub struct Services {
+    db: Db,
+    tokens: Arc<TokenAuthority>,
+    client_token_ttl: Duration,
+}
+
+impl Services {
+    pub fn new(db: Db, tokens: Arc<TokenAuthority>, client_token_ttl: Duration) -> Self {
+        Self {
+            db,
+            tokens,
+            client_token_ttl,
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+
+    pub fn pool_state(&self) -> PoolState {
+        self.db.pool_state()
+    }
+
+    pub fn tokens(&self) -> &TokenAuthority {
+        &self.tokens
+    }
+}

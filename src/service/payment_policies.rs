@@ -1,0 +1,49 @@
+//! Payment policies: read by the organisation's staff and by admins.
+
+use uuid::Uuid;
+
+use super::Services;
+use crate::db;
+use crate::domain::identity::Principal;
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::payment_policy::PaymentPolicy;
+use crate::error::AppError;
+
+pub async fn list(
+    services: &Services,
+    principal: &Principal,
+    organisation_id: Option<Uuid>,
+    page: PageRequest,
+) -> Result<Page<PaymentPolicy>, AppError> {
+    let only = if principal.is_admin() {
+        organisation_id
+    } else {
+        match (principal.organisation_id, organisation_id) {
+            (Some(own), None) => Some(own),
+            (Some(own), Some(asked)) if own == asked => Some(own),
+            _ => return Ok(Page::from_rows(Vec::new(), page, |p: &PaymentPolicy| p.id)),
+        }
+    };
+    let rows = services
+        .db
+        .run(move |conn| db::organisations::list_policies(conn, only, page))
+        .await?;
+    Ok(Page::from_rows(rows, page, |p| p.id))
+}
+
+pub async fn get(
+    services: &Services,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<PaymentPolicy, AppError> {
+    let policy = services
+        .db
+        .run(move |conn| db::organisations::find_policy(conn, id))
+        .await?
+        .ok_or(AppError::NotFound("payment policy"))?;
+    if principal.is_admin() || principal.belongs_to(policy.organisation_id) {
+        Ok(policy)
+    } else {
+        Err(AppError::NotFound("payment policy"))
+    }
+}
