@@ -16,6 +16,10 @@ pub struct Settings {
     pub pool_size: u32,
     pub pool_timeout: Duration,
     pub body_limit: usize,
+    /// HTTP worker threads; `None` means one per CPU core.
+    pub workers: Option<usize>,
+    /// How long an SQLite write waits for another writer before giving up (503).
+    pub sqlite_busy_timeout: Duration,
     pub log_format: LogFormat,
     pub jwt: JwtSettings,
 }
@@ -48,6 +52,8 @@ struct FileSettings {
     pool_size: Option<u32>,
     pool_timeout_secs: Option<u64>,
     body_limit: Option<usize>,
+    workers: Option<usize>,
+    sqlite_busy_timeout_ms: Option<u64>,
     log_format: Option<String>,
     jwt_secret: Option<String>,
     jwt_public_keys: Option<PathBuf>,
@@ -88,6 +94,14 @@ impl Settings {
                 .context("COPRODUCE_BODY_LIMIT must be a number of bytes")?,
             None => file.body_limit.unwrap_or(1024 * 1024),
         };
+        let workers = match var("COPRODUCE_WORKERS") {
+            Some(v) => Some(
+                v.parse()
+                    .context("COPRODUCE_WORKERS must be a whole number")?,
+            ),
+            None => file.workers,
+        }
+        .filter(|n: &usize| *n > 0);
         let log_format = match var("COPRODUCE_LOG_FORMAT").or(file.log_format) {
             None => LogFormat::Pretty,
             Some(v) => match v.as_str() {
@@ -122,6 +136,15 @@ impl Settings {
                 5,
             )?),
             body_limit,
+            workers,
+            sqlite_busy_timeout: Duration::from_millis(
+                match var("COPRODUCE_SQLITE_BUSY_TIMEOUT_MS") {
+                    Some(v) => v
+                        .parse()
+                        .context("COPRODUCE_SQLITE_BUSY_TIMEOUT_MS must be whole milliseconds")?,
+                    None => file.sqlite_busy_timeout_ms.unwrap_or(5000),
+                },
+            ),
             log_format,
             jwt: JwtSettings {
                 secret: var("COPRODUCE_JWT_SECRET")

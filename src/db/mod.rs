@@ -78,7 +78,7 @@ impl DatabaseUrl {
         }
     }
 
-    fn connect(&self) -> Result<DbConnection, ConnectError> {
+    fn connect(&self, busy_timeout: Duration) -> Result<DbConnection, ConnectError> {
         match self {
             DatabaseUrl::Postgres(url) => PgConnection::establish(url)
                 .map(DbConnection::Postgresql)
@@ -89,9 +89,10 @@ impl DatabaseUrl {
                     SqliteConnection::establish(&path).map_err(ConnectError::Connection)?;
                 // Per connection: wait for a writer rather than fail, enforce references, and
                 // fsync less often (safe with WAL).
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-                )
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                    busy_timeout.as_millis()
+                ))
                 .map_err(ConnectError::Query)?;
                 Ok(DbConnection::Sqlite(conn))
             }
@@ -128,6 +129,7 @@ pub struct ManagedConnection {
 /// the backend is the one the URL names rather than the first that happens to accept it.
 pub struct Manager {
     url: DatabaseUrl,
+    busy_timeout: Duration,
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -135,10 +137,12 @@ impl r2d2::ManageConnection for Manager {
     type Error = ConnectError;
 
     fn connect(&self) -> Result<ManagedConnection, ConnectError> {
-        self.url.connect().map(|conn| ManagedConnection {
-            conn,
-            broken: false,
-        })
+        self.url
+            .connect(self.busy_timeout)
+            .map(|conn| ManagedConnection {
+                conn,
+                broken: false,
+            })
     }
 
     fn is_valid(&self, conn: &mut ManagedConnection) -> Result<(), ConnectError> {
@@ -159,6 +163,7 @@ pub type Pool = r2d2::Pool<Manager>;
 pub struct PoolOptions {
     pub max_size: u32,
     pub timeout: Duration,
+    pub sqlite_busy_timeout: Duration,
 }
 
 /// The database handle the service layer works through.
@@ -188,7 +193,7 @@ impl Db {
             }
         }
         let mut conn = url
-            .connect()
+            .connect(options.sqlite_busy_timeout)
             .with_context(|| format!("cannot connect to {}", describe(&url)))?;
         if let DbConnection::Sqlite(c) = &mut conn {
             // WAL lets readers work while one connection writes; set once, before the pool opens.
@@ -203,7 +208,10 @@ impl Db {
             .connection_timeout(options.timeout)
             .test_on_check_out(false)
             .error_handler(Box::new(LogErrors))
-            .build_unchecked(Manager { url: url.clone() });
+            .build_unchecked(Manager {
+                url: url.clone(),
+                busy_timeout: options.sqlite_busy_timeout,
+            });
         Ok(Db {
             pool,
             backend: url.backend(),
@@ -299,7 +307,7 @@ pub fn migrate_url(url: &str) -> anyhow::Result<usize> {
         }
     }
     let mut conn = url
-        .connect()
+        .connect(Duration::from_secs(30))
         .with_context(|| format!("cannot connect to {}", describe(&url)))?;
     migrate(&mut conn)
 }

@@ -85,11 +85,19 @@ pub async fn asset(req: HttpRequest) -> Result<HttpResponse, AppError> {
         .body(body))
 }
 
+/// The SDL this server serves, so clients (and the tests) can compare it with `schema.graphql`.
+pub async fn sdl(schema: web::Data<AppSchema>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(super::sdl_of(&schema))
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/graphql")
-            .route(web::post().to(execute))
-            .route(web::get().to(graphiql)),
-    )
-    .service(web::resource("/graphql/assets/{file}").route(web::get().to(asset)));
+    cfg.service(web::resource("/graphql/schema.graphql").route(web::get().to(sdl)))
+        .service(
+            web::resource("/graphql")
+                .route(web::post().to(execute))
+                .route(web::get().to(graphiql)),
+        )
+        .service(web::resource("/graphql/assets/{file}").route(web::get().to(asset)));
 }

@@ -48,7 +48,12 @@ pub fn build_schema(services: Option<Services>) -> AppSchema {
 
 /// The SDL as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    let mut text = build_schema(None).sdl();
+    sdl_of(&build_schema(None))
+}
+
+/// The SDL of a built schema, ending with one newline.
+pub fn sdl_of(schema: &AppSchema) -> String {
+    let mut text = schema.sdl();
     if !text.ends_with('\n') {
         text.push('\n');
     }

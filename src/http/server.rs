@@ -40,6 +40,7 @@ impl Application {
         let options = PoolOptions {
             max_size: settings.pool_size,
             timeout: settings.pool_timeout,
+            sqlite_busy_timeout: settings.sqlite_busy_timeout,
         };
         let db = tokio::task::spawn_blocking(move || Db::open(&url, options))
             .await
@@ -48,7 +49,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let server = serve(listener, services.clone(), settings.body_limit)?;
+        let server = serve(listener, services.clone(), &settings)?;
         tracing::info!(address = %settings.bind, port, database = backend.name(), "listening");
         Ok(Self {
             port,
@@ -81,7 +82,8 @@ impl Application {
     }
 }
 
-fn serve(listener: TcpListener, services: Services, body_limit: usize) -> anyhow::Result<Server> {
+fn serve(listener: TcpListener, services: Services, settings: &Settings) -> anyhow::Result<Server> {
+    let body_limit = settings.body_limit;
     let services = web::Data::new(services);
     let metrics = web::Data::new(Metrics::new()?);
     let schema = web::Data::new(graphql::build_schema(Some(services.get_ref().clone())));
@@ -115,8 +117,11 @@ fn serve(listener: TcpListener, services: Services, body_limit: usize) -> anyhow
                 Err::<HttpResponse, _>(AppError::NotFound("resource"))
             }))
     })
-    .shutdown_timeout(30)
-    .listen(listener)?
-    .run();
+    .shutdown_timeout(30);
+    let server = match settings.workers {
+        Some(n) => server.workers(n),
+        None => server,
+    };
+    let server = server.listen(listener)?.run();
     Ok(server)
 }

@@ -1,0 +1,407 @@
+//! Organisations through both doors: who may create, read and change them, paging, and
+//! optimistic concurrency.
+
+use serde_json::json;
+
+use crate::helpers::{gql_code, spawn_app, token};
+
+#[tokio::test]
+async fn an_admin_creates_an_organisation_with_the_guides_payment_policy() {
+    let app = spawn_app().await;
+    let res = app
+        .post(
+            "/api/v1/organisations",
+            &app.admin_token,
+            &json!({ "name": "  Camden Recovery Network ", "kinds": ["provider", "facilitator"],
+                     "contact": { "email": "hello@crn.example.org", "phone": "020 7000 0000" } }),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let id = res.body["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        res.header("location"),
+        Some(format!("/api/v1/organisations/{id}"))
+    );
+    assert_eq!(res.header("etag").as_deref(), Some("\"1\""));
+    assert_eq!(res.body["name"], "Camden Recovery Network");
+    assert_eq!(res.body["kinds"], json!(["provider", "facilitator"]));
+
+    let policy_id = res.body["default_payment_policy_id"]
+        .as_str()
+        .expect("policy")
+        .to_owned();
+    let policy = app
+        .get(
+            &format!("/api/v1/payment-policies/{policy_id}"),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(policy.status, 200, "{}", policy.text);
+    assert_eq!(policy.body["organisation_id"], id.as_str());
+    assert_eq!(policy.body["is_default"], true);
+    assert_eq!(policy.body["pay_within_days"], 14);
+    assert_eq!(policy.body["fares_need_receipt"], true);
+    assert_eq!(policy.body["travel_time_paid"], false);
+    assert_eq!(
+        policy.body["rates"][0]["hourly_rate"],
+        json!({ "amount_pence": 1000, "currency": "GBP" })
+    );
+    assert_eq!(
+        policy.body["rates"][0]["mileage_rate"],
+        json!({ "amount_pence": 45, "currency": "GBP" })
+    );
+
+    let read = app
+        .get(&format!("/api/v1/organisations/{id}"), &app.admin_token)
+        .await;
+    assert_eq!(read.status, 200);
+    assert_eq!(read.body["contact"]["email"], "hello@crn.example.org");
+}
+
+#[tokio::test]
+async fn an_invalid_organisation_gets_every_field_error_at_once() {
+    let app = spawn_app().await;
+    let res = app
+        .post(
+            "/api/v1/organisations",
+            &app.admin_token,
+            &json!({ "name": " ", "kinds": [], "contact": { "email": "nope" } }),
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    assert_eq!(res.problem_code(), "validation_failed");
+    let fields: Vec<&str> = res.body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(fields, vec!["name", "kinds", "contact.email"]);
+    // Nothing was stored.
+    let list = app.get("/api/v1/organisations", &app.admin_token).await;
+    assert_eq!(list.body["items"].as_array().map(Vec::len), Some(0));
+}
+
+#[tokio::test]
+async fn only_admins_create_organisations() {
+    let app = spawn_app().await;
+    let own = app.create_organisation("Own", &["provider"]).await;
+    let provider = token(&["provider"], Some(own), None);
+    let res = app
+        .post(
+            "/api/v1/organisations",
+            &provider,
+            &json!({ "name": "Mine", "kinds": ["provider"] }),
+        )
+        .await;
+    assert_eq!(res.status, 403, "{}", res.text);
+    assert_eq!(res.problem_code(), "forbidden");
+}
+
+#[tokio::test]
+async fn staff_see_their_own_organisation_and_another_one_is_not_found() {
+    let app = spawn_app().await;
+    let own = app.create_organisation("Own Trust", &["provider"]).await;
+    let other = app.create_organisation("Other Trust", &["provider"]).await;
+    let provider = token(&["provider"], Some(own), None);
+
+    let res = app
+        .get(&format!("/api/v1/organisations/{own}"), &provider)
+        .await;
+    assert_eq!(res.status, 200);
+    let res = app
+        .get(&format!("/api/v1/organisations/{other}"), &provider)
+        .await;
+    assert_eq!(res.status, 404, "another organisation must look missing");
+    assert_eq!(res.problem_code(), "not_found");
+    let missing = uuid::Uuid::now_v7();
+    let res_missing = app
+        .get(&format!("/api/v1/organisations/{missing}"), &provider)
+        .await;
+    assert_eq!(
+        res_missing.body["detail"], res.body["detail"],
+        "ids leak nothing"
+    );
+
+    let list = app.get("/api/v1/organisations", &provider).await;
+    let ids: Vec<&str> = list.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|o| o["id"].as_str())
+        .collect();
+    assert_eq!(ids, vec![own.to_string().as_str()]);
+
+    // Nor can they change it, or learn that it exists by trying.
+    let res = app
+        .patch(
+            &format!("/api/v1/organisations/{other}"),
+            &provider,
+            Some("\"1\""),
+            &json!({ "name": "Mine now" }),
+        )
+        .await;
+    assert_eq!(res.status, 404);
+    let res = app
+        .patch(
+            &format!("/api/v1/organisations/{own}"),
+            &provider,
+            Some("\"1\""),
+            &json!({ "name": "Renamed" }),
+        )
+        .await;
+    assert_eq!(res.status, 403);
+}
+
+#[tokio::test]
+async fn the_same_rules_hold_through_graphql() {
+    let app = spawn_app().await;
+    let own = app.create_organisation("Own Trust", &["provider"]).await;
+    let other = app
+        .create_organisation("Other Trust", &["commissioner"])
+        .await;
+    let provider = token(&["provider"], Some(own), None);
+    let query = "query($id: UUID!) { organisation(id: $id) { id name kinds } }";
+
+    let body = app.graphql(&provider, query, json!({ "id": own })).await;
+    assert_eq!(body["data"]["organisation"]["name"], "Own Trust");
+    let body = app.graphql(&provider, query, json!({ "id": other })).await;
+    assert_eq!(gql_code(&body).as_deref(), Some("not_found"), "{body}");
+
+    let create =
+        "mutation { createOrganisation(input: { name: \"X\", kinds: [PROVIDER] }) { id } }";
+    let body = app.graphql(&provider, create, json!({})).await;
+    assert_eq!(gql_code(&body).as_deref(), Some("forbidden"), "{body}");
+
+    let body = app
+        .graphql(
+            &app.admin_token,
+            "mutation { createOrganisation(input: { name: \" \", kinds: [] }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        gql_code(&body).as_deref(),
+        Some("validation_failed"),
+        "{body}"
+    );
+    let fields: Vec<&str> = body["errors"][0]["extensions"]["errors"]
+        .as_array()
+        .expect("field errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(fields, vec!["name", "kinds"]);
+
+    let body = app
+        .graphql(&app.admin_token, "mutation { createOrganisation(input: { name: \"Carers Hub\", kinds: [FACILITATOR] }) { id name kinds version } }", json!({}))
+        .await;
+    assert_eq!(
+        body["data"]["createOrganisation"]["name"], "Carers Hub",
+        "{body}"
+    );
+    assert_eq!(
+        body["data"]["createOrganisation"]["kinds"],
+        json!(["FACILITATOR"])
+    );
+}
+
+#[tokio::test]
+async fn lists_page_through_every_item_once_in_a_stable_order() {
+    let app = spawn_app().await;
+    let mut created = Vec::new();
+    for i in 0..5 {
+        created.push(
+            app.create_organisation(&format!("Org {i}"), &["provider"])
+                .await
+                .to_string(),
+        );
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/organisations?limit=2&cursor={c}"),
+            None => "/api/v1/organisations?limit=2".to_owned(),
+        };
+        let page = app.get(&path, &app.admin_token).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        let items = page.body["items"].as_array().expect("items");
+        assert!(items.len() <= 2);
+        seen.extend(
+            items
+                .iter()
+                .filter_map(|o| o["id"].as_str().map(str::to_owned)),
+        );
+        match page.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, created);
+
+    // The same through GraphQL's connection.
+    let body = app
+        .graphql(&app.admin_token, "{ organisations(first: 3) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }", json!({}))
+        .await;
+    let conn = &body["data"]["organisations"];
+    assert_eq!(conn["edges"].as_array().map(Vec::len), Some(3), "{body}");
+    assert_eq!(conn["pageInfo"]["hasNextPage"], true);
+    let after = conn["pageInfo"]["endCursor"].as_str().expect("cursor");
+    let body = app
+        .graphql(&app.admin_token, "query($after: String) { organisations(first: 3, after: $after) { edges { node { id } } pageInfo { hasNextPage } } }", json!({ "after": after }))
+        .await;
+    let rest: Vec<&str> = body["data"]["organisations"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .filter_map(|e| e["node"]["id"].as_str())
+        .collect();
+    assert_eq!(
+        rest,
+        created[3..].iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        body["data"]["organisations"]["pageInfo"]["hasNextPage"],
+        false
+    );
+}
+
+#[tokio::test]
+async fn an_update_needs_the_current_etag_and_a_stale_one_is_refused() {
+    let app = spawn_app().await;
+    let id = app.create_organisation("Before", &["provider"]).await;
+    let path = format!("/api/v1/organisations/{id}");
+
+    let res = app
+        .patch(&path, &app.admin_token, None, &json!({ "name": "No tag" }))
+        .await;
+    assert_eq!(res.status, 428, "{}", res.text);
+    assert_eq!(res.problem_code(), "precondition_required");
+
+    let res = app
+        .patch(
+            &path,
+            &app.admin_token,
+            Some("\"1\""),
+            &json!({ "name": "After" }),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.header("etag").as_deref(), Some("\"2\""));
+    assert_eq!(res.body["name"], "After");
+
+    // A second writer who read version 1 loses nothing of the first writer's change.
+    let res = app
+        .patch(
+            &path,
+            &app.admin_token,
+            Some("\"1\""),
+            &json!({ "name": "Lost update" }),
+        )
+        .await;
+    assert_eq!(res.status, 412, "{}", res.text);
+    assert_eq!(res.problem_code(), "precondition_failed");
+    let now = app.get(&path, &app.admin_token).await;
+    assert_eq!(now.body["name"], "After");
+
+    let body = app
+        .graphql(&app.admin_token, "mutation($id: UUID!) { updateOrganisation(id: $id, expectedVersion: 1, input: { name: \"Stale\" }) { name } }", json!({ "id": id }))
+        .await;
+    assert_eq!(
+        gql_code(&body).as_deref(),
+        Some("precondition_failed"),
+        "{body}"
+    );
+    let body = app
+        .graphql(&app.admin_token, "mutation($id: UUID!) { updateOrganisation(id: $id, expectedVersion: 2, input: { kinds: [COMMISSIONER] }) { name kinds version } }", json!({ "id": id }))
+        .await;
+    assert_eq!(
+        body["data"]["updateOrganisation"]["kinds"],
+        json!(["COMMISSIONER"]),
+        "{body}"
+    );
+    assert_eq!(body["data"]["updateOrganisation"]["version"], 3);
+}
+
+#[tokio::test]
+async fn concurrent_updates_with_the_same_etag_let_exactly_one_win() {
+    let app = spawn_app().await;
+    let id = app.create_organisation("Race", &["provider"]).await;
+    let path = format!("/api/v1/organisations/{id}");
+    let attempts = (0..6).map(|i| {
+        let body = json!({ "name": format!("Writer {i}") });
+        let app = &app;
+        let path = path.clone();
+        async move {
+            app.patch(&path, &app.admin_token, Some("\"1\""), &body)
+                .await
+                .status
+        }
+    });
+    let statuses = futures::future::join_all(attempts).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 412),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_participant_sees_no_organisations_and_no_policies() {
+    let app = spawn_app().await;
+    let org = app.create_organisation("Trust", &["provider"]).await;
+    let participant = token(&["participant"], None, Some(uuid::Uuid::now_v7()));
+    let list = app.get("/api/v1/organisations", &participant).await;
+    assert_eq!(list.body["items"], json!([]));
+    let list = app.get("/api/v1/payment-policies", &participant).await;
+    assert_eq!(list.body["items"], json!([]));
+    let res = app
+        .get(&format!("/api/v1/organisations/{org}"), &participant)
+        .await;
+    assert_eq!(res.status, 404);
+}
+
+#[tokio::test]
+async fn staff_see_only_their_own_payment_policies() {
+    let app = spawn_app().await;
+    let own = app.create_organisation("Own", &["provider"]).await;
+    let other = app.create_organisation("Other", &["provider"]).await;
+    let provider = token(&["provider"], Some(own), None);
+    let list = app.get("/api/v1/payment-policies", &provider).await;
+    let orgs: Vec<&str> = list.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|p| p["organisation_id"].as_str())
+        .collect();
+    assert_eq!(orgs, vec![own.to_string().as_str()]);
+    let list = app
+        .get(
+            &format!("/api/v1/payment-policies?organisation_id={other}"),
+            &provider,
+        )
+        .await;
+    assert_eq!(list.body["items"], json!([]));
+    let all = app.get("/api/v1/payment-policies", &app.admin_token).await;
+    let other_policy = all.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|p| p["organisation_id"] == other.to_string().as_str())
+        .expect("other's policy")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let res = app
+        .get(
+            &format!("/api/v1/payment-policies/{other_policy}"),
+            &provider,
+        )
+        .await;
+    assert_eq!(res.status, 404);
+}
