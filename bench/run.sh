@@ -136,7 +136,7 @@ start_server() { # $1 backend label, $2 DATABASE_URL, $3 data dir; sets SERVER_P
     for _ in $(seq 1 600); do
         kill -0 "$SERVER_PID" 2>/dev/null || { tail -20 "$logfile" >&2; die "server ($label) exited at start"; }
         PORT=$(grep -m1 -o '"port":[0-9]*' "$logfile" | grep -o '[0-9]*$' || true)
-        [[ -z $PORT ]] && PORT=$(grep -m1 'listening' "$logfile" | grep -o 'port=[0-9]*' | grep -o '[0-9]*$' || true)
+        [[ -z $PORT ]] && PORT=$(grep -m1 'listening' "$logfile" | sed 's/\x1b\[[0-9;]*m//g' | grep -o 'port=[0-9]*' | grep -o '[0-9]*$' || true)
         if [[ -n $PORT ]] && curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/readyz"; then
             break
         fi

@@ -2,9 +2,13 @@
 //! (production), chosen from the URL scheme. Owns connections, the pool, migrations and rows.
 
 pub mod api_clients;
+pub mod glossary;
 pub mod idempotency;
+pub mod members;
+pub mod opportunities;
 pub mod organisations;
 pub mod schema;
+pub mod sessions;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -71,10 +71,119 @@ diesel::joinable!(payment_policies -> organisations (organisation_id));
 diesel::joinable!(payment_policy_rates -> payment_policies (policy_id));
 diesel::joinable!(api_clients -> organisations (organisation_id));
 
+diesel::table! {
+    opportunities (id) {
+        id -> Text,
+        organisation_id -> Text,
+        contract_id -> Nullable<Text>,
+        facilitator_organisation_id -> Nullable<Text>,
+        title -> Text,
+        description -> Text,
+        easy_read_description -> Nullable<Text>,
+        kind -> Text,
+        claimed_mode -> Text,
+        status -> Text,
+        starts_on -> Nullable<Date>,
+        ends_on -> Nullable<Date>,
+        format -> Text,
+        venue -> Nullable<Text>,
+        places -> Nullable<Integer>,
+        places_taken -> Integer,
+        time_commitment -> Nullable<Text>,
+        paid -> Bool,
+        payment_policy_id -> Nullable<Text>,
+        other_recognition -> Nullable<Text>,
+        support_offered -> Text,
+        lived_experience_areas -> Text,
+        for_carers -> Bool,
+        admission -> Text,
+        advertised_on -> Nullable<Date>,
+        closing_on -> Nullable<Date>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    memberships (id) {
+        id -> Text,
+        opportunity_id -> Text,
+        participant_id -> Text,
+        role -> Text,
+        experience -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        joined_at -> Nullable<Timestamp>,
+        left_at -> Nullable<Timestamp>,
+        interests_declared_at -> Nullable<Timestamp>,
+        has_conflict -> Bool,
+        interest_details -> Nullable<Text>,
+        scoring -> Bool,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        opportunity_id -> Text,
+        starts_at -> Timestamp,
+        duration_minutes -> Integer,
+        format -> Text,
+        lived_experience_agenda_slot -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attendance (id) {
+        id -> Text,
+        session_id -> Text,
+        membership_id -> Text,
+        participant_id -> Text,
+        minutes -> Integer,
+        participation -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    decisions (id) {
+        id -> Text,
+        session_id -> Text,
+        description -> Text,
+        shared_with_lived_experience -> Bool,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    glossary_terms (id) {
+        id -> Text,
+        term -> Text,
+        term_key -> Text,
+        meaning -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(memberships -> opportunities (opportunity_id));
+diesel::joinable!(sessions -> opportunities (opportunity_id));
+diesel::joinable!(attendance -> sessions (session_id));
+diesel::joinable!(attendance -> memberships (membership_id));
+diesel::joinable!(decisions -> sessions (session_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     payment_policies,
     payment_policy_rates,
     api_clients,
     idempotency_keys,
+    opportunities,
+    memberships,
+    sessions,
+    attendance,
+    decisions,
+    glossary_terms,
 );

@@ -1,12 +1,21 @@
 //! Plain types and the rules of DOMAIN.md. Nothing in here does I/O.
 
 pub mod api_client;
+pub mod glossary;
+pub mod glossary_seed;
 pub mod identity;
+pub mod inclusion;
+pub mod ladder;
+pub mod membership;
 pub mod money;
+pub mod opportunity;
 pub mod organisation;
 pub mod page;
 pub mod payment_policy;
+pub mod session;
 pub mod validation;
+
+use std::fmt;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -24,4 +33,38 @@ pub fn now() -> DateTime<Utc> {
 
 pub fn truncate_to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
+}
+
+/// A string that names no known variant of one of the domain's enums.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownValue {
+    /// Which enum was being parsed, e.g. "ladder level".
+    pub what: &'static str,
+    /// The text that did not match.
+    pub value: String,
+}
+
+impl fmt::Display for UnknownValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown {}: {:?}", self.what, self.value)
+    }
+}
+
+impl std::error::Error for UnknownValue {}
+
+/// Parses by comparing against `as_str` of every variant, so the text form is defined in
+/// exactly one place per enum.
+pub(crate) fn parse_from<T: Copy>(
+    all: &[T],
+    text: &str,
+    what: &'static str,
+    as_str: fn(T) -> &'static str,
+) -> Result<T, UnknownValue> {
+    all.iter()
+        .copied()
+        .find(|v| as_str(*v) == text)
+        .ok_or_else(|| UnknownValue {
+            what,
+            value: text.to_owned(),
+        })
 }

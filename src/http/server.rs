@@ -18,7 +18,7 @@ use crate::auth::TokenAuthority;
 use crate::config::Settings;
 use crate::db::{Backend, DatabaseUrl, Db, PoolOptions};
 use crate::error::AppError;
-use crate::service::{idempotency, Services};
+use crate::service::{glossary, idempotency, Services};
 use crate::{graphql, rest};
 
 pub struct Application {
@@ -46,6 +46,13 @@ impl Application {
             .await
             .context("the database task failed")??;
         let services = Services::new(db, Arc::new(tokens), settings.jwt.client_token_ttl);
+        let seeded = glossary::seed(&services).await?;
+        if seeded > 0 {
+            tracing::info!(
+                terms = seeded,
+                "glossary seeded from the guide's jargon buster"
+            );
+        }
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();

@@ -2,10 +2,13 @@
 //! calls and back, and nothing else.
 
 pub mod api_clients;
+pub mod glossary;
 pub mod health;
 pub mod openapi;
+pub mod opportunities;
 pub mod organisations;
 pub mod payment_policies;
+pub mod sessions;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -51,4 +54,7 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
     organisations::routes(cfg);
     api_clients::routes(cfg);
     payment_policies::routes(cfg);
+    opportunities::routes(cfg);
+    sessions::routes(cfg);
+    glossary::routes(cfg);
 }

@@ -3,7 +3,9 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{api_clients, health, organisations, payment_policies, ListOf};
+use super::{
+    api_clients, glossary, health, opportunities, organisations, payment_policies, sessions, ListOf,
+};
 use crate::domain;
 use crate::error::Problem;
 
@@ -20,6 +22,16 @@ use crate::error::Problem;
         api_clients::create, api_clients::list, api_clients::get, api_clients::rotate,
         api_clients::revoke, api_clients::token,
         payment_policies::list, payment_policies::get,
+        opportunities::create, opportunities::list, opportunities::get, opportunities::update,
+        opportunities::advertise, opportunities::start, opportunities::end, opportunities::cancel,
+        opportunities::inclusion_check,
+        opportunities::join, opportunities::list_members, opportunities::accept,
+        opportunities::decline, opportunities::withdraw, opportunities::interests,
+        opportunities::scoring,
+        opportunities::create_session, opportunities::list_sessions,
+        sessions::record_attendance, sessions::list_attendance,
+        sessions::record_decision, sessions::list_decisions,
+        glossary::list, glossary::add,
     ),
     components(schemas(
         Problem, domain::validation::FieldError,
@@ -31,12 +43,33 @@ use crate::error::Problem;
         domain::payment_policy::PaymentPolicy, domain::payment_policy::PaymentRates,
         domain::money::Money,
         ListOf<domain::organisation::Organisation>,
+        domain::opportunity::Opportunity, domain::opportunity::OpportunityInput,
+        domain::opportunity::OpportunityPatch, domain::opportunity::EvidenceSummary,
+        domain::opportunity::InclusionReport, domain::opportunity::LivedExperienceArea,
+        domain::opportunity::Admission,
+        domain::ladder::LadderLevel, domain::ladder::WorkingMode, domain::ladder::OpportunityKind,
+        domain::ladder::OpportunityStatus, domain::ladder::Criterion, domain::ladder::CriterionResult,
+        domain::ladder::ClaimCheck, domain::ladder::Evidence,
+        domain::inclusion::Format, domain::inclusion::Support, domain::inclusion::Barrier,
+        domain::membership::Membership, domain::membership::MembershipInput,
+        domain::membership::MemberStatus, domain::membership::MemberRole,
+        domain::membership::Experience, domain::membership::InterestDeclaration,
+        domain::membership::InterestsInput, domain::membership::ScoringInput,
+        domain::session::SessionInput, domain::session::SessionRecord, domain::session::Session,
+        domain::session::Attendance, domain::session::AttendanceInput,
+        domain::session::Decision, domain::session::DecisionInput,
+        domain::session::Participation,
+        domain::glossary::GlossaryTerm, domain::glossary::GlossaryInput,
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "organisations", description = "Commissioners, providers and facilitators"),
         (name = "api-clients", description = "Machine clients and the client-credentials exchange"),
         (name = "payment-policies", description = "What organisations pay for taking part"),
+        (name = "opportunities", description = "Pieces of work, their lifecycle, evidence and inclusion check"),
+        (name = "members", description = "Who takes part: applications, invitations, places, interests"),
+        (name = "sessions", description = "Sessions, attendance and decisions"),
+        (name = "glossary", description = "Plain-English meanings of the words services use"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

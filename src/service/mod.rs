@@ -2,11 +2,15 @@
 //! REST and GraphQL both call these functions, so a rule holds the same through either door.
 
 pub mod api_clients;
+pub mod glossary;
 pub mod health;
 pub mod idempotency;
 pub mod identity;
+pub mod members;
+pub mod opportunities;
 pub mod organisations;
 pub mod payment_policies;
+pub mod sessions;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,0 +1,198 @@
+//! Rows and queries for sessions, attendance and decisions.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::opportunities::parse_stored;
+use super::schema::{attendance, decisions, sessions};
+use super::{from_db_time, parse_id, to_db_time, DbConnection};
+use crate::domain::session::{Attendance, Decision, Session};
+use crate::error::AppError;
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct SessionRow {
+    pub id: String,
+    pub opportunity_id: String,
+    pub starts_at: NaiveDateTime,
+    pub duration_minutes: i32,
+    pub format: String,
+    pub lived_experience_agenda_slot: bool,
+    pub created_at: NaiveDateTime,
+}
+
+impl SessionRow {
+    fn into_domain(self) -> Result<Session, AppError> {
+        Ok(Session {
+            id: parse_id(&self.id)?,
+            opportunity_id: parse_id(&self.opportunity_id)?,
+            starts_at: from_db_time(self.starts_at),
+            duration_minutes: self.duration_minutes,
+            format: parse_stored(&self.format)?,
+            lived_experience_agenda_slot: self.lived_experience_agenda_slot,
+            created_at: from_db_time(self.created_at),
+        })
+    }
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = attendance)]
+pub struct AttendanceRow {
+    pub id: String,
+    pub session_id: String,
+    pub membership_id: String,
+    pub participant_id: String,
+    pub minutes: i32,
+    pub participation: String,
+    pub recorded_at: NaiveDateTime,
+}
+
+impl AttendanceRow {
+    fn into_domain(self) -> Result<Attendance, AppError> {
+        Ok(Attendance {
+            id: parse_id(&self.id)?,
+            session_id: parse_id(&self.session_id)?,
+            participant_id: parse_id(&self.participant_id)?,
+            minutes: self.minutes,
+            participation: parse_stored(&self.participation)?,
+            recorded_at: from_db_time(self.recorded_at),
+        })
+    }
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = decisions)]
+pub struct DecisionRow {
+    pub id: String,
+    pub session_id: String,
+    pub description: String,
+    pub shared_with_lived_experience: bool,
+    pub recorded_at: NaiveDateTime,
+}
+
+impl DecisionRow {
+    fn into_domain(self) -> Result<Decision, AppError> {
+        Ok(Decision {
+            id: parse_id(&self.id)?,
+            session_id: parse_id(&self.session_id)?,
+            description: self.description,
+            shared_with_lived_experience: self.shared_with_lived_experience,
+            recorded_at: from_db_time(self.recorded_at),
+        })
+    }
+}
+
+pub fn insert_session(conn: &mut DbConnection, s: &Session) -> Result<(), AppError> {
+    diesel::insert_into(sessions::table)
+        .values(SessionRow {
+            id: s.id.to_string(),
+            opportunity_id: s.opportunity_id.to_string(),
+            starts_at: to_db_time(s.starts_at),
+            duration_minutes: s.duration_minutes,
+            format: s.format.as_str().to_owned(),
+            lived_experience_agenda_slot: s.lived_experience_agenda_slot,
+            created_at: to_db_time(s.created_at),
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_attendance(
+    conn: &mut DbConnection,
+    a: &Attendance,
+    membership_id: Uuid,
+) -> Result<(), AppError> {
+    let result = diesel::insert_into(attendance::table)
+        .values(AttendanceRow {
+            id: a.id.to_string(),
+            session_id: a.session_id.to_string(),
+            membership_id: membership_id.to_string(),
+            participant_id: a.participant_id.to_string(),
+            minutes: a.minutes,
+            participation: a.participation.as_str().to_owned(),
+            recorded_at: to_db_time(a.recorded_at),
+        })
+        .execute(conn);
+    match result {
+        Ok(_) => Ok(()),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Err(AppError::Conflict(
+            "attendance for this person at this session is already recorded".to_owned(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn insert_decision(conn: &mut DbConnection, d: &Decision) -> Result<(), AppError> {
+    diesel::insert_into(decisions::table)
+        .values(DecisionRow {
+            id: d.id.to_string(),
+            session_id: d.session_id.to_string(),
+            description: d.description.clone(),
+            shared_with_lived_experience: d.shared_with_lived_experience,
+            recorded_at: to_db_time(d.recorded_at),
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_session(conn: &mut DbConnection, id: Uuid) -> Result<Option<Session>, AppError> {
+    sessions::table
+        .find(id.to_string())
+        .select(SessionRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(SessionRow::into_domain)
+        .transpose()
+}
+
+/// The sessions of many opportunities, in one query, by start time.
+pub fn for_opportunities(
+    conn: &mut DbConnection,
+    opportunity_ids: &[Uuid],
+) -> Result<Vec<Session>, AppError> {
+    let ids: Vec<String> = opportunity_ids.iter().map(Uuid::to_string).collect();
+    sessions::table
+        .filter(sessions::opportunity_id.eq_any(&ids))
+        .order((sessions::starts_at.asc(), sessions::id.asc()))
+        .select(SessionRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(SessionRow::into_domain)
+        .collect()
+}
+
+/// The attendance at many sessions, in one query.
+pub fn attendance_for(
+    conn: &mut DbConnection,
+    session_ids: &[Uuid],
+) -> Result<Vec<Attendance>, AppError> {
+    let ids: Vec<String> = session_ids.iter().map(Uuid::to_string).collect();
+    attendance::table
+        .filter(attendance::session_id.eq_any(&ids))
+        .order(attendance::id.asc())
+        .select(AttendanceRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(AttendanceRow::into_domain)
+        .collect()
+}
+
+/// The decisions at many sessions, in one query.
+pub fn decisions_for(
+    conn: &mut DbConnection,
+    session_ids: &[Uuid],
+) -> Result<Vec<Decision>, AppError> {
+    let ids: Vec<String> = session_ids.iter().map(Uuid::to_string).collect();
+    decisions::table
+        .filter(decisions::session_id.eq_any(&ids))
+        .order(decisions::id.asc())
+        .select(DecisionRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(DecisionRow::into_domain)
+        .collect()
+}

@@ -1,0 +1,41 @@
+//! The glossary: plain-English meanings of the words services use, seeded from the guide's
+//! jargon buster, shown by front ends and used by the inclusion check.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::validation::{FieldError, Problems};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct GlossaryTerm {
+    pub id: Uuid,
+    pub term: String,
+    pub meaning: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GlossaryInput {
+    pub term: String,
+    pub meaning: String,
+}
+
+/// The key a term is unique by: case and surrounding space do not make a new term.
+pub fn term_key(term: &str) -> String {
+    term.trim().to_lowercase()
+}
+
+impl GlossaryInput {
+    pub fn parse(&self) -> Result<(String, String), Vec<FieldError>> {
+        let mut p = Problems::default();
+        let term = p.required_text("term", &self.term, 100);
+        let meaning = p.required_text("meaning", &self.meaning, 2000);
+        match (term, meaning) {
+            (Some(t), Some(m)) => p.finish((t, m)),
+            _ => Err(p.into_errors()),
+        }
+    }
+}

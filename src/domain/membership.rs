@@ -1,0 +1,308 @@
+//! Members of a piece of work: applying, invitations, places, roles in the group, and
+//! declarations of interest for tender scoring and interview panels.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::ladder::OpportunityKind;
+use super::validation::{FieldError, Problems};
+use super::{parse_from, UnknownValue};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberStatus {
+    /// Waiting for staff to accept or decline.
+    Applied,
+    /// Staff invited the person; waiting for them to accept.
+    Invited,
+    /// Holds a place.
+    Accepted,
+    Declined,
+    Withdrawn,
+}
+
+impl MemberStatus {
+    pub const ALL: [MemberStatus; 5] = [
+        MemberStatus::Applied,
+        MemberStatus::Invited,
+        MemberStatus::Accepted,
+        MemberStatus::Declined,
+        MemberStatus::Withdrawn,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberStatus::Applied => "applied",
+            MemberStatus::Invited => "invited",
+            MemberStatus::Accepted => "accepted",
+            MemberStatus::Declined => "declined",
+            MemberStatus::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// Still in play: applied, invited or accepted.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            MemberStatus::Applied | MemberStatus::Invited | MemberStatus::Accepted
+        )
+    }
+}
+
+impl std::str::FromStr for MemberStatus {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_from(&Self::ALL, s, "member status", Self::as_str)
+    }
+}
+
+/// A member's role in the group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberRole {
+    #[default]
+    Member,
+    /// Speaks for a wider group of people with lived experience.
+    Representative,
+    CoChair,
+    Facilitator,
+}
+
+impl MemberRole {
+    pub const ALL: [MemberRole; 4] = [
+        MemberRole::Member,
+        MemberRole::Representative,
+        MemberRole::CoChair,
+        MemberRole::Facilitator,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberRole::Member => "member",
+            MemberRole::Representative => "representative",
+            MemberRole::CoChair => "co_chair",
+            MemberRole::Facilitator => "facilitator",
+        }
+    }
+}
+
+impl std::str::FromStr for MemberRole {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_from(&Self::ALL, s, "member role", Self::as_str)
+    }
+}
+
+/// What experience a member brings: the honest classification counts lived experience and
+/// caring experience, never staff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Experience {
+    #[default]
+    LivedExperience,
+    Carer,
+    Both,
+    /// Staff or others without lived or caring experience.
+    None,
+}
+
+impl Experience {
+    pub const ALL: [Experience; 4] = [
+        Experience::LivedExperience,
+        Experience::Carer,
+        Experience::Both,
+        Experience::None,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Experience::LivedExperience => "lived_experience",
+            Experience::Carer => "carer",
+            Experience::Both => "both",
+            Experience::None => "none",
+        }
+    }
+
+    pub fn lived_experience(self) -> bool {
+        matches!(self, Experience::LivedExperience | Experience::Both)
+    }
+
+    pub fn carer(self) -> bool {
+        matches!(self, Experience::Carer | Experience::Both)
+    }
+
+    pub fn counts(self) -> bool {
+        self != Experience::None
+    }
+}
+
+impl std::str::FromStr for Experience {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_from(&Self::ALL, s, "experience", Self::as_str)
+    }
+}
+
+/// A declaration of interests, made before scoring.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct InterestDeclaration {
+    pub declared_at: DateTime<Utc>,
+    pub has_conflict: bool,
+    pub details: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Membership {
+    pub id: Uuid,
+    pub opportunity_id: Uuid,
+    pub participant_id: Uuid,
+    pub role: MemberRole,
+    pub experience: Experience,
+    pub status: MemberStatus,
+    pub created_at: DateTime<Utc>,
+    /// When the person took up a place.
+    pub joined_at: Option<DateTime<Utc>>,
+    /// Joined at or before the first session ("from the start"); unknown until a session exists.
+    pub joined_from_start: Option<bool>,
+    pub left_at: Option<DateTime<Utc>>,
+    pub interests: Option<InterestDeclaration>,
+    /// Scores bids or candidates (tender scoring and interview panels).
+    pub scoring: bool,
+    pub version: i32,
+}
+
+/// A participant applying (the body may be empty), or staff inviting someone.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipInput {
+    /// Staff name who they invite; a participant applies as themselves.
+    #[serde(default)]
+    pub participant_id: Option<Uuid>,
+    #[serde(default)]
+    pub role: Option<MemberRole>,
+    #[serde(default)]
+    pub experience: Option<Experience>,
+}
+
+/// A declaration of interests.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InterestsInput {
+    pub has_conflict: bool,
+    #[serde(default)]
+    pub details: Option<String>,
+}
+
+impl InterestsInput {
+    pub fn parse(&self, at: DateTime<Utc>) -> Result<InterestDeclaration, Vec<FieldError>> {
+        let mut p = Problems::default();
+        let details = p.optional_text("details", self.details.as_deref(), 2000);
+        if self.has_conflict && details.is_none() {
+            p.add("details", "say what the conflict of interest is");
+        }
+        p.finish(InterestDeclaration {
+            declared_at: at,
+            has_conflict: self.has_conflict,
+            details,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScoringInput {
+    pub scoring: bool,
+}
+
+/// Work whose members score bids or candidates.
+pub fn has_scorers(kind: OpportunityKind) -> bool {
+    matches!(
+        kind,
+        OpportunityKind::TenderScoring | OpportunityKind::InterviewPanel
+    )
+}
+
+/// Why a member may not score, if they may not: "members declare conflicts of interest
+/// before scoring".
+pub fn scoring_refusal(kind: OpportunityKind, member: &Membership) -> Option<String> {
+    if !has_scorers(kind) {
+        return Some("only tender scoring and interview panels have scoring members".to_owned());
+    }
+    if member.status != MemberStatus::Accepted {
+        return Some("only accepted members can score".to_owned());
+    }
+    match &member.interests {
+        None => Some("the member has not declared their interests yet".to_owned()),
+        Some(d) if d.has_conflict => {
+            Some("the member declared a conflict of interest and cannot score".to_owned())
+        }
+        Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(interests: Option<InterestDeclaration>) -> Membership {
+        Membership {
+            id: Uuid::nil(),
+            opportunity_id: Uuid::nil(),
+            participant_id: Uuid::nil(),
+            role: MemberRole::Member,
+            experience: Experience::LivedExperience,
+            status: MemberStatus::Accepted,
+            created_at: Utc::now(),
+            joined_at: Some(Utc::now()),
+            joined_from_start: None,
+            left_at: None,
+            interests,
+            scoring: false,
+            version: 1,
+        }
+    }
+
+    fn declared(conflict: bool) -> Option<InterestDeclaration> {
+        Some(InterestDeclaration {
+            declared_at: Utc::now(),
+            has_conflict: conflict,
+            details: conflict.then(|| "bidder is my employer".to_owned()),
+        })
+    }
+
+    #[test]
+    fn a_member_who_has_not_declared_interests_cannot_score() {
+        assert!(scoring_refusal(OpportunityKind::TenderScoring, &member(None)).is_some());
+    }
+
+    #[test]
+    fn a_member_with_a_conflict_cannot_score() {
+        assert!(
+            scoring_refusal(OpportunityKind::InterviewPanel, &member(declared(true))).is_some()
+        );
+    }
+
+    #[test]
+    fn a_member_who_declared_no_conflict_can_score() {
+        assert_eq!(
+            scoring_refusal(OpportunityKind::TenderScoring, &member(declared(false))),
+            None
+        );
+    }
+
+    #[test]
+    fn only_panels_and_tender_scoring_have_scorers() {
+        assert!(scoring_refusal(OpportunityKind::Workshop, &member(declared(false))).is_some());
+    }
+
+    #[test]
+    fn a_conflict_must_be_described() {
+        let input = InterestsInput {
+            has_conflict: true,
+            details: None,
+        };
+        assert!(input.parse(Utc::now()).is_err());
+    }
+}

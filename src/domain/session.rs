@@ -1,0 +1,161 @@
+//! Sessions of a piece of work, who attended them and how, and the decisions made there.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::inclusion::Format;
+use super::validation::{FieldError, Problems};
+use super::{parse_from, UnknownValue};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Session {
+    pub id: Uuid,
+    pub opportunity_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub duration_minutes: i32,
+    pub format: Format,
+    /// The agenda had a slot for lived experience.
+    pub lived_experience_agenda_slot: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The guide values taking part and being there, and counts them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Participation {
+    Participated,
+    Attended,
+}
+
+impl Participation {
+    pub const ALL: [Participation; 2] = [Participation::Participated, Participation::Attended];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Participation::Participated => "participated",
+            Participation::Attended => "attended",
+        }
+    }
+}
+
+impl std::str::FromStr for Participation {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_from(&Self::ALL, s, "participation", Self::as_str)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Attendance {
+    pub id: Uuid,
+    pub session_id: Uuid,
+    pub participant_id: Uuid,
+    pub minutes: i32,
+    pub participation: Participation,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Decision {
+    pub id: Uuid,
+    pub session_id: Uuid,
+    pub description: String,
+    /// Lived-experience members shared in making it.
+    pub shared_with_lived_experience: bool,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttendanceInput {
+    pub participant_id: Uuid,
+    pub minutes: i32,
+    pub participation: Participation,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionInput {
+    pub description: String,
+    pub shared_with_lived_experience: bool,
+}
+
+/// A session, optionally with its attendance and decisions: stored all together or not at all.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionInput {
+    pub starts_at: DateTime<Utc>,
+    pub duration_minutes: i32,
+    pub format: Format,
+    #[serde(default)]
+    pub lived_experience_agenda_slot: bool,
+    #[serde(default)]
+    pub attendance: Vec<AttendanceInput>,
+    #[serde(default)]
+    pub decisions: Vec<DecisionInput>,
+}
+
+/// A session with everything recorded at it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SessionRecord {
+    #[serde(flatten)]
+    pub session: Session,
+    pub attendance: Vec<Attendance>,
+    pub decisions: Vec<Decision>,
+}
+
+const DAY_MINUTES: i32 = 24 * 60;
+
+pub fn check_attendance(
+    p: &mut Problems,
+    field: &str,
+    input: &AttendanceInput,
+    session_minutes: i32,
+) {
+    if input.minutes < 0 {
+        p.add(format!("{field}.minutes"), "must not be negative");
+    } else if input.minutes > session_minutes.max(0) {
+        p.add(
+            format!("{field}.minutes"),
+            format!("must not be more than the session's {session_minutes} minutes"),
+        );
+    }
+}
+
+pub fn check_decision(p: &mut Problems, field: &str, input: &DecisionInput) -> Option<String> {
+    p.required_text(&format!("{field}.description"), &input.description, 2000)
+}
+
+impl SessionInput {
+    /// Checks the session and everything posted with it; `is_member` says whether a
+    /// participant holds a place in the work.
+    pub fn check(&self, is_member: impl Fn(Uuid) -> bool) -> Result<(), Vec<FieldError>> {
+        let mut p = Problems::default();
+        if !(1..=DAY_MINUTES).contains(&self.duration_minutes) {
+            p.add("duration_minutes", "must be between 1 and 1440");
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, a) in self.attendance.iter().enumerate() {
+            let field = format!("attendance[{i}]");
+            check_attendance(&mut p, &field, a, self.duration_minutes);
+            if !is_member(a.participant_id) {
+                p.add(
+                    format!("{field}.participant_id"),
+                    "is not an accepted member of this work",
+                );
+            }
+            if !seen.insert(a.participant_id) {
+                p.add(
+                    format!("{field}.participant_id"),
+                    "is listed twice for one session",
+                );
+            }
+        }
+        for (i, d) in self.decisions.iter().enumerate() {
+            check_decision(&mut p, &format!("decisions[{i}]"), d);
+        }
+        p.finish(())
+    }
+}
