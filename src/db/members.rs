@@ -136,3 +136,20 @@ pub fn update_if_version(
     .execute(conn)?;
     Ok(changed == 1)
 }
+
+/// One participant's memberships among the given opportunities, in one query.
+pub fn of_participant_in(
+    conn: &mut DbConnection,
+    participant_id: Uuid,
+    opportunity_ids: &[Uuid],
+) -> Result<Vec<Membership>, AppError> {
+    let ids: Vec<String> = opportunity_ids.iter().map(Uuid::to_string).collect();
+    memberships::table
+        .filter(memberships::participant_id.eq(participant_id.to_string()))
+        .filter(memberships::opportunity_id.eq_any(&ids))
+        .select(MembershipRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(MembershipRow::into_domain)
+        .collect()
+}

@@ -134,6 +134,26 @@ pub struct ManagedConnection {
 pub struct Manager {
     url: DatabaseUrl,
     busy_timeout: Duration,
+    queries: QueryCounter,
+}
+
+/// Counts the statements every pooled connection sends, for `/metrics` (and the tests that
+/// check nested GraphQL lists cost one query per level).
+#[derive(Debug, Clone, Default)]
+pub struct QueryCounter(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl QueryCounter {
+    pub fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl diesel::connection::Instrumentation for QueryCounter {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        if let diesel::connection::InstrumentationEvent::StartQuery { .. } = event {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -141,12 +161,12 @@ impl r2d2::ManageConnection for Manager {
     type Error = ConnectError;
 
     fn connect(&self) -> Result<ManagedConnection, ConnectError> {
-        self.url
-            .connect(self.busy_timeout)
-            .map(|conn| ManagedConnection {
-                conn,
-                broken: false,
-            })
+        let mut conn = self.url.connect(self.busy_timeout)?;
+        conn.set_instrumentation(self.queries.clone());
+        Ok(ManagedConnection {
+            conn,
+            broken: false,
+        })
     }
 
     fn is_valid(&self, conn: &mut ManagedConnection) -> Result<(), ConnectError> {
@@ -175,6 +195,7 @@ pub struct PoolOptions {
 pub struct Db {
     pool: Pool,
     backend: Backend,
+    queries: QueryCounter,
 }
 
 /// Pool figures for `/metrics`.
@@ -183,6 +204,8 @@ pub struct PoolState {
     pub size: u32,
     pub idle: u32,
     pub max_size: u32,
+    /// Statements sent since the start.
+    pub queries: u64,
 }
 
 impl Db {
@@ -206,6 +229,7 @@ impl Db {
         }
         migrate(&mut conn)?;
         drop(conn);
+        let queries = QueryCounter::default();
         let pool = r2d2::Pool::builder()
             .max_size(options.max_size)
             .min_idle(Some(options.max_size.min(4)))
@@ -215,10 +239,12 @@ impl Db {
             .build_unchecked(Manager {
                 url: url.clone(),
                 busy_timeout: options.sqlite_busy_timeout,
+                queries: queries.clone(),
             });
         Ok(Db {
             pool,
             backend: url.backend(),
+            queries,
         })
     }
 
@@ -232,6 +258,7 @@ impl Db {
             size: state.connections,
             idle: state.idle_connections,
             max_size: self.pool.max_size(),
+            queries: self.queries.get(),
         }
     }
 

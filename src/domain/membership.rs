@@ -184,6 +184,10 @@ pub struct MembershipInput {
     pub role: Option<MemberRole>,
     #[serde(default)]
     pub experience: Option<Experience>,
+    /// Staff recording someone who already took part (a provider system posting history) say
+    /// when they joined; the person is then a member at once, holding a place. Not in the future.
+    #[serde(default)]
+    pub joined_at: Option<DateTime<Utc>>,
 }
 
 /// A declaration of interests.

@@ -4,6 +4,9 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use async_graphql::dataloader::DataLoader;
+
+use super::loaders::Loaders;
 use super::AppSchema;
 use crate::error::AppError;
 use crate::http::extract::{bearer_token, Json};
@@ -16,7 +19,14 @@ pub async fn execute(
     Json(request): Json<async_graphql::Request>,
 ) -> Result<HttpResponse, AppError> {
     let principal = identity::authenticate(&services, bearer_token(&req)?).await?;
-    let response = schema.execute(request.data(principal)).await;
+    let loaders = DataLoader::new(
+        Loaders {
+            services: services.get_ref().clone(),
+            principal: principal.clone(),
+        },
+        actix_web::rt::spawn,
+    );
+    let response = schema.execute(request.data(principal).data(loaders)).await;
     let body = serde_json::to_vec(&response).map_err(AppError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")

@@ -2,7 +2,10 @@
 //! Queries mirror the REST collections, mutations are verb + noun, lists are Relay connections.
 
 mod api_clients;
+mod enums;
 pub mod http;
+pub mod loaders;
+mod opportunities;
 mod organisations;
 
 use async_graphql::connection::{Connection, Edge};
@@ -25,12 +28,14 @@ pub const MAX_COMPLEXITY: usize = 2_000;
 pub struct Query(
     organisations::OrganisationQuery,
     api_clients::ApiClientQuery,
+    opportunities::OpportunityQuery,
 );
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     organisations::OrganisationMutation,
     api_clients::ApiClientMutation,
+    opportunities::OpportunityMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

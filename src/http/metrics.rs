@@ -11,6 +11,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     pool: IntGaugeVec,
+    queries: prometheus::IntGauge,
 }
 
 impl Metrics {
@@ -36,12 +37,18 @@ impl Metrics {
         )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
+        let queries = prometheus::IntGauge::new(
+            "db_queries_total",
+            "Statements sent to the database since the start",
+        )?;
         registry.register(Box::new(pool.clone()))?;
+        registry.register(Box::new(queries.clone()))?;
         Ok(Self {
             registry,
             requests,
             latency,
             pool,
+            queries,
         })
     }
 
@@ -67,6 +74,8 @@ impl Metrics {
         self.pool
             .with_label_values(&["max"])
             .set(i64::from(state.max_size));
+        self.queries
+            .set(i64::try_from(state.queries).unwrap_or(i64::MAX));
         let mut out = Vec::new();
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
             tracing::error!(error = %e, "cannot encode metrics");

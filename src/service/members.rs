@@ -37,12 +37,31 @@ pub async fn join(
                 refuse_closed(&o)?;
                 let existing = db::members::find_for(conn, o.id, participant)?;
                 let mut m = fresh_or_reopened(existing, &o, participant, &input, at)?;
-                m.status = MemberStatus::Invited;
+                match input.joined_at {
+                    Some(joined) if joined > at => {
+                        return Err(AppError::validation(
+                            "joined_at",
+                            "must not be in the future",
+                        ))
+                    }
+                    Some(joined) => {
+                        take_place(conn, &o)?;
+                        m.status = MemberStatus::Accepted;
+                        m.joined_at = Some(crate::domain::truncate_to_micros(joined));
+                    }
+                    None => m.status = MemberStatus::Invited,
+                }
                 save(conn, m)
             } else if let Some(participant) = participant_of(&principal) {
                 if input.participant_id.is_some_and(|p| p != participant) {
                     return Err(AppError::Forbidden(
                         "participants apply for themselves".to_owned(),
+                    ));
+                }
+                if input.joined_at.is_some() {
+                    return Err(AppError::validation(
+                        "joined_at",
+                        "only staff record when someone joined",
                     ));
                 }
                 if o.status != OpportunityStatus::Advertised {
@@ -422,4 +441,48 @@ pub fn accepted_member(
 ) -> Result<Option<Membership>, AppError> {
     Ok(db::members::find_for(conn, opportunity_id, participant_id)?
         .filter(|m| m.status == MemberStatus::Accepted))
+}
+
+/// The members of many opportunities for nested lists, in one query. `keys` pairs each
+/// opportunity with whether the caller runs it: those who run it see every member; an
+/// accepted member sees the accepted members; anyone else sees nobody.
+pub async fn for_many(
+    services: &Services,
+    principal: &Principal,
+    keys: Vec<(Uuid, bool)>,
+) -> Result<std::collections::HashMap<Uuid, Vec<Membership>>, AppError> {
+    let me = participant_of(principal);
+    services
+        .db
+        .run(move |conn| {
+            let ids: Vec<Uuid> = keys.iter().map(|(id, _)| *id).collect();
+            let all = db::members::for_opportunities(conn, &ids)?;
+            Ok(keys
+                .into_iter()
+                .map(|(id, manage)| {
+                    let group: Vec<Membership> = all
+                        .iter()
+                        .filter(|m| m.opportunity_id == id)
+                        .cloned()
+                        .collect();
+                    let member = me.is_some_and(|p| {
+                        group
+                            .iter()
+                            .any(|m| m.participant_id == p && m.status == MemberStatus::Accepted)
+                    });
+                    let visible = if manage {
+                        group
+                    } else if member {
+                        group
+                            .into_iter()
+                            .filter(|m| m.status == MemberStatus::Accepted)
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                    (id, visible)
+                })
+                .collect())
+        })
+        .await
 }

@@ -457,3 +457,14 @@ pub fn evidence_facts(
         latest_feedback_at: None,
     }
 }
+
+/// The evidence of many opportunities the caller can already see, in four queries.
+pub async fn evidence_many(
+    services: &Services,
+    opportunities: Vec<Opportunity>,
+) -> Result<HashMap<Uuid, EvidenceSummary>, AppError> {
+    services
+        .db
+        .run(move |conn| evidence_for(conn, &opportunities))
+        .await
+}

@@ -256,3 +256,72 @@ pub async fn list_decisions(
         })
         .await
 }
+
+/// The sessions of many opportunities for nested lists: one query for those the caller runs,
+/// one more to check membership for the rest. Non-members see none.
+pub async fn for_many(
+    services: &Services,
+    principal: &Principal,
+    keys: Vec<(Uuid, bool)>,
+) -> Result<HashMap<Uuid, Vec<Session>>, AppError> {
+    let me = crate::service::opportunities::participant_of(principal);
+    services
+        .db
+        .run(move |conn| {
+            let unmanaged: Vec<Uuid> = keys.iter().filter(|(_, m)| !m).map(|(id, _)| *id).collect();
+            let member_of: std::collections::HashSet<Uuid> = match (me, unmanaged.is_empty()) {
+                (Some(p), false) => db::members::of_participant_in(conn, p, &unmanaged)?
+                    .into_iter()
+                    .filter(|m| m.status == MemberStatus::Accepted)
+                    .map(|m| m.opportunity_id)
+                    .collect(),
+                _ => Default::default(),
+            };
+            let readable: Vec<Uuid> = keys
+                .iter()
+                .filter(|(id, manage)| *manage || member_of.contains(id))
+                .map(|(id, _)| *id)
+                .collect();
+            let mut by_opportunity =
+                group(db::sessions::for_opportunities(conn, &readable)?, |s| {
+                    s.opportunity_id
+                });
+            Ok(keys
+                .into_iter()
+                .map(|(id, _)| (id, by_opportunity.remove(&id).unwrap_or_default()))
+                .collect())
+        })
+        .await
+}
+
+/// Attendance at many sessions (already checked readable by the caller), in one query.
+pub async fn attendance_for_many(
+    services: &Services,
+    session_ids: Vec<Uuid>,
+) -> Result<HashMap<Uuid, Vec<Attendance>>, AppError> {
+    services
+        .db
+        .run(move |conn| {
+            Ok(group(
+                db::sessions::attendance_for(conn, &session_ids)?,
+                |a| a.session_id,
+            ))
+        })
+        .await
+}
+
+/// Decisions at many sessions (already checked readable by the caller), in one query.
+pub async fn decisions_for_many(
+    services: &Services,
+    session_ids: Vec<Uuid>,
+) -> Result<HashMap<Uuid, Vec<Decision>>, AppError> {
+    services
+        .db
+        .run(move |conn| {
+            Ok(group(
+                db::sessions::decisions_for(conn, &session_ids)?,
+                |d| d.session_id,
+            ))
+        })
+        .await
+}

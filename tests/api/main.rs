@@ -3,6 +3,7 @@
 
 mod api_clients;
 mod contracts;
+mod graphql_opportunities;
 mod database;
 mod helpers;
 mod idempotency;

@@ -1,0 +1,945 @@
+//! Opportunities, members, sessions, attendance, decisions and the glossary in GraphQL.
+//! Nested lists go through the DataLoaders in `loaders`.
+
+use async_graphql::connection::Connection;
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::enums::*;
+use super::loaders::{AttendanceAt, DecisionsAt, EvidenceOf, Loaders, MembersOf, SessionsOf};
+use super::{caller, connection, page_request, services, GqlResult};
+use crate::domain::glossary::{GlossaryInput, GlossaryTerm};
+use crate::domain::inclusion::Barrier;
+use crate::domain::ladder::OpportunityStatus;
+use crate::domain::membership::{InterestsInput, Membership, MembershipInput, ScoringInput};
+use crate::domain::opportunity::{
+    EvidenceSummary, Opportunity, OpportunityFilter, OpportunityInput, OpportunityPatch,
+};
+use crate::domain::session::{
+    Attendance, AttendanceInput, Decision, DecisionInput, Session, SessionInput, SessionRecord,
+};
+use crate::service::opportunities::can_manage;
+use crate::service::{glossary, members, opportunities, sessions};
+
+fn loader<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a DataLoader<Loaders>> {
+    ctx.data::<DataLoader<Loaders>>()
+}
+
+pub struct OpportunityNode(pub Opportunity);
+
+/// A piece of work people with lived experience are invited into.
+#[Object(name = "Opportunity")]
+impl OpportunityNode {
+    async fn id(&self) -> Uuid {
+        self.0.id
+    }
+    async fn organisation_id(&self) -> Uuid {
+        self.0.organisation_id
+    }
+    async fn contract_id(&self) -> Option<Uuid> {
+        self.0.contract_id
+    }
+    async fn facilitator_organisation_id(&self) -> Option<Uuid> {
+        self.0.facilitator_organisation_id
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    async fn easy_read_description(&self) -> Option<&str> {
+        self.0.easy_read_description.as_deref()
+    }
+    async fn kind(&self) -> OpportunityKindGql {
+        self.0.kind.into()
+    }
+    async fn claimed_mode(&self) -> WorkingModeGql {
+        self.0.claimed_mode.into()
+    }
+    async fn status(&self) -> OpportunityStatusGql {
+        self.0.status.into()
+    }
+    async fn starts_on(&self) -> Option<NaiveDate> {
+        self.0.starts_on
+    }
+    async fn ends_on(&self) -> Option<NaiveDate> {
+        self.0.ends_on
+    }
+    async fn format(&self) -> FormatGql {
+        self.0.format.into()
+    }
+    async fn venue(&self) -> Option<&str> {
+        self.0.venue.as_deref()
+    }
+    async fn places(&self) -> Option<i32> {
+        self.0.places
+    }
+    async fn places_taken(&self) -> i32 {
+        self.0.places_taken
+    }
+    async fn places_left(&self) -> Option<i32> {
+        self.0.places_left()
+    }
+    async fn time_commitment(&self) -> Option<&str> {
+        self.0.time_commitment.as_deref()
+    }
+    async fn paid(&self) -> bool {
+        self.0.paid
+    }
+    async fn payment_policy_id(&self) -> Option<Uuid> {
+        self.0.payment_policy_id
+    }
+    async fn other_recognition(&self) -> Option<&str> {
+        self.0.other_recognition.as_deref()
+    }
+    async fn support_offered(&self) -> Vec<SupportGql> {
+        all(&self.0.support_offered)
+    }
+    async fn lived_experience_areas(&self) -> Vec<LivedExperienceAreaGql> {
+        all(&self.0.lived_experience_areas)
+    }
+    async fn for_carers(&self) -> bool {
+        self.0.for_carers
+    }
+    async fn admission(&self) -> AdmissionGql {
+        self.0.admission.into()
+    }
+    async fn advertised_on(&self) -> Option<NaiveDate> {
+        self.0.advertised_on
+    }
+    async fn closing_on(&self) -> Option<NaiveDate> {
+        self.0.closing_on
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Send back as `expectedVersion` to update.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    /// The honest classification: the evidenced level beside the claim, and each criterion.
+    async fn evidence(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<EvidenceNode>> {
+        Ok(loader(ctx)?
+            .load_one(EvidenceOf(self.0.clone()))
+            .await?
+            .map(EvidenceNode))
+    }
+
+    /// The members: everyone for those who run the work; accepted members for its members;
+    /// nobody for anyone else.
+    async fn members(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MembershipNode>> {
+        let manage = can_manage(caller(ctx)?, &self.0);
+        let list = loader(ctx)?
+            .load_one(MembersOf(self.0.id, manage))
+            .await?
+            .unwrap_or_default();
+        Ok(list
+            .into_iter()
+            .map(|m| MembershipNode {
+                manage,
+                membership: m,
+            })
+            .collect())
+    }
+
+    /// Sessions, for those who run the work and its accepted members.
+    async fn sessions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SessionNode>> {
+        let manage = can_manage(caller(ctx)?, &self.0);
+        Ok(loader(ctx)?
+            .load_one(SessionsOf(self.0.id, manage))
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(SessionNode)
+            .collect())
+    }
+
+    /// The guide's barriers that apply to this work.
+    async fn inclusion_check(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<BarrierNode>> {
+        let report = opportunities::inclusion_check(services(ctx)?, caller(ctx)?, self.0.id)
+            .await
+            .gql()?;
+        Ok(report.barriers.into_iter().map(BarrierNode).collect())
+    }
+}
+
+pub struct EvidenceNode(pub EvidenceSummary);
+
+/// What the evidence shows about one piece of work.
+#[Object(name = "Evidence")]
+impl EvidenceNode {
+    async fn claimed_mode(&self) -> WorkingModeGql {
+        self.0.claimed_mode.into()
+    }
+    async fn evidenced_level(&self) -> LadderLevelGql {
+        self.0.evidence.evidenced_level.into()
+    }
+    async fn claim_check(&self) -> ClaimCheckGql {
+        self.0.claim_check.into()
+    }
+    async fn level_reason(&self) -> &str {
+        &self.0.evidence.level_reason
+    }
+    async fn criteria(&self) -> Vec<CriterionResultGql> {
+        self.0
+            .evidence
+            .criteria
+            .iter()
+            .map(|c| CriterionResultGql {
+                criterion: c.criterion.into(),
+                met: c.met,
+                reason: c.reason.clone(),
+            })
+            .collect()
+    }
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "CriterionResult")]
+pub struct CriterionResultGql {
+    pub criterion: CriterionGql,
+    pub met: bool,
+    pub reason: String,
+}
+
+pub struct BarrierNode(pub Barrier);
+
+/// One of the guide's barriers to taking part.
+#[Object(name = "Barrier")]
+impl BarrierNode {
+    async fn code(&self) -> &str {
+        self.0.code
+    }
+    async fn message(&self) -> &str {
+        &self.0.message
+    }
+    /// The guide's own words.
+    async fn guide_quote(&self) -> &str {
+        self.0.guide_quote
+    }
+}
+
+pub struct MembershipNode {
+    membership: Membership,
+    manage: bool,
+}
+
+/// A person's place in a piece of work.
+#[Object(name = "Membership")]
+impl MembershipNode {
+    async fn id(&self) -> Uuid {
+        self.membership.id
+    }
+    async fn opportunity_id(&self) -> Uuid {
+        self.membership.opportunity_id
+    }
+    async fn participant_id(&self) -> Uuid {
+        self.membership.participant_id
+    }
+    async fn role(&self) -> MemberRoleGql {
+        self.membership.role.into()
+    }
+    async fn experience(&self) -> ExperienceGql {
+        self.membership.experience.into()
+    }
+    async fn status(&self) -> MemberStatusGql {
+        self.membership.status.into()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.membership.created_at
+    }
+    async fn joined_at(&self) -> Option<DateTime<Utc>> {
+        self.membership.joined_at
+    }
+    async fn left_at(&self) -> Option<DateTime<Utc>> {
+        self.membership.left_at
+    }
+    /// Joined at or before the first session; null until a session exists.
+    async fn joined_from_start(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<bool>> {
+        if let Some(known) = self.membership.joined_from_start {
+            return Ok(Some(known));
+        }
+        let sessions = loader(ctx)?
+            .load_one(SessionsOf(self.membership.opportunity_id, self.manage))
+            .await?
+            .unwrap_or_default();
+        let first = sessions.iter().map(|s| s.starts_at).min();
+        Ok(members::with_start(vec![self.membership.clone()], first)
+            .pop()
+            .and_then(|m| m.joined_from_start))
+    }
+    async fn interests_declared(&self) -> bool {
+        self.membership.interests.is_some()
+    }
+    async fn has_conflict_of_interest(&self) -> bool {
+        self.membership
+            .interests
+            .as_ref()
+            .is_some_and(|i| i.has_conflict)
+    }
+    async fn scoring(&self) -> bool {
+        self.membership.scoring
+    }
+    async fn version(&self) -> i32 {
+        self.membership.version
+    }
+}
+
+pub struct SessionNode(pub Session);
+
+/// A meeting or event of a piece of work.
+#[Object(name = "Session")]
+impl SessionNode {
+    async fn id(&self) -> Uuid {
+        self.0.id
+    }
+    async fn opportunity_id(&self) -> Uuid {
+        self.0.opportunity_id
+    }
+    async fn starts_at(&self) -> DateTime<Utc> {
+        self.0.starts_at
+    }
+    async fn duration_minutes(&self) -> i32 {
+        self.0.duration_minutes
+    }
+    async fn format(&self) -> FormatGql {
+        self.0.format.into()
+    }
+    async fn lived_experience_agenda_slot(&self) -> bool {
+        self.0.lived_experience_agenda_slot
+    }
+    async fn attendance(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AttendanceNode>> {
+        Ok(loader(ctx)?
+            .load_one(AttendanceAt(self.0.id))
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(AttendanceNode)
+            .collect())
+    }
+    async fn decisions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<DecisionNode>> {
+        Ok(loader(ctx)?
+            .load_one(DecisionsAt(self.0.id))
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(DecisionNode)
+            .collect())
+    }
+}
+
+pub struct AttendanceNode(pub Attendance);
+
+#[Object(name = "Attendance")]
+impl AttendanceNode {
+    async fn id(&self) -> Uuid {
+        self.0.id
+    }
+    async fn session_id(&self) -> Uuid {
+        self.0.session_id
+    }
+    async fn participant_id(&self) -> Uuid {
+        self.0.participant_id
+    }
+    async fn minutes(&self) -> i32 {
+        self.0.minutes
+    }
+    async fn participation(&self) -> ParticipationGql {
+        self.0.participation.into()
+    }
+}
+
+pub struct DecisionNode(pub Decision);
+
+#[Object(name = "Decision")]
+impl DecisionNode {
+    async fn id(&self) -> Uuid {
+        self.0.id
+    }
+    async fn session_id(&self) -> Uuid {
+        self.0.session_id
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    async fn shared_with_lived_experience(&self) -> bool {
+        self.0.shared_with_lived_experience
+    }
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "GlossaryTerm")]
+pub struct GlossaryTermGql {
+    pub id: Uuid,
+    pub term: String,
+    pub meaning: String,
+}
+
+impl From<GlossaryTerm> for GlossaryTermGql {
+    fn from(t: GlossaryTerm) -> Self {
+        Self {
+            id: t.id,
+            term: t.term,
+            meaning: t.meaning,
+        }
+    }
+}
+
+/// A session with what was recorded at it, as returned by `createSession`.
+#[derive(SimpleObject)]
+#[graphql(name = "SessionRecord")]
+pub struct SessionRecordGql {
+    pub session: SessionNode,
+    pub attendance: Vec<AttendanceNode>,
+    pub decisions: Vec<DecisionNode>,
+}
+
+impl From<SessionRecord> for SessionRecordGql {
+    fn from(r: SessionRecord) -> Self {
+        Self {
+            session: SessionNode(r.session),
+            attendance: r.attendance.into_iter().map(AttendanceNode).collect(),
+            decisions: r.decisions.into_iter().map(DecisionNode).collect(),
+        }
+    }
+}
+
+#[derive(InputObject, Default)]
+#[graphql(name = "OpportunityFilter")]
+pub struct OpportunityFilterGql {
+    pub status: Option<OpportunityStatusGql>,
+    pub kind: Option<OpportunityKindGql>,
+    pub format: Option<FormatGql>,
+    pub lived_experience_area: Option<LivedExperienceAreaGql>,
+    pub paid: Option<bool>,
+    pub support: Option<SupportGql>,
+    pub starts_after: Option<NaiveDate>,
+    pub starts_before: Option<NaiveDate>,
+    pub has_places: Option<bool>,
+    pub organisation_id: Option<Uuid>,
+}
+
+impl From<OpportunityFilterGql> for OpportunityFilter {
+    fn from(f: OpportunityFilterGql) -> Self {
+        Self {
+            status: f.status.map(Into::into),
+            kind: f.kind.map(Into::into),
+            format: f.format.map(Into::into),
+            lived_experience_area: f.lived_experience_area.map(Into::into),
+            paid: f.paid,
+            support: f.support.map(Into::into),
+            starts_after: f.starts_after,
+            starts_before: f.starts_before,
+            has_places: f.has_places,
+            organisation_id: f.organisation_id,
+        }
+    }
+}
+
+#[derive(InputObject)]
+#[graphql(name = "OpportunityInput")]
+pub struct OpportunityInputGql {
+    pub organisation_id: Option<Uuid>,
+    pub contract_id: Option<Uuid>,
+    pub facilitator_organisation_id: Option<Uuid>,
+    pub title: String,
+    pub description: String,
+    pub easy_read_description: Option<String>,
+    pub kind: OpportunityKindGql,
+    pub claimed_mode: WorkingModeGql,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+    pub format: FormatGql,
+    pub venue: Option<String>,
+    pub places: Option<i32>,
+    pub time_commitment: Option<String>,
+    #[graphql(default)]
+    pub paid: bool,
+    pub payment_policy_id: Option<Uuid>,
+    pub other_recognition: Option<String>,
+    #[graphql(default)]
+    pub support_offered: Vec<SupportGql>,
+    #[graphql(default)]
+    pub lived_experience_areas: Vec<LivedExperienceAreaGql>,
+    #[graphql(default)]
+    pub for_carers: bool,
+    pub admission: Option<AdmissionGql>,
+    pub closing_on: Option<NaiveDate>,
+}
+
+impl From<OpportunityInputGql> for OpportunityInput {
+    fn from(i: OpportunityInputGql) -> Self {
+        Self {
+            organisation_id: i.organisation_id,
+            contract_id: i.contract_id,
+            facilitator_organisation_id: i.facilitator_organisation_id,
+            title: i.title,
+            description: i.description,
+            easy_read_description: i.easy_read_description,
+            kind: i.kind.into(),
+            claimed_mode: i.claimed_mode.into(),
+            starts_on: i.starts_on,
+            ends_on: i.ends_on,
+            format: i.format.into(),
+            venue: i.venue,
+            places: i.places,
+            time_commitment: i.time_commitment,
+            paid: i.paid,
+            payment_policy_id: i.payment_policy_id,
+            other_recognition: i.other_recognition,
+            support_offered: all(&i.support_offered),
+            lived_experience_areas: all(&i.lived_experience_areas),
+            for_carers: i.for_carers,
+            admission: i.admission.map(Into::into).unwrap_or_default(),
+            closing_on: i.closing_on,
+        }
+    }
+}
+
+/// Absent fields stay as they are; `null` clears a field that may be empty.
+#[derive(InputObject, Default)]
+#[graphql(name = "OpportunityPatch")]
+pub struct OpportunityPatchGql {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub easy_read_description: MaybeUndefined<String>,
+    pub kind: Option<OpportunityKindGql>,
+    pub claimed_mode: Option<WorkingModeGql>,
+    pub starts_on: MaybeUndefined<NaiveDate>,
+    pub ends_on: MaybeUndefined<NaiveDate>,
+    pub format: Option<FormatGql>,
+    pub venue: MaybeUndefined<String>,
+    pub places: MaybeUndefined<i32>,
+    pub time_commitment: MaybeUndefined<String>,
+    pub paid: Option<bool>,
+    pub payment_policy_id: MaybeUndefined<Uuid>,
+    pub other_recognition: MaybeUndefined<String>,
+    pub support_offered: Option<Vec<SupportGql>>,
+    pub lived_experience_areas: Option<Vec<LivedExperienceAreaGql>>,
+    pub for_carers: Option<bool>,
+    pub admission: Option<AdmissionGql>,
+    pub closing_on: MaybeUndefined<NaiveDate>,
+    pub facilitator_organisation_id: MaybeUndefined<Uuid>,
+    pub contract_id: MaybeUndefined<Uuid>,
+}
+
+fn maybe<T>(m: MaybeUndefined<T>) -> Option<Option<T>> {
+    match m {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}
+
+impl From<OpportunityPatchGql> for OpportunityPatch {
+    fn from(p: OpportunityPatchGql) -> Self {
+        Self {
+            title: p.title,
+            description: p.description,
+            easy_read_description: maybe(p.easy_read_description),
+            kind: p.kind.map(Into::into),
+            claimed_mode: p.claimed_mode.map(Into::into),
+            starts_on: maybe(p.starts_on),
+            ends_on: maybe(p.ends_on),
+            format: p.format.map(Into::into),
+            venue: maybe(p.venue),
+            places: maybe(p.places),
+            time_commitment: maybe(p.time_commitment),
+            paid: p.paid,
+            payment_policy_id: maybe(p.payment_policy_id),
+            other_recognition: maybe(p.other_recognition),
+            support_offered: p.support_offered.map(|s| all(&s)),
+            lived_experience_areas: p.lived_experience_areas.map(|a| all(&a)),
+            for_carers: p.for_carers,
+            admission: p.admission.map(Into::into),
+            closing_on: maybe(p.closing_on),
+            facilitator_organisation_id: maybe(p.facilitator_organisation_id),
+            contract_id: maybe(p.contract_id),
+        }
+    }
+}
+
+#[derive(InputObject)]
+#[graphql(name = "AttendanceInput")]
+pub struct AttendanceInputGql {
+    pub participant_id: Uuid,
+    pub minutes: i32,
+    pub participation: ParticipationGql,
+}
+
+impl From<AttendanceInputGql> for AttendanceInput {
+    fn from(a: AttendanceInputGql) -> Self {
+        Self {
+            participant_id: a.participant_id,
+            minutes: a.minutes,
+            participation: a.participation.into(),
+        }
+    }
+}
+
+#[derive(InputObject)]
+#[graphql(name = "DecisionInput")]
+pub struct DecisionInputGql {
+    pub description: String,
+    pub shared_with_lived_experience: bool,
+}
+
+impl From<DecisionInputGql> for DecisionInput {
+    fn from(d: DecisionInputGql) -> Self {
+        Self {
+            description: d.description,
+            shared_with_lived_experience: d.shared_with_lived_experience,
+        }
+    }
+}
+
+#[derive(InputObject)]
+#[graphql(name = "SessionInput")]
+pub struct SessionInputGql {
+    pub starts_at: DateTime<Utc>,
+    pub duration_minutes: i32,
+    pub format: FormatGql,
+    #[graphql(default)]
+    pub lived_experience_agenda_slot: bool,
+    #[graphql(default)]
+    pub attendance: Vec<AttendanceInputGql>,
+    #[graphql(default)]
+    pub decisions: Vec<DecisionInputGql>,
+}
+
+impl From<SessionInputGql> for SessionInput {
+    fn from(s: SessionInputGql) -> Self {
+        Self {
+            starts_at: s.starts_at,
+            duration_minutes: s.duration_minutes,
+            format: s.format.into(),
+            lived_experience_agenda_slot: s.lived_experience_agenda_slot,
+            attendance: s.attendance.into_iter().map(Into::into).collect(),
+            decisions: s.decisions.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct OpportunityQuery;
+
+#[Object]
+impl OpportunityQuery {
+    /// Advertised work is open to everyone signed in; staff also see their organisation's
+    /// work, participants the work they are members of.
+    async fn opportunities(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OpportunityFilterGql>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, OpportunityNode>> {
+        let request = page_request(first, after)?;
+        let filter = filter.unwrap_or_default().into();
+        let page = opportunities::list(services(ctx)?, caller(ctx)?, filter, request)
+            .await
+            .gql()?;
+        Ok(connection(page, request, |o| o.id, OpportunityNode))
+    }
+
+    async fn opportunity(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+    ) -> async_graphql::Result<OpportunityNode> {
+        opportunities::get(services(ctx)?, caller(ctx)?, id)
+            .await
+            .gql()
+            .map(OpportunityNode)
+    }
+
+    /// Plain-English meanings of the words services use.
+    async fn glossary(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, GlossaryTermGql>> {
+        caller(ctx)?;
+        let request = page_request(first, after)?;
+        let page = glossary::list(services(ctx)?, request).await.gql()?;
+        Ok(connection(page, request, |t| t.id, GlossaryTermGql::from))
+    }
+}
+
+#[derive(Default)]
+pub struct OpportunityMutation;
+
+async fn move_to(
+    ctx: &Context<'_>,
+    id: Uuid,
+    to: OpportunityStatus,
+    expected_version: Option<i32>,
+) -> async_graphql::Result<OpportunityNode> {
+    opportunities::transition(services(ctx)?, caller(ctx)?, id, to, expected_version)
+        .await
+        .gql()
+        .map(OpportunityNode)
+}
+
+fn member_node(ctx: &Context<'_>, m: Membership) -> MembershipNode {
+    // The caller just changed this membership, so they may see it; whether they run the work
+    // only affects how `joinedFromStart` loads sessions.
+    let manage = caller(ctx).is_ok_and(|p| p.is_staff() || p.is_admin());
+    MembershipNode {
+        membership: m,
+        manage,
+    }
+}
+
+#[Object]
+impl OpportunityMutation {
+    async fn create_opportunity(
+        &self,
+        ctx: &Context<'_>,
+        input: OpportunityInputGql,
+    ) -> async_graphql::Result<OpportunityNode> {
+        opportunities::create(services(ctx)?, caller(ctx)?, &input.into())
+            .await
+            .gql()
+            .map(OpportunityNode)
+    }
+
+    /// `expectedVersion` is the `version` last read; a stale one is refused.
+    async fn update_opportunity(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+        expected_version: i32,
+        input: OpportunityPatchGql,
+    ) -> async_graphql::Result<OpportunityNode> {
+        opportunities::update(
+            services(ctx)?,
+            caller(ctx)?,
+            id,
+            expected_version,
+            &input.into(),
+        )
+        .await
+        .gql()
+        .map(OpportunityNode)
+    }
+
+    async fn advertise_opportunity(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+        expected_version: Option<i32>,
+    ) -> async_graphql::Result<OpportunityNode> {
+        move_to(ctx, id, OpportunityStatus::Advertised, expected_version).await
+    }
+
+    async fn start_opportunity(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+        expected_version: Option<i32>,
+    ) -> async_graphql::Result<OpportunityNode> {
+        move_to(ctx, id, OpportunityStatus::Running, expected_version).await
+    }
+
+    async fn end_opportunity(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+        expected_version: Option<i32>,
+    ) -> async_graphql::Result<OpportunityNode> {
+        move_to(ctx, id, OpportunityStatus::Ended, expected_version).await
+    }
+
+    async fn cancel_opportunity(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+        expected_version: Option<i32>,
+    ) -> async_graphql::Result<OpportunityNode> {
+        move_to(ctx, id, OpportunityStatus::Cancelled, expected_version).await
+    }
+
+    /// A participant applies for themselves.
+    async fn apply_to_opportunity(
+        &self,
+        ctx: &Context<'_>,
+        opportunity_id: Uuid,
+        experience: Option<ExperienceGql>,
+    ) -> async_graphql::Result<MembershipNode> {
+        let input = MembershipInput {
+            participant_id: None,
+            role: None,
+            experience: experience.map(Into::into),
+            joined_at: None,
+        };
+        let m = members::join(services(ctx)?, caller(ctx)?, opportunity_id, &input)
+            .await
+            .gql()?;
+        Ok(member_node(ctx, m))
+    }
+
+    /// Staff of the work invite a participant; with `joinedAt`, they record someone who
+    /// already took part (a member at once, holding a place).
+    async fn invite_member(
+        &self,
+        ctx: &Context<'_>,
+        opportunity_id: Uuid,
+        participant_id: Uuid,
+        role: Option<MemberRoleGql>,
+        experience: Option<ExperienceGql>,
+        joined_at: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<MembershipNode> {
+        let input = MembershipInput {
+            participant_id: Some(participant_id),
+            role: role.map(Into::into),
+            experience: experience.map(Into::into),
+            joined_at,
+        };
+        let m = members::join(services(ctx)?, caller(ctx)?, opportunity_id, &input)
+            .await
+            .gql()?;
+        Ok(member_node(ctx, m))
+    }
+
+    async fn accept_member(
+        &self,
+        ctx: &Context<'_>,
+        opportunity_id: Uuid,
+        member_id: Uuid,
+    ) -> async_graphql::Result<MembershipNode> {
+        let m = members::accept(services(ctx)?, caller(ctx)?, opportunity_id, member_id)
+            .await
+            .gql()?;
+        Ok(member_node(ctx, m))
+    }
+
+    async fn decline_member(
+        &self,
+        ctx: &Context<'_>,
+        opportunity_id: Uuid,
+        member_id: Uuid,
+    ) -> async_graphql::Result<MembershipNode> {
+        let m = members::decline(services(ctx)?, caller(ctx)?, opportunity_id, member_id)
+            .await
+            .gql()?;
+        Ok(member_node(ctx, m))
+    }
+
+    async fn withdraw_member(
+        &self,
+        ctx: &Context<'_>,
+        opportunity_id: Uuid,
+        member_id: Uuid,
+    ) -> async_graphql::Result<MembershipNode> {
+        let m = members::withdraw(services(ctx)?, caller(ctx)?, opportunity_id, member_id)
+            .await
+            .gql()?;
+        Ok(member_node(ctx, m))
+    }
+
+    async fn declare_interests(
+        &self,
+        ctx: &Context<'_>,
+        opportunity_id: Uuid,
+        member_id: Uuid,
+        has_conflict: bool,
+        details: Option<String>,
+    ) -> async_graphql::Result<MembershipNode> {
+        let input = InterestsInput {
+            has_conflict,
+            details,
+        };
+        let m = members::declare_interests(
+            services(ctx)?,
+            caller(ctx)?,
+            opportunity_id,
+            member_id,
+            &input,
+        )
+        .await
+        .gql()?;
+        Ok(member_node(ctx, m))
+    }
+
+    async fn set_member_scoring(
+        &self,
+        ctx: &Context<'_>,
+        opportunity_id: Uuid,
+        member_id: Uuid,
+        scoring: bool,
+    ) -> async_graphql::Result<MembershipNode> {
+        let input = ScoringInput { scoring };
+        let m = members::set_scoring(
+            services(ctx)?,
+            caller(ctx)?,
+            opportunity_id,
+            member_id,
+            &input,
+        )
+        .await
+        .gql()?;
+        Ok(member_node(ctx, m))
+    }
+
+    /// A session with its attendance and decisions: all stored, or none.
+    async fn create_session(
+        &self,
+        ctx: &Context<'_>,
+        opportunity_id: Uuid,
+        input: SessionInputGql,
+    ) -> async_graphql::Result<SessionRecordGql> {
+        sessions::create(services(ctx)?, caller(ctx)?, opportunity_id, &input.into())
+            .await
+            .gql()
+            .map(Into::into)
+    }
+
+    async fn record_attendance(
+        &self,
+        ctx: &Context<'_>,
+        session_id: Uuid,
+        input: AttendanceInputGql,
+    ) -> async_graphql::Result<AttendanceNode> {
+        sessions::record_attendance(services(ctx)?, caller(ctx)?, session_id, &input.into())
+            .await
+            .gql()
+            .map(AttendanceNode)
+    }
+
+    async fn record_decision(
+        &self,
+        ctx: &Context<'_>,
+        session_id: Uuid,
+        input: DecisionInputGql,
+    ) -> async_graphql::Result<DecisionNode> {
+        sessions::record_decision(services(ctx)?, caller(ctx)?, session_id, &input.into())
+            .await
+            .gql()
+            .map(DecisionNode)
+    }
+
+    async fn add_glossary_term(
+        &self,
+        ctx: &Context<'_>,
+        term: String,
+        meaning: String,
+    ) -> async_graphql::Result<GlossaryTermGql> {
+        glossary::add(
+            services(ctx)?,
+            caller(ctx)?,
+            &GlossaryInput { term, meaning },
+        )
+        .await
+        .gql()
+        .map(Into::into)
+    }
+}

@@ -1,0 +1,307 @@
+//! Opportunities through GraphQL: the same rules as REST, and nested lists that cost a fixed
+//! number of database queries per level however many rows they hold.
+
+use chrono::{Duration, Utc};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::helpers::{gql_code, spawn_app, token, TestApp};
+
+async fn queries_so_far(app: &TestApp) -> u64 {
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .find_map(|l| l.strip_prefix("coproduce_db_queries_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("the query counter is exported")
+}
+
+/// Creates advertised work with `members` accepted members and two past sessions each with
+/// attendance and a decision, all through GraphQL.
+async fn busy_opportunity(app: &TestApp, provider: &str, members: usize) -> Uuid {
+    let body = app
+        .graphql(
+            provider,
+            r#"mutation { createOpportunity(input: { title: "Panel", description: "Plain words.",
+                kind: WORKSHOP, claimedMode: CO_PRODUCTION, format: VIRTUAL, paid: true }) { id } }"#,
+            json!({}),
+        )
+        .await;
+    let id: Uuid = body["data"]["createOpportunity"]["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("created: {body}"));
+    let body = app
+        .graphql(
+            provider,
+            "mutation($id: UUID!) { advertiseOpportunity(id: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["advertiseOpportunity"]["status"], "ADVERTISED",
+        "{body}"
+    );
+    let mut people = Vec::new();
+    for i in 0..members {
+        let person = Uuid::now_v7();
+        if i == 0 {
+            // One applies today...
+            let participant = token(&["participant"], None, Some(person));
+            let body = app
+                .graphql(
+                    &participant,
+                    "mutation($id: UUID!) { applyToOpportunity(opportunityId: $id) { status } }",
+                    json!({ "id": id }),
+                )
+                .await;
+            assert_eq!(
+                body["data"]["applyToOpportunity"]["status"], "ACCEPTED",
+                "{body}"
+            );
+        } else {
+            // ...the others are recorded by the provider's system as having joined a month ago.
+            let body = app
+                .graphql(
+                    provider,
+                    "mutation($id: UUID!, $p: UUID!, $at: DateTime!) { inviteMember(opportunityId: $id, participantId: $p, joinedAt: $at) { status } }",
+                    json!({ "id": id, "p": person, "at": (Utc::now() - Duration::days(30)).to_rfc3339() }),
+                )
+                .await;
+            assert_eq!(body["data"]["inviteMember"]["status"], "ACCEPTED", "{body}");
+        }
+        people.push(person);
+    }
+    for days_ago in [20, 10] {
+        let attendance: Vec<Value> = people
+            .iter()
+            .map(|p| json!({ "participantId": p, "minutes": 60, "participation": "PARTICIPATED" }))
+            .collect();
+        let body = app
+            .graphql(
+                provider,
+                "mutation($id: UUID!, $input: SessionInput!) { createSession(opportunityId: $id, input: $input) { session { id } } }",
+                json!({ "id": id, "input": {
+                    "startsAt": (Utc::now() - Duration::days(days_ago)).to_rfc3339(),
+                    "durationMinutes": 90, "format": "VIRTUAL", "livedExperienceAgendaSlot": true,
+                    "attendance": attendance,
+                    "decisions": [{ "description": "Agree the questions", "sharedWithLivedExperience": true }]
+                } }),
+            )
+            .await;
+        assert!(
+            body["data"]["createSession"]["session"]["id"].is_string(),
+            "{body}"
+        );
+    }
+    id
+}
+
+const NESTED: &str = r#"{ opportunities(first: 50) { edges { node {
+    id
+    members { id status }
+    sessions { id attendance { participantId minutes } decisions { description } }
+    evidence { evidencedLevel criteria { criterion met } }
+} } } }"#;
+
+#[tokio::test]
+async fn nested_lists_cost_the_same_queries_for_two_or_six_opportunities() {
+    let app = spawn_app().await;
+    let org = app.create_organisation("Trust", &["provider"]).await;
+    let provider = token(&["provider"], Some(org), None);
+    for _ in 0..2 {
+        busy_opportunity(&app, &provider, 2).await;
+    }
+    let before = queries_so_far(&app).await;
+    let body = app.graphql(&provider, NESTED, json!({})).await;
+    let small = queries_so_far(&app).await - before;
+    let edges = body["data"]["opportunities"]["edges"]
+        .as_array()
+        .expect("edges");
+    assert_eq!(edges.len(), 2, "{body}");
+    assert_eq!(
+        edges[0]["node"]["members"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert_eq!(
+        edges[0]["node"]["sessions"][0]["attendance"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+
+    for _ in 0..4 {
+        busy_opportunity(&app, &provider, 3).await;
+    }
+    let before = queries_so_far(&app).await;
+    let body = app.graphql(&provider, NESTED, json!({})).await;
+    let large = queries_so_far(&app).await - before;
+    assert_eq!(
+        body["data"]["opportunities"]["edges"]
+            .as_array()
+            .map(Vec::len),
+        Some(6),
+        "{body}"
+    );
+    assert_eq!(
+        small, large,
+        "queries must not grow with rows: {small} for 2, {large} for 6"
+    );
+    // One for the page, one each for members, sessions, attendance and decisions, and four
+    // for the evidence of the whole page.
+    assert_eq!(large, 9, "{body}");
+}
+
+#[tokio::test]
+async fn the_evidence_through_graphql_matches_rest() {
+    let app = spawn_app().await;
+    let org = app.create_organisation("Trust", &["provider"]).await;
+    let provider = token(&["provider"], Some(org), None);
+    let id = busy_opportunity(&app, &provider, 2).await;
+    let body = app
+        .graphql(
+            &provider,
+            "mutation($id: UUID!) { startOpportunity(id: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["startOpportunity"]["status"], "RUNNING",
+        "{body}"
+    );
+    let body = app
+        .graphql(
+            &provider,
+            "mutation($id: UUID!) { endOpportunity(id: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(body["data"]["endOpportunity"]["status"], "ENDED", "{body}");
+    let rest = app
+        .get(&format!("/api/v1/opportunities/{id}"), &provider)
+        .await;
+    let body = app
+        .graphql(&provider, "query($id: UUID!) { opportunity(id: $id) { evidence { evidencedLevel claimCheck criteria { criterion met } } } }", json!({ "id": id }))
+        .await;
+    let evidence = &body["data"]["opportunity"]["evidence"];
+    assert_eq!(
+        rest.body["evidence"]["evidenced_level"], "co_production",
+        "{}",
+        rest.text
+    );
+    assert_eq!(evidence["evidencedLevel"], "CO_PRODUCTION", "{body}");
+    assert_eq!(evidence["claimCheck"], "MATCHES");
+    let met: Vec<bool> = evidence["criteria"]
+        .as_array()
+        .expect("criteria")
+        .iter()
+        .map(|c| c["met"] == true)
+        .collect();
+    assert_eq!(met, vec![true; 5]);
+}
+
+#[tokio::test]
+async fn a_refused_move_names_the_allowed_ones_in_extensions() {
+    let app = spawn_app().await;
+    let org = app.create_organisation("Trust", &["provider"]).await;
+    let provider = token(&["provider"], Some(org), None);
+    let body = app
+        .graphql(&provider, r#"mutation { createOpportunity(input: { title: "T", description: "D", kind: SURVEY, claimedMode: CONSULTATION, format: VIRTUAL }) { id } }"#, json!({}))
+        .await;
+    let id = body["data"]["createOpportunity"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let body = app
+        .graphql(
+            &provider,
+            "mutation($id: UUID!) { endOpportunity(id: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        gql_code(&body).as_deref(),
+        Some("invalid_transition"),
+        "{body}"
+    );
+    assert_eq!(
+        body["errors"][0]["extensions"]["allowed"],
+        json!(["advertised", "cancelled"])
+    );
+}
+
+#[tokio::test]
+async fn outsiders_see_no_members_or_sessions_of_advertised_work() {
+    let app = spawn_app().await;
+    let org = app.create_organisation("Trust", &["provider"]).await;
+    let provider = token(&["provider"], Some(org), None);
+    let id = busy_opportunity(&app, &provider, 2).await;
+    let outsider = token(&["participant"], None, Some(Uuid::now_v7()));
+    let other_provider = token(
+        &["provider"],
+        Some(app.create_organisation("Other", &["provider"]).await),
+        None,
+    );
+    for who in [&outsider, &other_provider] {
+        let body = app
+            .graphql(who, "query($id: UUID!) { opportunity(id: $id) { title members { id } sessions { id } } }", json!({ "id": id }))
+            .await;
+        assert_eq!(
+            body["data"]["opportunity"]["title"], "Panel",
+            "advertised work is open: {body}"
+        );
+        assert_eq!(body["data"]["opportunity"]["members"], json!([]), "{body}");
+        assert_eq!(body["data"]["opportunity"]["sessions"], json!([]), "{body}");
+    }
+    let rest = app
+        .get(&format!("/api/v1/opportunities/{id}/members"), &outsider)
+        .await;
+    assert_eq!(rest.status, 404);
+}
+
+#[tokio::test]
+async fn browsing_filters_work_through_graphql() {
+    let app = spawn_app().await;
+    let org = app.create_organisation("Trust", &["provider"]).await;
+    let provider = token(&["provider"], Some(org), None);
+    for (kind, format) in [
+        ("SURVEY", "VIRTUAL"),
+        ("BOARD", "IN_PERSON"),
+        ("SURVEY", "IN_PERSON"),
+    ] {
+        let body = app
+            .graphql(
+                &provider,
+                &format!(r#"mutation {{ createOpportunity(input: {{ title: "T", description: "D", kind: {kind}, claimedMode: INVOLVEMENT, format: {format} }}) {{ id }} }}"#),
+                json!({}),
+            )
+            .await;
+        let id = body["data"]["createOpportunity"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        app.graphql(
+            &provider,
+            "mutation($id: UUID!) { advertiseOpportunity(id: $id) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    }
+    let participant = token(&["participant"], None, Some(Uuid::now_v7()));
+    let body = app
+        .graphql(&participant, "{ opportunities(filter: { kind: SURVEY, format: IN_PERSON }) { edges { node { kind format } } } }", json!({}))
+        .await;
+    let edges = body["data"]["opportunities"]["edges"]
+        .as_array()
+        .expect("edges");
+    assert_eq!(edges.len(), 1, "{body}");
+    assert_eq!(edges[0]["node"]["kind"], "SURVEY");
+    assert_eq!(edges[0]["node"]["format"], "IN_PERSON");
+}
