@@ -281,13 +281,36 @@ impl Db {
         .map_err(|e| AppError::internal(format!("database task failed: {e}")))?
     }
 
-    /// Runs work in one transaction: all of it is stored, or none of it.
+    /// Runs work in one transaction: all of it is stored, or none of it. The work must not
+    /// open a transaction of its own.
     pub async fn transaction<T, F>(&self, work: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(move |conn| conn.transaction(work)).await
+        self.run(move |conn| match conn {
+            // SQLite: take the write lock at BEGIN. A deferred transaction that reads and then
+            // writes fails at once with SQLITE_BUSY when another writer got in between, which
+            // concurrent applications for the last places would hit.
+            DbConnection::Sqlite(_) => {
+                conn.batch_execute("BEGIN IMMEDIATE")?;
+                match work(conn) {
+                    Ok(value) => match conn.batch_execute("COMMIT") {
+                        Ok(()) => Ok(value),
+                        Err(e) => {
+                            let _ = conn.batch_execute("ROLLBACK");
+                            Err(e.into())
+                        }
+                    },
+                    Err(e) => {
+                        let _ = conn.batch_execute("ROLLBACK");
+                        Err(e)
+                    }
+                }
+            }
+            DbConnection::Postgresql(_) => conn.transaction(work),
+        })
+        .await
     }
 }
 

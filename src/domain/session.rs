@@ -108,6 +108,15 @@ pub struct SessionRecord {
 
 const DAY_MINUTES: i32 = 24 * 60;
 
+/// `prefix.name`, or just `name` at the top level.
+fn path(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
 pub fn check_attendance(
     p: &mut Problems,
     field: &str,
@@ -115,17 +124,17 @@ pub fn check_attendance(
     session_minutes: i32,
 ) {
     if input.minutes < 0 {
-        p.add(format!("{field}.minutes"), "must not be negative");
+        p.add(path(field, "minutes"), "must not be negative");
     } else if input.minutes > session_minutes.max(0) {
         p.add(
-            format!("{field}.minutes"),
+            path(field, "minutes"),
             format!("must not be more than the session's {session_minutes} minutes"),
         );
     }
 }
 
 pub fn check_decision(p: &mut Problems, field: &str, input: &DecisionInput) -> Option<String> {
-    p.required_text(&format!("{field}.description"), &input.description, 2000)
+    p.required_text(&path(field, "description"), &input.description, 2000)
 }
 
 impl SessionInput {
