@@ -329,10 +329,12 @@ pub fn migrations_current(conn: &mut DbConnection) -> Result<bool, AppError> {
 /// take turns (the second finds nothing left to do).
 pub fn migrate(conn: &mut DbConnection) -> anyhow::Result<usize> {
     let applied = match conn {
+        // SQLite: under the write lock, so instances starting together on one file take turns.
         DbConnection::Sqlite(c) => c
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map(|v| v.len())
-            .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?,
+            .immediate_transaction(|c| c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()))
+            .map_err(|e: Box<dyn std::error::Error + Send + Sync>| {
+                anyhow::anyhow!("migrations failed: {e}")
+            })?,
         DbConnection::Postgresql(c) => {
             c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
                 .context("cannot take the migration lock")?;

@@ -225,6 +225,7 @@ pub fn list(
         Visibility::Participant(participant) => {
             let theirs = memberships::table
                 .filter(memberships::participant_id.eq(participant.to_string()))
+                .filter(memberships::status.ne("declined"))
                 .select(memberships::opportunity_id);
             query = query.filter(o::status.eq(ADVERTISED).or(o::id.eq_any(theirs)));
         }

@@ -270,7 +270,7 @@ impl MembershipNode {
             .load_one(SessionsOf(self.membership.opportunity_id, self.manage))
             .await?
             .unwrap_or_default();
-        let first = sessions.iter().map(|s| s.starts_at).min();
+        let first = members::first_held(&sessions, crate::domain::now());
         Ok(members::with_start(vec![self.membership.clone()], first)
             .pop()
             .and_then(|m| m.joined_from_start))

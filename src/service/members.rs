@@ -413,12 +413,24 @@ pub async fn list(
                 members.retain(|m| m.status == MemberStatus::Accepted);
             }
             let sessions = db::sessions::for_opportunities(conn, &[o.id])?;
-            Ok(with_start(members, sessions.first().map(|s| s.starts_at)))
+            Ok(with_start(members, first_held(&sessions, now())))
         })
         .await
 }
 
-/// Marks each member as having joined from the start or not, given the first session.
+/// When the first session that has already started began: planned sessions are not evidence.
+pub fn first_held(
+    sessions: &[crate::domain::session::Session],
+    at: chrono::DateTime<chrono::Utc>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    sessions
+        .iter()
+        .map(|s| s.starts_at)
+        .filter(|start| *start <= at)
+        .min()
+}
+
+/// Marks each member as having joined from the start or not, given the first held session.
 pub fn with_start(
     mut members: Vec<Membership>,
     first_session: Option<chrono::DateTime<chrono::Utc>>,

@@ -398,7 +398,12 @@ pub fn evidence_facts(
         .iter()
         .filter(|s| s.opportunity_id == o.id)
         .collect();
-    let own_session_ids: HashSet<Uuid> = own_sessions.iter().map(|s| s.id).collect();
+    // Decisions count once their session has been held, like the sessions themselves.
+    let held_session_ids: HashSet<Uuid> = own_sessions
+        .iter()
+        .filter(|s| s.starts_at <= at)
+        .map(|s| s.id)
+        .collect();
     let session_facts = own_sessions
         .iter()
         .map(|s| {
@@ -440,7 +445,7 @@ pub fn evidence_facts(
         .collect();
     let decision_facts = decisions
         .iter()
-        .filter(|d| own_session_ids.contains(&d.session_id))
+        .filter(|d| held_session_ids.contains(&d.session_id))
         .map(|d| DecisionFacts {
             shared_with_lived_experience: d.shared_with_lived_experience,
         })

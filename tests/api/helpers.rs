@@ -92,7 +92,7 @@ pub fn base_vars(database_url: &str, data_dir: &std::path::Path) -> HashMap<Stri
         ("DATABASE_URL", database_url.to_owned()),
         ("COPRODUCE_DATA_DIR", data_dir.display().to_string()),
         ("COPRODUCE_POOL_SIZE", "4".to_owned()),
-        ("COPRODUCE_POOL_TIMEOUT_SECS", "2".to_owned()),
+        ("COPRODUCE_POOL_TIMEOUT_SECS", "10".to_owned()),
         ("COPRODUCE_WORKERS", "1".to_owned()),
         ("COPRODUCE_JWT_SECRET", JWT_SECRET.to_owned()),
         ("COPRODUCE_JWT_ISSUER", ISSUER.to_owned()),

@@ -3,11 +3,15 @@
 
 mod api_clients;
 mod contracts;
-mod graphql_opportunities;
 mod database;
+mod graphql_opportunities;
 mod helpers;
 mod idempotency;
 mod identity;
+mod inclusion;
 mod malformed_input;
+mod members;
 mod operations;
+mod opportunities;
 mod organisations;
+mod sessions;
