@@ -46,19 +46,30 @@ impl std::hash::Hash for EvidenceOf {
 
 type Failure = async_graphql::Error;
 
+/// Hands each key its list from a service answer keyed by id (an empty list when absent).
+fn spread<K: Copy + Eq + std::hash::Hash, V>(
+    keys: &[K],
+    found: Result<HashMap<Uuid, Vec<V>>, crate::error::AppError>,
+    id: impl Fn(&K) -> Uuid,
+) -> Result<HashMap<K, Vec<V>>, Failure> {
+    let mut found = found.map_err(|e| e.extend())?;
+    Ok(keys
+        .iter()
+        .map(|k| (*k, found.remove(&id(k)).unwrap_or_default()))
+        .collect())
+}
+
 impl Loader<MembersOf> for Loaders {
     type Value = Vec<Membership>;
     type Error = Failure;
 
     async fn load(&self, keys: &[MembersOf]) -> Result<HashMap<MembersOf, Self::Value>, Failure> {
         let pairs = keys.iter().map(|k| (k.0, k.1)).collect();
-        let mut found = members::for_many(&self.services, &self.principal, pairs)
-            .await
-            .map_err(|e| e.extend())?;
-        Ok(keys
-            .iter()
-            .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
-            .collect())
+        spread(
+            keys,
+            members::for_many(&self.services, &self.principal, pairs).await,
+            |k| k.0,
+        )
     }
 }
 
@@ -68,13 +79,11 @@ impl Loader<SessionsOf> for Loaders {
 
     async fn load(&self, keys: &[SessionsOf]) -> Result<HashMap<SessionsOf, Self::Value>, Failure> {
         let pairs = keys.iter().map(|k| (k.0, k.1)).collect();
-        let mut found = sessions::for_many(&self.services, &self.principal, pairs)
-            .await
-            .map_err(|e| e.extend())?;
-        Ok(keys
-            .iter()
-            .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
-            .collect())
+        spread(
+            keys,
+            sessions::for_many(&self.services, &self.principal, pairs).await,
+            |k| k.0,
+        )
     }
 }
 
@@ -87,13 +96,11 @@ impl Loader<AttendanceAt> for Loaders {
         keys: &[AttendanceAt],
     ) -> Result<HashMap<AttendanceAt, Self::Value>, Failure> {
         let ids = keys.iter().map(|k| k.0).collect();
-        let mut found = sessions::attendance_for_many(&self.services, ids)
-            .await
-            .map_err(|e| e.extend())?;
-        Ok(keys
-            .iter()
-            .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
-            .collect())
+        spread(
+            keys,
+            sessions::attendance_for_many(&self.services, ids).await,
+            |k| k.0,
+        )
     }
 }
 
@@ -106,13 +113,11 @@ impl Loader<DecisionsAt> for Loaders {
         keys: &[DecisionsAt],
     ) -> Result<HashMap<DecisionsAt, Self::Value>, Failure> {
         let ids = keys.iter().map(|k| k.0).collect();
-        let mut found = sessions::decisions_for_many(&self.services, ids)
-            .await
-            .map_err(|e| e.extend())?;
-        Ok(keys
-            .iter()
-            .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
-            .collect())
+        spread(
+            keys,
+            sessions::decisions_for_many(&self.services, ids).await,
+            |k| k.0,
+        )
     }
 }
 
