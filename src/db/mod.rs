@@ -196,6 +196,11 @@ pub struct Db {
     pool: Pool,
     backend: Backend,
     queries: QueryCounter,
+    /// One permit per pooled connection, handed out first come, first served: callers queue
+    /// here fairly instead of racing for the pool on blocking threads (which starves some and
+    /// spends threads on waiting).
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    wait: Duration,
 }
 
 /// Pool figures for `/metrics`.
@@ -245,6 +250,8 @@ impl Db {
             pool,
             backend: url.backend(),
             queries,
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(options.max_size as usize)),
+            wait: options.timeout,
         })
     }
 
@@ -268,8 +275,15 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
+        let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| {
+                AppError::Unavailable("timed out waiting for a database connection".to_owned())
+            })?
+            .map_err(|_| AppError::internal("the database permits are closed"))?;
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let mut managed = pool.get()?;
             let result = work(&mut managed.conn);
             if matches!(result, Err(AppError::Unavailable(_))) {
