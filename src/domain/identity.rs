@@ -1,8 +1,6 @@
 //! Who is calling: the roles of API.md and the organisation a caller acts for.
 
 use std::collections::BTreeSet;
-use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -40,23 +38,7 @@ impl Role {
     }
 }
 
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| {
-                format!("unknown role `{s}`: expected admin, commissioner, provider, facilitator or participant")
-            })
-    }
-}
+text_form!(Role, "role");
 
 /// The verified caller of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]

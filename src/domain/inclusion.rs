@@ -39,13 +39,8 @@
 //!   "alcoholics" are). Matching is on whole words, case-insensitive.
 //! - Both the description and the easy-read text are checked.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
-
-use super::{parse_from, UnknownValue};
 
 /// Days of notice the check asks for between advertising and starting.
 pub const MIN_NOTICE_DAYS: i64 = 14;
@@ -119,18 +114,7 @@ impl Format {
     }
 }
 
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Format {
-    type Err = UnknownValue;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_from(&Self::ALL, s, "format", Self::as_str)
-    }
-}
+text_form!(Format, "format");
 
 /// Support an opportunity offers to help people take part.
 #[derive(
@@ -183,18 +167,7 @@ impl Support {
     }
 }
 
-impl fmt::Display for Support {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Support {
-    type Err = UnknownValue;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_from(&Self::ALL, s, "support", Self::as_str)
-    }
-}
+text_form!(Support, "support");
 
 /// One session, as far as timing and format go.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

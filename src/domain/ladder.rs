@@ -43,13 +43,8 @@
 //!   with lived experience or caring experience (that is what the feedback
 //!   loop collects); feedback dated after `now` is ignored.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-
-use super::{parse_from, UnknownValue};
 
 /// How far back a session or feedback item still shows "continuous feedback".
 pub const CONTINUOUS_FEEDBACK_DAYS: i64 = 90;
@@ -98,18 +93,7 @@ impl LadderLevel {
     }
 }
 
-impl fmt::Display for LadderLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for LadderLevel {
-    type Err = UnknownValue;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_from(&Self::ALL, s, "ladder level", Self::as_str)
-    }
-}
+text_form!(LadderLevel, "ladder level");
 
 /// The way of working a service *claims*: a rung of the ladder, or one of the
 /// two modes the guide places beside it.
@@ -176,18 +160,7 @@ impl From<LadderLevel> for WorkingMode {
     }
 }
 
-impl fmt::Display for WorkingMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for WorkingMode {
-    type Err = UnknownValue;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_from(&Self::ALL, s, "working mode", Self::as_str)
-    }
-}
+text_form!(WorkingMode, "working mode");
 
 /// What the people taking part in a kind of work are doing, which bounds the
 /// level the work can fall back to when it is not co-production.
@@ -314,18 +287,7 @@ impl OpportunityKind {
     }
 }
 
-impl fmt::Display for OpportunityKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for OpportunityKind {
-    type Err = UnknownValue;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_from(&Self::ALL, s, "opportunity kind", Self::as_str)
-    }
-}
+text_form!(OpportunityKind, "opportunity kind");
 
 /// Lifecycle of an opportunity: draft -> advertised -> running -> ended, or
 /// cancelled.
@@ -359,18 +321,7 @@ impl OpportunityStatus {
     }
 }
 
-impl fmt::Display for OpportunityStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for OpportunityStatus {
-    type Err = UnknownValue;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_from(&Self::ALL, s, "opportunity status", Self::as_str)
-    }
-}
+text_form!(OpportunityStatus, "opportunity status");
 
 /// One session of the work, reduced to what the classification needs.
 ///
@@ -460,18 +411,7 @@ impl Criterion {
     }
 }
 
-impl fmt::Display for Criterion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Criterion {
-    type Err = UnknownValue;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_from(&Self::ALL, s, "criterion", Self::as_str)
-    }
-}
+text_form!(Criterion, "criterion");
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CriterionResult {
@@ -1271,11 +1211,13 @@ mod tests {
     }
 
     #[test]
-    fn unknown_text_is_refused_with_what_was_being_parsed() {
+    fn unknown_text_is_refused_with_what_was_being_parsed_and_what_would_do() {
         let err = "co-production".parse::<LadderLevel>();
         assert_eq!(
             err.map_err(|e| e.to_string()),
-            Err("unknown ladder level: \"co-production\"".to_owned())
+            Err("unknown ladder level \"co-production\": expected one of no_engagement, \
+                 informing, consultation, involvement, co_production"
+                .to_owned())
         );
     }
 

@@ -8,7 +8,6 @@ use uuid::Uuid;
 
 use super::ladder::OpportunityKind;
 use super::validation::{FieldError, Problems};
-use super::{parse_from, UnknownValue};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -51,12 +50,7 @@ impl MemberStatus {
     }
 }
 
-impl std::str::FromStr for MemberStatus {
-    type Err = UnknownValue;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_from(&Self::ALL, s, "member status", Self::as_str)
-    }
-}
+text_form!(MemberStatus, "member status");
 
 /// A member's role in the group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
@@ -88,12 +82,7 @@ impl MemberRole {
     }
 }
 
-impl std::str::FromStr for MemberRole {
-    type Err = UnknownValue;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_from(&Self::ALL, s, "member role", Self::as_str)
-    }
-}
+text_form!(MemberRole, "member role");
 
 /// What experience a member brings: the honest classification counts lived experience and
 /// caring experience, never staff.
@@ -138,12 +127,7 @@ impl Experience {
     }
 }
 
-impl std::str::FromStr for Experience {
-    type Err = UnknownValue;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_from(&Self::ALL, s, "experience", Self::as_str)
-    }
-}
+text_form!(Experience, "experience");
 
 /// A declaration of interests, made before scoring.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]

@@ -1,5 +1,23 @@
 //! Plain types and the rules of DOMAIN.md. Nothing in here does I/O.
 
+/// Gives an enum with `ALL` and `as_str` its text form both ways: `Display` and `FromStr`.
+macro_rules! text_form {
+    ($name:ident, $what:literal) => {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::domain::UnknownValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $crate::domain::parse_from(&Self::ALL, s, $what, Self::as_str)
+            }
+        }
+    };
+}
+
 pub mod api_client;
 pub mod glossary;
 pub mod glossary_seed;
@@ -42,11 +60,19 @@ pub struct UnknownValue {
     pub what: &'static str,
     /// The text that did not match.
     pub value: String,
+    /// Every text form that would have matched.
+    pub expected: Vec<&'static str>,
 }
 
 impl fmt::Display for UnknownValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown {}: {:?}", self.what, self.value)
+        write!(
+            f,
+            "unknown {} {:?}: expected one of {}",
+            self.what,
+            self.value,
+            self.expected.join(", ")
+        )
     }
 }
 
@@ -66,5 +92,6 @@ pub(crate) fn parse_from<T: Copy>(
         .ok_or_else(|| UnknownValue {
             what,
             value: text.to_owned(),
+            expected: all.iter().map(|v| as_str(*v)).collect(),
         })
 }

@@ -1,9 +1,6 @@
 //! Involvement opportunities (pieces of work): what they offer, who they are for, their
 //! lifecycle, and parsing of what clients send.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
@@ -12,7 +9,6 @@ use uuid::Uuid;
 use super::inclusion::{Barrier, Format, Support};
 use super::ladder::{ClaimCheck, Evidence, OpportunityKind, OpportunityStatus, WorkingMode};
 use super::validation::{FieldError, Problems};
-use super::{parse_from, UnknownValue};
 
 /// Areas of lived experience the guide names.
 #[derive(
@@ -50,18 +46,7 @@ impl LivedExperienceArea {
     }
 }
 
-impl FromStr for LivedExperienceArea {
-    type Err = UnknownValue;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_from(&Self::ALL, s, "lived experience area", Self::as_str)
-    }
-}
-
-impl fmt::Display for LivedExperienceArea {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+text_form!(LivedExperienceArea, "lived experience area");
 
 /// How people get a place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
@@ -85,12 +70,7 @@ impl Admission {
     }
 }
 
-impl FromStr for Admission {
-    type Err = UnknownValue;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_from(&Self::ALL, s, "admission", Self::as_str)
-    }
-}
+text_form!(Admission, "admission");
 
 /// A piece of work people with lived experience are invited into.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]

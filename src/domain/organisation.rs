@@ -1,8 +1,5 @@
 //! Organisations: commissioners, providers and facilitators (an organisation may be several).
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -39,23 +36,7 @@ impl OrganisationKind {
     }
 }
 
-impl fmt::Display for OrganisationKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for OrganisationKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        OrganisationKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                format!("unknown kind `{s}`: expected commissioner, provider or facilitator")
-            })
-    }
-}
+text_form!(OrganisationKind, "organisation kind");
 
 /// How to reach an organisation (its office, not a person's private details).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -7,7 +7,6 @@ use uuid::Uuid;
 
 use super::inclusion::Format;
 use super::validation::{FieldError, Problems};
-use super::{parse_from, UnknownValue};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Session {
@@ -40,12 +39,7 @@ impl Participation {
     }
 }
 
-impl std::str::FromStr for Participation {
-    type Err = UnknownValue;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_from(&Self::ALL, s, "participation", Self::as_str)
-    }
-}
+text_form!(Participation, "participation");
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Attendance {
