@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::schema::{memberships, opportunities};
 use super::{from_db_time, parse_id, to_db_time, DbConnection};
+use crate::domain::ladder::OpportunityStatus;
 use crate::domain::opportunity::{Opportunity, OpportunityFilter};
 use crate::domain::page::PageRequest;
 use crate::error::AppError;
@@ -210,6 +211,13 @@ pub fn list(
     if let Some(status) = filter.status {
         query = query.filter(o::status.eq(status.as_str()));
     }
+    // Advertised work is visible to everyone, so asking only for it needs no visibility rule
+    // (and the query stays a plain range over the status index).
+    let visibility = if filter.status == Some(OpportunityStatus::Advertised) {
+        Visibility::All
+    } else {
+        visibility
+    };
     match visibility {
         Visibility::All => {}
         Visibility::AdvertisedOnly => query = query.filter(o::status.eq(ADVERTISED)),

@@ -1215,9 +1215,11 @@ mod tests {
         let err = "co-production".parse::<LadderLevel>();
         assert_eq!(
             err.map_err(|e| e.to_string()),
-            Err("unknown ladder level \"co-production\": expected one of no_engagement, \
+            Err(
+                "unknown ladder level \"co-production\": expected one of no_engagement, \
                  informing, consultation, involvement, co_production"
-                .to_owned())
+                    .to_owned()
+            )
         );
     }
 
