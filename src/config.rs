@@ -16,7 +16,7 @@ pub struct Settings {
     pub pool_size: u32,
     pub pool_timeout: Duration,
     pub body_limit: usize,
-    /// HTTP worker threads; `None` means one per CPU core.
+    /// HTTP worker threads; `None` means four per CPU core (short database calls run on them).
     pub workers: Option<usize>,
     /// How long an SQLite write waits for another writer before giving up (503).
     pub sqlite_busy_timeout: Duration,

@@ -125,10 +125,12 @@ fn serve(listener: TcpListener, services: Services, settings: &Settings) -> anyh
             }))
     })
     .shutdown_timeout(30);
-    let server = match settings.workers {
-        Some(n) => server.workers(n),
-        None => server,
-    };
+    // Short database calls run on the workers themselves (see `Db::run`), so there are more
+    // workers than cores to keep the cores busy while some wait on the database.
+    let workers = settings.workers.unwrap_or_else(|| {
+        4 * std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let server = server.workers(workers);
     let server = server.listen(listener)?.run();
     Ok(server)
 }

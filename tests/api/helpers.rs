@@ -93,7 +93,7 @@ pub fn base_vars(database_url: &str, data_dir: &std::path::Path) -> HashMap<Stri
         ("COPRODUCE_DATA_DIR", data_dir.display().to_string()),
         ("COPRODUCE_POOL_SIZE", "4".to_owned()),
         ("COPRODUCE_POOL_TIMEOUT_SECS", "10".to_owned()),
-        ("COPRODUCE_WORKERS", "1".to_owned()),
+        ("COPRODUCE_WORKERS", "4".to_owned()),
         ("COPRODUCE_JWT_SECRET", JWT_SECRET.to_owned()),
         ("COPRODUCE_JWT_ISSUER", ISSUER.to_owned()),
         ("COPRODUCE_JWT_AUDIENCE", AUDIENCE.to_owned()),
