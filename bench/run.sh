@@ -21,6 +21,7 @@
 #   BENCH_BIN           $CARGO_TARGET_DIR/release/coproduce
 #   BENCH_OUT           bench/results-latest.md
 #   BENCH_REVISION      what to print as the revision (default: git HEAD of this tree)
+#   BENCH_ROWS          also write the raw result rows to this file (used by bench/variants.sh)
 #   COPRODUCE_POOL_SIZE, COPRODUCE_LOG_FORMAT (default json, as in the image), RUST_LOG (default info)
 #   CARGO_TARGET_DIR    honoured for the build and to find the binary
 #
@@ -132,7 +133,7 @@ cpu_stat() { # the machine's busy, steal and total ticks from /proc/stat
 busy_percent() { # how busy the machine is over the next 2 s
     local b0 s0 t0 b1 s1 t1
     read -r b0 s0 t0 < <(cpu_stat); sleep 2; read -r b1 s1 t1 < <(cpu_stat)
-    awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.0f", t > 0 ? 100 * b / t : 0 }'
+    awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.0f", (t > 0 ? 100 * b / t : 0) }'
 }
 
 wait_quiet() { # wait until other work on the machine (builds, tests) has calmed down
@@ -173,7 +174,7 @@ measured() {
     CLIENT_PID=""
     read -r b1 s1 t1 < <(cpu_stat); w1=$(date +%s.%N)
     WALL=$(awk -v a="$w0" -v b="$w1" 'BEGIN { printf "%.2f", b - a }')
-    CPU_STEAL=$(awk -v s=$((s1 - s0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.0f", t > 0 ? 100 * s / t : 0 }')
+    CPU_STEAL=$(awk -v s=$((s1 - s0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.0f", (t > 0 ? 100 * s / t : 0) }')
     read -r CPU_SERVER CPU_PG CPU_CLIENT CPU_OTHER < <(awk -v srv="${SERVER_PID:-none}" -v client="$client" -v me="$$" -v hz="$HZ" '
         $1 == 0 { base[$2] = $4; next }
         { last[$2] = $4; name[$2] = $3 }
@@ -412,5 +413,8 @@ describe() {
 
 mkdir -p "$(dirname "$OUT")"
 cp "$WORK/report.md" "$OUT"
+if [[ -n ${BENCH_ROWS:-} ]]; then # raw rows for bench/variants.sh
+    awk -F'|' -v OFS='|' 'NR == FNR { rss[$1] = $3; next } { print $0, rss[$1] }' "$WORK/rss" "$WORK/rows" >"$BENCH_ROWS"
+fi
 echo
 cat "$OUT"
