@@ -418,3 +418,8 @@ if [[ -n ${BENCH_ROWS:-} ]]; then # raw rows for bench/variants.sh
 fi
 echo
 cat "$OUT"
+
+# The browsing benchmark (100,000 opportunities) is its own script: it seeds its own data.
+if [[ "${BENCH_OPPORTUNITIES:-0}" == "1" ]]; then
+    "$(dirname "${BASH_SOURCE[0]}")/opportunities.sh"
+fi
