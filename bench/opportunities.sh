@@ -277,7 +277,7 @@ per_req_ms() { awk -v c="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.3f", 1000 *
 add_row() {
     local label=$1 name=$2 rate=$3 p50=$4 p99=$5 errors=$6 count=$7
     local srv_ms="-" pg_ms="-"
-    [[ $name != pgbench ]] && srv_ms=$(per_req_ms "$CPU_SERVER" "$count")
+    [[ $name != pgbench* ]] && srv_ms=$(per_req_ms "$CPU_SERVER" "$count")
     [[ $label == postgres ]] && pg_ms=$(per_req_ms "$CPU_PG" "$count")
     echo "$label|$name|$rate|$p50|$p99|$errors|$srv_ms|$pg_ms|$(share "$CPU_SERVER")|$(share "$CPU_PG")|$(share "$CPU_CLIENT")|$(share "$CPU_OTHER")|$CPU_STEAL|$QUIET_BUSY" >>"$WORK/rows"
     log "  -> $rate/s, p50 $p50 ms, p99 $p99 ms, errors $errors; CPU ms/req server $srv_ms postgres $pg_ms;" \
