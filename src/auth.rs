@@ -91,7 +91,7 @@ impl TokenAuthority {
         embedded: bool,
     ) -> anyhow::Result<Self> {
         let secret = match &settings.secret {
-            Some(s) => Some(s.as_bytes().to_vec()),
+            Some(s) => Some(s.expose().as_bytes().to_vec()),
             None if embedded => Some(load_or_create_secret(data_dir)?),
             None => bail!(
                 "COPRODUCE_JWT_SECRET must be set when running on PostgreSQL (at least {MIN_SECRET_BYTES} bytes)"

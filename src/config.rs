@@ -7,11 +7,34 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use serde::Deserialize;
 
+/// A setting that must never be printed: its `Debug` says only that it is there, so no log line,
+/// panic message or debug print of the settings shows it. Read it with [`Secret::expose`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value itself, for the one place that needs it (a connection, a signing key).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(\"[redacted]\")")
+    }
+}
+
 /// Every setting the service reads. Environment variables win over the file, the file over defaults.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub bind: String,
-    pub database_url: String,
+    /// May hold a password (`postgres://user:password@host/db`).
+    pub database_url: Secret,
     pub data_dir: PathBuf,
     pub pool_size: u32,
     pub pool_timeout: Duration,
@@ -22,12 +45,16 @@ pub struct Settings {
     pub sqlite_busy_timeout: Duration,
     pub log_format: LogFormat,
     pub jwt: JwtSettings,
+    /// Failed client-credential exchanges allowed per client id and per source address in
+    /// each window before `POST /api/v1/token` answers 429.
+    pub token_failure_limit: u32,
+    pub token_failure_window: Duration,
 }
 
 #[derive(Debug, Clone)]
 pub struct JwtSettings {
     /// HS256 secret; `None` means "generate one in the data folder" (embedded mode only).
-    pub secret: Option<String>,
+    pub secret: Option<Secret>,
     /// A PEM public key or a JWKS file, for tokens from an external identity provider.
     pub public_keys: Option<PathBuf>,
     pub issuer: String,
@@ -60,6 +87,8 @@ struct FileSettings {
     jwt_issuer: Option<String>,
     jwt_audience: Option<String>,
     client_token_ttl_secs: Option<u64>,
+    token_failure_limit: Option<u32>,
+    token_failure_window_secs: Option<u64>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -122,9 +151,11 @@ impl Settings {
             bind: var("COPRODUCE_BIND")
                 .or(file.bind)
                 .unwrap_or_else(|| DEFAULT_BIND.to_owned()),
-            database_url: var("DATABASE_URL")
-                .or(file.database_url)
-                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            database_url: Secret::new(
+                var("DATABASE_URL")
+                    .or(file.database_url)
+                    .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            ),
             data_dir: var("COPRODUCE_DATA_DIR")
                 .map(PathBuf::from)
                 .or(file.data_dir)
@@ -149,7 +180,8 @@ impl Settings {
             jwt: JwtSettings {
                 secret: var("COPRODUCE_JWT_SECRET")
                     .or(file.jwt_secret)
-                    .filter(|s| !s.is_empty()),
+                    .filter(|s| !s.is_empty())
+                    .map(Secret::new),
                 public_keys: var("COPRODUCE_JWT_PUBLIC_KEYS")
                     .map(PathBuf::from)
                     .or(file.jwt_public_keys),
@@ -165,6 +197,20 @@ impl Settings {
                     900,
                 )?),
             },
+            token_failure_limit: match var("COPRODUCE_TOKEN_FAILURE_LIMIT") {
+                Some(v) => v
+                    .parse()
+                    .context("COPRODUCE_TOKEN_FAILURE_LIMIT must be a whole number")?,
+                None => file.token_failure_limit.unwrap_or(20),
+            },
+            token_failure_window: Duration::from_secs(
+                secs(
+                    "COPRODUCE_TOKEN_FAILURE_WINDOW_SECS",
+                    file.token_failure_window_secs,
+                    60,
+                )?
+                .max(1),
+            ),
         })
     }
 }
@@ -192,7 +238,7 @@ mod tests {
     fn defaults_run_on_a_laptop() {
         let s = Settings::from_lookup(lookup(&[])).expect("defaults");
         assert_eq!(s.bind, "127.0.0.1:8080");
-        assert_eq!(s.database_url, "sqlite://data/coproduce.db");
+        assert_eq!(s.database_url.expose(), "sqlite://data/coproduce.db");
         assert_eq!(s.data_dir, PathBuf::from("data"));
         assert_eq!(s.body_limit, 1024 * 1024);
         assert!(s.jwt.secret.is_none());
@@ -209,6 +255,23 @@ mod tests {
         assert_eq!(s.bind, "0.0.0.0:9000");
         assert_eq!(s.log_format, LogFormat::Json);
         assert_eq!(s.pool_size, 4);
+    }
+
+    #[test]
+    fn no_debug_print_of_the_settings_shows_a_secret() {
+        let s = Settings::from_lookup(lookup(&[
+            ("DATABASE_URL", "postgres://app:db-password-123@db.internal/coproduce"),
+            ("COPRODUCE_JWT_SECRET", "jwt-secret-that-is-long-enough-0123456789"),
+        ]))
+        .expect("settings");
+        let printed = format!("{s:?} {s:#?}");
+        assert!(!printed.contains("db-password-123"), "{printed}");
+        assert!(!printed.contains("jwt-secret-that-is"), "{printed}");
+        assert!(printed.contains("[redacted]"));
+        assert_eq!(
+            s.jwt.secret.as_ref().map(Secret::expose),
+            Some("jwt-secret-that-is-long-enough-0123456789")
+        );
     }
 
     #[test]

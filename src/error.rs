@@ -45,6 +45,12 @@ pub enum AppError {
     MethodNotAllowed(String),
     #[error("the client id or secret is not valid")]
     InvalidClient,
+    #[error("{detail}")]
+    TooManyRequests {
+        detail: String,
+        /// Whole seconds until a retry can succeed (`Retry-After`).
+        retry_after_secs: u64,
+    },
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -79,6 +85,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::MethodNotAllowed(_) => "method_not_allowed",
             AppError::InvalidClient => "invalid_client",
+            AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unavailable(_) => "service_unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -101,6 +108,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => "Unsupported media type",
             AppError::MethodNotAllowed(_) => "Method not allowed",
             AppError::InvalidClient => "Invalid client",
+            AppError::TooManyRequests { .. } => "Too many requests",
             AppError::Unavailable(_) => "Service unavailable",
             AppError::Internal(_) => "Internal error",
         }
@@ -123,6 +131,7 @@ impl AppError {
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -221,6 +230,11 @@ impl ResponseError for AppError {
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Basic realm=\"coproduce\""),
                 ));
+            }
+            AppError::TooManyRequests {
+                retry_after_secs, ..
+            } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             _ => {}
         }

@@ -73,7 +73,7 @@ fn main() -> ExitCode {
         }
         Command::Migrate => {
             telemetry::init(settings.log_format);
-            db::migrate_url(&settings.database_url).map(|n| println!("{n} migrations applied"))
+            db::migrate_url(settings.database_url.expose()).map(|n| println!("{n} migrations applied"))
         }
         Command::Token {
             roles,
@@ -110,7 +110,7 @@ fn token(
     sub: String,
     ttl: &str,
 ) -> anyhow::Result<()> {
-    let embedded = DatabaseUrl::parse(&settings.database_url)?.backend() == Backend::Sqlite;
+    let embedded = DatabaseUrl::parse(settings.database_url.expose())?.backend() == Backend::Sqlite;
     let authority = TokenAuthority::from_settings(&settings.jwt, &settings.data_dir, embedded)?;
     let roles = roles
         .iter()

@@ -130,6 +130,23 @@ pub fn set_secret(
     Ok(changed == 1)
 }
 
+/// Replaces a legacy secret hash with its digest, only if it is still the one that was checked.
+pub fn replace_hash(
+    conn: &mut DbConnection,
+    id: Uuid,
+    old_hash: &str,
+    new_hash: &str,
+) -> Result<bool, AppError> {
+    let changed = diesel::update(
+        api_clients::table
+            .filter(api_clients::id.eq(id.to_string()))
+            .filter(api_clients::secret_hash.eq(old_hash)),
+    )
+    .set(api_clients::secret_hash.eq(new_hash))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
 /// Marks the client revoked (once: a second revoke keeps the first time).
 pub fn revoke(
     conn: &mut DbConnection,

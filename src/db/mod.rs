@@ -269,13 +269,14 @@ impl Db {
         }
     }
 
-    /// Runs database work. When a pooled connection is idle it runs right here, on the HTTP
+    /// Runs a short read. When a pooled connection is idle it runs right here, on the HTTP
     /// worker thread: the query is short, and handing it to another thread and back cost more
     /// than the query itself (measured: 0.165 against 0.104 ms of server CPU per 50-row page,
     /// 8,168 against 12,105 requests/s, see BENCHMARKS.md). There are several HTTP workers per
     /// core for that reason. When no connection is idle, the work queues fairly for one on the
-    /// blocking pool instead, so a worker never sleeps waiting for the pool.
-    pub async fn run<T, F>(&self, work: F) -> Result<T, AppError>
+    /// blocking pool instead, so a worker never sleeps waiting for the pool. Reads never wait on
+    /// a writer (PostgreSQL's MVCC, SQLite's WAL), so they cannot stall the worker.
+    pub async fn read<T, F>(&self, work: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
@@ -283,6 +284,17 @@ impl Db {
         if let Some(mut managed) = self.pool.try_get() {
             return run_on(&mut managed, work);
         }
+        self.run(work).await
+    }
+
+    /// Runs work that writes, on the blocking pool. A write may wait for a lock (up to SQLite's
+    /// busy timeout while another process holds the write lock, as a backup or a second
+    /// instance does), and it must not stall the other requests of an HTTP worker meanwhile.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
         let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
             .await
             .map_err(|_| {

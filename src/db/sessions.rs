@@ -98,13 +98,17 @@ pub fn insert_session(conn: &mut DbConnection, s: &Session) -> Result<(), AppErr
     Ok(())
 }
 
+/// Attendance rows, each with the membership it belongs to, in one statement.
 pub fn insert_attendance(
     conn: &mut DbConnection,
-    a: &Attendance,
-    membership_id: Uuid,
+    rows: &[(Attendance, Uuid)],
 ) -> Result<(), AppError> {
-    let result = diesel::insert_into(attendance::table)
-        .values(AttendanceRow {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<AttendanceRow> = rows
+        .iter()
+        .map(|(a, membership_id)| AttendanceRow {
             id: a.id.to_string(),
             session_id: a.session_id.to_string(),
             membership_id: membership_id.to_string(),
@@ -113,7 +117,16 @@ pub fn insert_attendance(
             participation: a.participation.as_str().to_owned(),
             recorded_at: to_db_time(a.recorded_at),
         })
-        .execute(conn);
+        .collect();
+    // Batch inserts are written per backend: the multi-backend connection cannot build one.
+    let result = match conn {
+        DbConnection::Postgresql(c) => diesel::insert_into(attendance::table)
+            .values(&values)
+            .execute(c),
+        DbConnection::Sqlite(c) => diesel::insert_into(attendance::table)
+            .values(&values)
+            .execute(c),
+    };
     match result {
         Ok(_) => Ok(()),
         Err(diesel::result::Error::DatabaseError(
@@ -126,16 +139,29 @@ pub fn insert_attendance(
     }
 }
 
-pub fn insert_decision(conn: &mut DbConnection, d: &Decision) -> Result<(), AppError> {
-    diesel::insert_into(decisions::table)
-        .values(DecisionRow {
+/// Decisions, in one statement.
+pub fn insert_decisions(conn: &mut DbConnection, rows: &[Decision]) -> Result<(), AppError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<DecisionRow> = rows
+        .iter()
+        .map(|d| DecisionRow {
             id: d.id.to_string(),
             session_id: d.session_id.to_string(),
             description: d.description.clone(),
             shared_with_lived_experience: d.shared_with_lived_experience,
             recorded_at: to_db_time(d.recorded_at),
         })
-        .execute(conn)?;
+        .collect();
+    match conn {
+        DbConnection::Postgresql(c) => diesel::insert_into(decisions::table)
+            .values(&values)
+            .execute(c)?,
+        DbConnection::Sqlite(c) => diesel::insert_into(decisions::table)
+            .values(&values)
+            .execute(c)?,
+    };
     Ok(())
 }
 

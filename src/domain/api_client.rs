@@ -105,12 +105,77 @@ impl NewApiClient {
     }
 }
 
+/// How a client secret is kept: the SHA-256 digest of the secret, never the secret. A secret is
+/// 32 random bytes (256 bits), so nobody can guess it from its digest and no slow password hash
+/// is needed; checking one costs microseconds and no memory, whatever the request rate.
+pub const DIGEST_PREFIX: &str = "sha256$";
+
+/// The stored form of a secret.
+pub fn secret_digest(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    format!("{DIGEST_PREFIX}{}", hex::encode(Sha256::digest(secret.as_bytes())))
+}
+
+/// What a stored secret form says about a presented secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretCheck {
+    Matches,
+    DoesNotMatch,
+    /// Kept by an earlier version as an argon2 hash: checked the slow way, then replaced.
+    Legacy,
+}
+
+/// Compares in constant time, so the time taken tells nothing about the digest.
+pub fn check_secret(stored: &str, presented: &str) -> SecretCheck {
+    use subtle::ConstantTimeEq;
+    if !stored.starts_with(DIGEST_PREFIX) {
+        return if stored.starts_with("$argon2") {
+            SecretCheck::Legacy
+        } else {
+            SecretCheck::DoesNotMatch
+        };
+    }
+    let want = secret_digest(presented);
+    if bool::from(want.as_bytes().ct_eq(stored.as_bytes())) {
+        SecretCheck::Matches
+    } else {
+        SecretCheck::DoesNotMatch
+    }
+}
+
 /// Answer to creating a client or rotating its secret: the only time the secret is shown.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ApiClientWithSecret {
     pub client: ApiClient,
-    /// Shown once; only a hash is kept.
-    pub client_secret: String,
+    /// Shown once; only its SHA-256 digest is kept. A replay of the request under the same
+    /// `Idempotency-Key` answers `null` here, with `secret_notice` saying why.
+    pub client_secret: Option<String>,
+    /// Set only on a replay: the secret was shown once and is not kept, so it cannot be shown
+    /// again (rotate the secret for a new one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_notice: Option<String>,
+}
+
+/// Said instead of the secret when an answer that held one is replayed.
+pub const SECRET_SHOWN_ONCE: &str = "The client secret was shown once, in the first answer to this request, and is not kept; rotate the secret to get a new one.";
+
+impl ApiClientWithSecret {
+    pub fn new(client: ApiClient, secret: String) -> Self {
+        Self {
+            client,
+            client_secret: Some(secret),
+            secret_notice: None,
+        }
+    }
+
+    /// The same answer with the secret taken out, fit to be stored for replays.
+    pub fn without_secret(&self) -> Self {
+        Self {
+            client: self.client.clone(),
+            client_secret: None,
+            secret_notice: Some(SECRET_SHOWN_ONCE.to_owned()),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -123,6 +188,19 @@ mod tests {
             name: "Case system".into(),
             roles,
         }
+    }
+
+    #[test]
+    fn a_secret_is_kept_as_a_digest_that_only_it_matches() {
+        let stored = secret_digest("cps_right");
+        assert!(!stored.contains("cps_right"));
+        assert_eq!(check_secret(&stored, "cps_right"), SecretCheck::Matches);
+        assert_eq!(check_secret(&stored, "cps_wrong"), SecretCheck::DoesNotMatch);
+        assert_eq!(check_secret("", "cps_right"), SecretCheck::DoesNotMatch);
+        assert_eq!(
+            check_secret("$argon2id$v=19$m=19456,t=2,p=1$abc$def", "x"),
+            SecretCheck::Legacy
+        );
     }
 
     #[test]

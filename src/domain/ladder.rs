@@ -357,10 +357,22 @@ impl MemberFacts {
     }
 }
 
-/// One recorded decision.
+/// One recorded decision, with what is known of the session it was made at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DecisionFacts {
+    /// Marked by the service as made jointly with lived-experience members.
     pub shared_with_lived_experience: bool,
+    /// When its session started, to name the session in a reason.
+    pub session_starts_at: DateTime<Utc>,
+    /// A lived-experience or carer member attended that session. An equal say needs them
+    /// there: a decision marked shared at a session none of them attended does not count.
+    pub lived_experience_present: bool,
+}
+
+impl DecisionFacts {
+    pub fn counts_as_shared(&self) -> bool {
+        self.shared_with_lived_experience && self.lived_experience_present
+    }
 }
 
 /// Everything `classify` needs about one piece of work; a few queries fill it.
@@ -592,21 +604,39 @@ fn equal_say(facts: &EvidenceFacts) -> CriterionResult {
     let shared = facts
         .decisions
         .iter()
-        .filter(|d| d.shared_with_lived_experience)
+        .filter(|d| d.counts_as_shared())
         .count();
+    // Marked shared, but nobody with lived or caring experience was in the room.
+    let mut absent: Vec<DateTime<Utc>> = facts
+        .decisions
+        .iter()
+        .filter(|d| d.shared_with_lived_experience && !d.lived_experience_present)
+        .map(|d| d.session_starts_at)
+        .collect();
+    absent.sort();
+    absent.dedup();
     let (met, reason) = if total == 0 {
         (
             false,
             "No decision has been recorded, so an equal say cannot be shown.".to_owned(),
         )
     } else {
-        (
-            shared == total,
-            format!(
-                "{shared} of {} were made jointly with lived-experience or carer members.",
-                plural(total, "recorded decision", "recorded decisions")
-            ),
-        )
+        let mut reason = format!(
+            "{shared} of {} were made jointly with lived-experience or carer members.",
+            plural(total, "recorded decision", "recorded decisions")
+        );
+        if !absent.is_empty() {
+            let when: Vec<String> = absent
+                .iter()
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .collect();
+            reason.push_str(&format!(
+                " Decisions marked as shared at the {} of {} do not count: no lived-experience or carer member attended.",
+                if when.len() == 1 { "session" } else { "sessions" },
+                when.join(", ")
+            ));
+        }
+        (shared == total, reason)
     };
     CriterionResult {
         criterion: Criterion::EqualSayInDecisions,
@@ -755,6 +785,25 @@ mod tests {
         }
     }
 
+    fn decision(shared: bool, day: u32, present: bool) -> DecisionFacts {
+        DecisionFacts {
+            shared_with_lived_experience: shared,
+            session_starts_at: at(day, 10),
+            lived_experience_present: present,
+        }
+    }
+
+    #[test]
+    fn a_shared_decision_at_a_session_no_lived_experience_member_attended_is_no_equal_say() {
+        let mut f = co_produced();
+        f.decisions.push(decision(true, 9, false));
+        let e = classify(&f);
+        assert_eq!(only_failure(&e), Criterion::EqualSayInDecisions);
+        let reason = &result(&e, Criterion::EqualSayInDecisions).reason;
+        assert!(reason.contains("2 of 3"), "{reason}");
+        assert!(reason.contains("2024-03-09 10:00 UTC"), "{reason}");
+    }
+
     fn member(joined_at: DateTime<Utc>) -> MemberFacts {
         MemberFacts {
             joined_at,
@@ -772,12 +821,8 @@ mod tests {
             sessions: vec![session(1, 2, 2), session(8, 2, 1), session(15, 1, 1)],
             members: vec![member(at(1, 9)), member(at(1, 9))],
             decisions: vec![
-                DecisionFacts {
-                    shared_with_lived_experience: true,
-                },
-                DecisionFacts {
-                    shared_with_lived_experience: true,
-                },
+                decision(true, 1, true),
+                decision(true, 8, true),
             ],
             payment_or_recognition_offered: true,
             latest_feedback_at: None,
@@ -1118,9 +1163,7 @@ mod tests {
             now: at(30, 12),
             sessions: vec![session(1, 0, 0), session(8, 0, 0)],
             members: vec![],
-            decisions: vec![DecisionFacts {
-                shared_with_lived_experience: false,
-            }],
+            decisions: vec![decision(false, 1, false)],
             payment_or_recognition_offered: true,
             latest_feedback_at: None,
         };

@@ -89,11 +89,12 @@ text_form!(MemberRole, "member role");
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Experience {
-    #[default]
     LivedExperience,
     Carer,
     Both,
-    /// Staff or others without lived or caring experience.
+    /// Staff or others without lived or caring experience, and anyone whose experience was not
+    /// stated: nothing unstated counts as lived experience.
+    #[default]
     None,
 }
 
@@ -155,6 +156,56 @@ pub struct Membership {
     /// Scores bids or candidates (tender scoring and interview panels).
     pub scoring: bool,
     pub version: i32,
+}
+
+/// What a caller is shown of a membership. A member's experience and their declaration of
+/// interests are for the person and the staff who run the work (and admins); everyone else in
+/// the group sees `null` there, and sees the member's role, status and dates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct MemberView {
+    pub id: Uuid,
+    pub opportunity_id: Uuid,
+    pub participant_id: Uuid,
+    pub role: MemberRole,
+    /// `null` unless the caller is this person or runs the work.
+    pub experience: Option<Experience>,
+    pub status: MemberStatus,
+    pub created_at: DateTime<Utc>,
+    /// When the person took up a place.
+    pub joined_at: Option<DateTime<Utc>>,
+    /// Joined at or before the first session ("from the start"); unknown until a session exists.
+    pub joined_from_start: Option<bool>,
+    pub left_at: Option<DateTime<Utc>>,
+    /// `null` unless the caller is this person or runs the work (or nothing is declared yet).
+    pub interests: Option<InterestDeclaration>,
+    /// Whether interests have been declared; `null` for callers who may not see it.
+    pub interests_declared: Option<bool>,
+    /// Scores bids or candidates (tender scoring and interview panels).
+    pub scoring: bool,
+    pub version: i32,
+}
+
+impl Membership {
+    /// The membership as a caller sees it: `private` when the caller is the person or runs the
+    /// work.
+    pub fn view(self, private: bool) -> MemberView {
+        MemberView {
+            id: self.id,
+            opportunity_id: self.opportunity_id,
+            participant_id: self.participant_id,
+            role: self.role,
+            experience: private.then_some(self.experience),
+            status: self.status,
+            created_at: self.created_at,
+            joined_at: self.joined_at,
+            joined_from_start: self.joined_from_start,
+            left_at: self.left_at,
+            interests_declared: private.then_some(self.interests.is_some()),
+            interests: if private { self.interests } else { None },
+            scoring: self.scoring,
+            version: self.version,
+        }
+    }
 }
 
 /// A participant applying (the body may be empty), or staff inviting someone.

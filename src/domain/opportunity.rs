@@ -227,6 +227,11 @@ pub struct OpportunityInput {
     pub admission: Admission,
     #[serde(default)]
     pub closing_on: Option<NaiveDate>,
+    /// When the work was first advertised, for work recorded after the fact (a provider system
+    /// posting history). Not in the future, and not after the work started. Advertising sets it
+    /// otherwise.
+    #[serde(default)]
+    pub advertised_on: Option<NaiveDate>,
 }
 
 /// Reads a field that may be absent (leave it), `null` (clear it) or a value.
@@ -286,6 +291,10 @@ pub struct OpportunityPatch {
     #[serde(default, deserialize_with = "some_or_null")]
     #[schema(value_type = Option<Uuid>)]
     pub contract_id: Option<Option<Uuid>>,
+    /// When the work was first advertised (see `OpportunityInput.advertised_on`).
+    #[serde(default, deserialize_with = "some_or_null")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub advertised_on: Option<Option<NaiveDate>>,
 }
 
 const TITLE_MAX: usize = 200;
@@ -352,7 +361,7 @@ impl Opportunity {
             lived_experience_areas: sorted(&input.lived_experience_areas),
             for_carers: input.for_carers,
             admission: input.admission,
-            advertised_on: None,
+            advertised_on: input.advertised_on,
             closing_on: input.closing_on,
             created_at: at,
             updated_at: at,
@@ -362,7 +371,7 @@ impl Opportunity {
         if !input.paid && input.payment_policy_id.is_some() {
             p.add("payment_policy_id", "only paid work names a payment policy");
         }
-        opportunity.check_consistency(&mut p);
+        opportunity.check_consistency(&mut p, at.date_naive());
         p.finish(opportunity)
     }
 
@@ -371,6 +380,7 @@ impl Opportunity {
         &mut self,
         patch: &OpportunityPatch,
         default_policy: Option<Uuid>,
+        today: NaiveDate,
     ) -> Result<(), Vec<FieldError>> {
         let mut p = Problems::default();
         if let Some(t) = &patch.title {
@@ -446,11 +456,28 @@ impl Opportunity {
         if let Some(c) = patch.contract_id {
             self.contract_id = c;
         }
-        self.check_consistency(&mut p);
+        if let Some(a) = patch.advertised_on {
+            self.advertised_on = a;
+        }
+        self.check_consistency(&mut p, today);
         p.finish(())
     }
 
-    fn check_consistency(&self, p: &mut Problems) {
+    fn check_consistency(&self, p: &mut Problems, today: NaiveDate) {
+        if let Some(advertised) = self.advertised_on {
+            if advertised > today {
+                p.add(
+                    "advertised_on",
+                    format!("must not be in the future (today is {today})"),
+                );
+            }
+            if let Some(start) = self.starts_on.filter(|s| advertised > *s) {
+                p.add(
+                    "advertised_on",
+                    format!("must not be after the work started on {start}"),
+                );
+            }
+        }
         if let (Some(start), Some(end)) = (self.starts_on, self.ends_on) {
             if end < start {
                 p.add("ends_on", "must not be before starts_on");
@@ -557,7 +584,8 @@ mod tests {
         let patch: OpportunityPatch =
             serde_json::from_value(serde_json::json!({ "venue": null, "title": "New" }))
                 .expect("patch");
-        o.apply(&patch, None).expect("applies");
+        o.apply(&patch, None, Utc::now().date_naive())
+            .expect("applies");
         assert_eq!(o.venue, None);
         assert_eq!(o.title, "New");
         assert_eq!(o.format, Format::Hybrid);

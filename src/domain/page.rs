@@ -93,6 +93,25 @@ impl<T> Page<T> {
         }
     }
 
+    /// One page of a short list already held whole and in its own order (the members or
+    /// sessions of one piece of work): the items after the cursor's item, up to the limit. A
+    /// cursor naming an item not in the list gives an empty page.
+    pub fn slice(items: Vec<T>, request: PageRequest, id_of: impl Fn(&T) -> Uuid) -> Self {
+        let start = match request.after {
+            None => 0,
+            Some(after) => items
+                .iter()
+                .position(|i| id_of(i) == after)
+                .map_or(items.len(), |p| p + 1),
+        };
+        let rows: Vec<T> = items
+            .into_iter()
+            .skip(start)
+            .take(request.limit as usize + 1)
+            .collect();
+        Self::from_rows(rows, request, id_of)
+    }
+
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {
             items: self.items.into_iter().map(f).collect(),
@@ -140,6 +159,39 @@ mod tests {
         let errors = PageRequest::parse(None, Some("bm90LWEtY3Vyc29y"), "limit", "cursor")
             .expect_err("forged");
         assert_eq!(errors[0].field, "cursor");
+    }
+
+    #[test]
+    fn a_list_held_whole_is_paged_in_its_own_order() {
+        let ids: Vec<Uuid> = (0..5).map(|_| Uuid::now_v7()).rev().collect();
+        let first = Page::slice(
+            ids.clone(),
+            PageRequest {
+                limit: 2,
+                after: None,
+            },
+            |id| *id,
+        );
+        assert_eq!(first.items, ids[..2]);
+        let second = Page::slice(
+            ids.clone(),
+            PageRequest {
+                limit: 2,
+                after: Some(ids[1]),
+            },
+            |id| *id,
+        );
+        assert_eq!(second.items, ids[2..4]);
+        let last = Page::slice(
+            ids.clone(),
+            PageRequest {
+                limit: 2,
+                after: Some(ids[3]),
+            },
+            |id| *id,
+        );
+        assert_eq!(last.items, ids[4..]);
+        assert_eq!(last.next_cursor, None);
     }
 
     #[test]

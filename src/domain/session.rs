@@ -101,6 +101,9 @@ pub struct SessionRecord {
 }
 
 const DAY_MINUTES: i32 = 24 * 60;
+/// Most attendance rows one session takes in one call, and most decisions.
+pub const MAX_ATTENDANCE: usize = 1_000;
+pub const MAX_DECISIONS: usize = 200;
 
 /// `prefix.name`, or just `name` at the top level.
 fn path(prefix: &str, name: &str) -> String {
@@ -138,6 +141,20 @@ impl SessionInput {
         let mut p = Problems::default();
         if !(1..=DAY_MINUTES).contains(&self.duration_minutes) {
             p.add("duration_minutes", "must be between 1 and 1440");
+        }
+        if self.attendance.len() > MAX_ATTENDANCE {
+            p.add(
+                "attendance",
+                format!("at most {MAX_ATTENDANCE} people can be recorded at one session"),
+            );
+            return p.finish(());
+        }
+        if self.decisions.len() > MAX_DECISIONS {
+            p.add(
+                "decisions",
+                format!("at most {MAX_DECISIONS} decisions can be recorded with one session"),
+            );
+            return p.finish(());
         }
         let mut seen = std::collections::HashSet::new();
         for (i, a) in self.attendance.iter().enumerate() {

@@ -62,7 +62,7 @@ impl From<ApiClientWithSecret> for ApiClientWithSecretGql {
     fn from(made: ApiClientWithSecret) -> Self {
         Self {
             client: ApiClientNode(made.client),
-            client_secret: made.client_secret,
+            client_secret: made.client_secret.unwrap_or_default(),
         }
     }
 }
@@ -80,6 +80,7 @@ pub struct ApiClientQuery;
 
 #[Object]
 impl ApiClientQuery {
+    #[graphql(complexity = "super::cost_of_page(first, child_complexity)")]
     async fn api_clients(
         &self,
         ctx: &Context<'_>,

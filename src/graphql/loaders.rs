@@ -8,7 +8,7 @@ use async_graphql::ErrorExtensions;
 use uuid::Uuid;
 
 use crate::domain::identity::Principal;
-use crate::domain::membership::Membership;
+use crate::domain::membership::MemberView;
 use crate::domain::opportunity::{EvidenceSummary, Opportunity};
 use crate::domain::session::{Attendance, Decision, Session};
 use crate::service::{members, opportunities, sessions, Services};
@@ -19,35 +19,50 @@ pub struct Loaders {
     pub principal: Principal,
 }
 
-/// An opportunity, and whether the caller runs it (which decides what nested lists show).
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct MembersOf(pub Uuid, pub bool);
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SessionsOf(pub Uuid, pub bool);
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AttendanceAt(pub Uuid);
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DecisionsAt(pub Uuid);
-/// The evidence of an opportunity the caller can see (carried whole, so no re-read).
-#[derive(Clone)]
-pub struct EvidenceOf(pub Opportunity);
 
-impl PartialEq for EvidenceOf {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.id == other.0.id
-    }
+/// Keys that carry an opportunity the caller can see, whole, so the service decides what the
+/// caller may see of it without reading it again. Compared by id.
+macro_rules! opportunity_key {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $name(pub Opportunity);
+
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                self.0.id == other.0.id
+            }
+        }
+        impl Eq for $name {}
+        impl std::hash::Hash for $name {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.0.id.hash(state);
+            }
+        }
+    )*};
 }
-impl Eq for EvidenceOf {}
-impl std::hash::Hash for EvidenceOf {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.0.id.hash(state);
-    }
+
+opportunity_key! {
+    /// The members of an opportunity.
+    MembersOf;
+    /// The sessions of an opportunity.
+    SessionsOf;
+    /// The evidence of an opportunity.
+    EvidenceOf;
+}
+
+fn opportunities_of<K>(keys: &[K], of: impl Fn(&K) -> &Opportunity) -> Vec<Opportunity> {
+    keys.iter().map(|k| of(k).clone()).collect()
 }
 
 type Failure = async_graphql::Error;
 
 /// Hands each key its list from a service answer keyed by id (an empty list when absent).
-fn spread<K: Copy + Eq + std::hash::Hash, V>(
+fn spread<K: Clone + Eq + std::hash::Hash, V>(
     keys: &[K],
     found: Result<HashMap<Uuid, Vec<V>>, crate::error::AppError>,
     id: impl Fn(&K) -> Uuid,
@@ -55,20 +70,20 @@ fn spread<K: Copy + Eq + std::hash::Hash, V>(
     let mut found = found.map_err(|e| e.extend())?;
     Ok(keys
         .iter()
-        .map(|k| (*k, found.remove(&id(k)).unwrap_or_default()))
+        .map(|k| (k.clone(), found.remove(&id(k)).unwrap_or_default()))
         .collect())
 }
 
 impl Loader<MembersOf> for Loaders {
-    type Value = Vec<Membership>;
+    type Value = Vec<MemberView>;
     type Error = Failure;
 
     async fn load(&self, keys: &[MembersOf]) -> Result<HashMap<MembersOf, Self::Value>, Failure> {
-        let pairs = keys.iter().map(|k| (k.0, k.1)).collect();
+        let list = opportunities_of(keys, |k| &k.0);
         spread(
             keys,
-            members::for_many(&self.services, &self.principal, pairs).await,
-            |k| k.0,
+            members::for_many(&self.services, &self.principal, list).await,
+            |k| k.0.id,
         )
     }
 }
@@ -78,11 +93,11 @@ impl Loader<SessionsOf> for Loaders {
     type Error = Failure;
 
     async fn load(&self, keys: &[SessionsOf]) -> Result<HashMap<SessionsOf, Self::Value>, Failure> {
-        let pairs = keys.iter().map(|k| (k.0, k.1)).collect();
+        let list = opportunities_of(keys, |k| &k.0);
         spread(
             keys,
-            sessions::for_many(&self.services, &self.principal, pairs).await,
-            |k| k.0,
+            sessions::for_many(&self.services, &self.principal, list).await,
+            |k| k.0.id,
         )
     }
 }
@@ -126,8 +141,8 @@ impl Loader<EvidenceOf> for Loaders {
     type Error = Failure;
 
     async fn load(&self, keys: &[EvidenceOf]) -> Result<HashMap<EvidenceOf, Self::Value>, Failure> {
-        let list = keys.iter().map(|k| k.0.clone()).collect();
-        let mut found = opportunities::evidence_many(&self.services, list)
+        let list = opportunities_of(keys, |k| &k.0);
+        let mut found = opportunities::evidence_many(&self.services, &self.principal, list)
             .await
             .map_err(|e| e.extend())?;
         Ok(keys

@@ -21,8 +21,13 @@ use crate::service::Services;
 
 /// Nesting deeper than this is refused before it runs.
 pub const MAX_DEPTH: usize = 12;
-/// Queries estimated to cost more than this are refused before they run.
-pub const MAX_COMPLEXITY: usize = 2_000;
+/// Queries estimated to cost more than this are refused before they run. A list counts its
+/// page size times the cost of each item, so `opportunities(first: 50)` with five fields and
+/// `members(first: 20)` of three under each costs about 50 * (5 + 20 * 3).
+pub const MAX_COMPLEXITY: usize = 10_000;
+/// Introspection nests type references deeply (graphql-js asks nine `ofType` levels down), so
+/// it has a depth limit of its own; it reads only the schema, whose size is fixed.
+pub const MAX_INTROSPECTION_DEPTH: usize = 40;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -42,13 +47,76 @@ pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// The schema; `services` is absent only when printing the SDL.
 pub fn build_schema(services: Option<Services>) -> AppSchema {
+    build_with_depth(services, MAX_DEPTH)
+}
+
+/// The same schema for documents that only introspect (see [`is_introspection_only`]).
+pub struct IntrospectionSchema(pub AppSchema);
+
+pub fn build_introspection_schema() -> IntrospectionSchema {
+    IntrospectionSchema(build_with_depth(None, MAX_INTROSPECTION_DEPTH))
+}
+
+fn build_with_depth(services: Option<Services>, depth: usize) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(MAX_DEPTH)
+        .limit_depth(depth)
         .limit_complexity(MAX_COMPLEXITY);
     if let Some(services) = services {
         builder = builder.data(services);
     }
     builder.finish()
+}
+
+/// True when the operation that would run asks only `__schema`, `__type` and `__typename` at
+/// its root. Such a document reads nothing but the schema, which is public
+/// (`/graphql/schema.graphql`), so it needs no token: GraphiQL's docs explorer, code generators
+/// and IDE plugins work before a token is pasted.
+pub fn is_introspection_only(query: &str, operation_name: Option<&str>) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    // Cheap test first: most documents never mention introspection.
+    if !query.contains("__schema") && !query.contains("__type") {
+        return false;
+    }
+    let Ok(doc) = async_graphql::parser::parse_query(query) else {
+        return false;
+    };
+    let operation = match (&doc.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    match operation {
+        Some(op) if op.node.ty == OperationType::Query => {
+            root_is_introspection(&doc, &op.node.selection_set.node, 0)
+        }
+        _ => false,
+    }
+}
+
+fn root_is_introspection(
+    doc: &async_graphql::parser::types::ExecutableDocument,
+    set: &async_graphql::parser::types::SelectionSet,
+    nesting: usize,
+) -> bool {
+    use async_graphql::parser::types::Selection;
+    // Fragments spreading into each other in a cycle are refused later by validation.
+    if nesting > 8 {
+        return false;
+    }
+    set.items.iter().all(|item| match &item.node {
+        Selection::Field(f) => matches!(
+            f.node.name.node.as_str(),
+            "__schema" | "__type" | "__typename"
+        ),
+        Selection::InlineFragment(i) => {
+            root_is_introspection(doc, &i.node.selection_set.node, nesting + 1)
+        }
+        Selection::FragmentSpread(s) => doc
+            .fragments
+            .get(&s.node.fragment_name.node)
+            .is_some_and(|f| root_is_introspection(doc, &f.node.selection_set.node, nesting + 1)),
+    })
 }
 
 /// The SDL as committed in `schema.graphql`.
@@ -63,6 +131,37 @@ pub fn sdl_of(schema: &AppSchema) -> String {
         text.push('\n');
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_introspection_only;
+
+    #[test]
+    fn only_documents_that_read_the_schema_alone_count_as_introspection() {
+        assert!(is_introspection_only("{ __schema { types { name } } }", None));
+        assert!(is_introspection_only(
+            "query IntrospectionQuery { __schema { ...S } } fragment S on __Schema { types { name } }",
+            None
+        ));
+        assert!(is_introspection_only(
+            "query A { __type(name: \"Query\") { name } } mutation B { __typename }",
+            Some("A")
+        ));
+        assert!(!is_introspection_only(
+            "{ __schema { types { name } } organisations { edges { node { id } } } }",
+            None
+        ));
+        assert!(!is_introspection_only(
+            "{ ... on Query { organisations { edges { node { id } } } } __typename __schema { description } }",
+            None
+        ));
+        assert!(!is_introspection_only(
+            "mutation { __typename } query { __schema { description } }",
+            None
+        ));
+        assert!(!is_introspection_only("{ __schema", None));
+    }
 }
 
 /// The GraphQL face of a service error.
@@ -85,6 +184,15 @@ pub(crate) fn caller<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a Prin
 pub(crate) fn services<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a Services> {
     ctx.data_opt::<Services>()
         .ok_or_else(|| AppError::internal("services are not configured").extend())
+}
+
+/// The cost of one page of a list: the page size asked for (the default when none is), times
+/// the cost of one item, plus the list itself.
+pub(crate) fn cost_of_page(first: Option<i32>, child_complexity: usize) -> usize {
+    let size = first.map_or(crate::domain::page::DEFAULT_LIMIT as usize, |n| {
+        usize::try_from(n).unwrap_or(0).min(crate::domain::page::MAX_LIMIT as usize)
+    });
+    size.max(1).saturating_mul(child_complexity).saturating_add(1)
 }
 
 pub(crate) fn page_request(

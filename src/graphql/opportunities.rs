@@ -9,18 +9,18 @@ use uuid::Uuid;
 
 use super::enums::*;
 use super::loaders::{AttendanceAt, DecisionsAt, EvidenceOf, Loaders, MembersOf, SessionsOf};
-use super::{caller, connection, page_request, services, GqlResult};
+use super::{caller, connection, cost_of_page, page_request, services, GqlResult};
 use crate::domain::glossary::{GlossaryInput, GlossaryTerm};
 use crate::domain::inclusion::Barrier;
 use crate::domain::ladder::OpportunityStatus;
-use crate::domain::membership::{InterestsInput, Membership, MembershipInput, ScoringInput};
+use crate::domain::membership::{InterestsInput, MemberView, MembershipInput, ScoringInput};
+use crate::domain::page::Page;
 use crate::domain::opportunity::{
     EvidenceSummary, Opportunity, OpportunityFilter, OpportunityInput, OpportunityPatch,
 };
 use crate::domain::session::{
     Attendance, AttendanceInput, Decision, DecisionInput, Session, SessionInput, SessionRecord,
 };
-use crate::service::opportunities::can_manage;
 use crate::service::{glossary, members, opportunities, sessions};
 
 fn loader<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a DataLoader<Loaders>> {
@@ -133,32 +133,47 @@ impl OpportunityNode {
     }
 
     /// The members: everyone for those who run the work; accepted members for its members;
-    /// nobody for anyone else.
-    async fn members(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MembershipNode>> {
-        let manage = can_manage(caller(ctx)?, &self.0);
+    /// nobody for anyone else. Experience and interests only for the person and the staff who
+    /// run the work.
+    #[graphql(complexity = "cost_of_page(first, child_complexity)")]
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, MembershipNode>> {
+        let request = page_request(first, after)?;
         let list = loader(ctx)?
-            .load_one(MembersOf(self.0.id, manage))
+            .load_one(MembersOf(self.0.clone()))
             .await?
             .unwrap_or_default();
-        Ok(list
-            .into_iter()
-            .map(|m| MembershipNode {
-                manage,
-                membership: m,
-            })
-            .collect())
+        Ok(connection(
+            Page::slice(list, request, |m| m.id),
+            request,
+            |m| m.id,
+            MembershipNode,
+        ))
     }
 
-    /// Sessions, for those who run the work and its accepted members.
-    async fn sessions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SessionNode>> {
-        let manage = can_manage(caller(ctx)?, &self.0);
-        Ok(loader(ctx)?
-            .load_one(SessionsOf(self.0.id, manage))
+    /// Sessions by start time, for those who run the work and its accepted members.
+    #[graphql(complexity = "cost_of_page(first, child_complexity)")]
+    async fn sessions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, SessionNode>> {
+        let request = page_request(first, after)?;
+        let list = loader(ctx)?
+            .load_one(SessionsOf(self.0.clone()))
             .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(SessionNode)
-            .collect())
+            .unwrap_or_default();
+        Ok(connection(
+            Page::slice(list, request, |s| s.id),
+            request,
+            |s| s.id,
+            SessionNode,
+        ))
     }
 
     /// The guide's barriers that apply to this work.
@@ -226,69 +241,62 @@ impl BarrierNode {
     }
 }
 
-pub struct MembershipNode {
-    membership: Membership,
-    manage: bool,
-}
+pub struct MembershipNode(pub MemberView);
 
 /// A person's place in a piece of work.
 #[Object(name = "Membership")]
 impl MembershipNode {
     async fn id(&self) -> Uuid {
-        self.membership.id
+        self.0.id
     }
     async fn opportunity_id(&self) -> Uuid {
-        self.membership.opportunity_id
+        self.0.opportunity_id
     }
     async fn participant_id(&self) -> Uuid {
-        self.membership.participant_id
+        self.0.participant_id
     }
     async fn role(&self) -> MemberRoleGql {
-        self.membership.role.into()
+        self.0.role.into()
     }
-    async fn experience(&self) -> ExperienceGql {
-        self.membership.experience.into()
+    /// Null unless the caller is this person or runs the work.
+    async fn experience(&self) -> Option<ExperienceGql> {
+        self.0.experience.map(Into::into)
     }
     async fn status(&self) -> MemberStatusGql {
-        self.membership.status.into()
+        self.0.status.into()
     }
     async fn created_at(&self) -> DateTime<Utc> {
-        self.membership.created_at
+        self.0.created_at
     }
     async fn joined_at(&self) -> Option<DateTime<Utc>> {
-        self.membership.joined_at
+        self.0.joined_at
     }
     async fn left_at(&self) -> Option<DateTime<Utc>> {
-        self.membership.left_at
+        self.0.left_at
     }
     /// Joined at or before the first session; null until a session exists.
-    async fn joined_from_start(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<bool>> {
-        if let Some(known) = self.membership.joined_from_start {
-            return Ok(Some(known));
-        }
-        let sessions = loader(ctx)?
-            .load_one(SessionsOf(self.membership.opportunity_id, self.manage))
-            .await?
-            .unwrap_or_default();
-        let first = members::first_held(&sessions, crate::domain::now());
-        Ok(members::with_start(vec![self.membership.clone()], first)
-            .pop()
-            .and_then(|m| m.joined_from_start))
+    async fn joined_from_start(&self) -> Option<bool> {
+        self.0.joined_from_start
     }
-    async fn interests_declared(&self) -> bool {
-        self.membership.interests.is_some()
+    /// Null unless the caller is this person or runs the work.
+    async fn interests_declared(&self) -> Option<bool> {
+        self.0.interests_declared
     }
-    async fn has_conflict_of_interest(&self) -> bool {
-        self.membership
-            .interests
-            .as_ref()
-            .is_some_and(|i| i.has_conflict)
+    /// Null unless the caller is this person or runs the work.
+    async fn has_conflict_of_interest(&self) -> Option<bool> {
+        self.0
+            .interests_declared
+            .map(|_| self.0.interests.as_ref().is_some_and(|i| i.has_conflict))
+    }
+    /// What the declared conflict is; null unless the caller is this person or runs the work.
+    async fn conflict_of_interest_details(&self) -> Option<&str> {
+        self.0.interests.as_ref().and_then(|i| i.details.as_deref())
     }
     async fn scoring(&self) -> bool {
-        self.membership.scoring
+        self.0.scoring
     }
     async fn version(&self) -> i32 {
-        self.membership.version
+        self.0.version
     }
 }
 
@@ -315,23 +323,43 @@ impl SessionNode {
     async fn lived_experience_agenda_slot(&self) -> bool {
         self.0.lived_experience_agenda_slot
     }
-    async fn attendance(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AttendanceNode>> {
-        Ok(loader(ctx)?
+    #[graphql(complexity = "cost_of_page(first, child_complexity)")]
+    async fn attendance(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, AttendanceNode>> {
+        let request = page_request(first, after)?;
+        let list = loader(ctx)?
             .load_one(AttendanceAt(self.0.id))
             .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(AttendanceNode)
-            .collect())
+            .unwrap_or_default();
+        Ok(connection(
+            Page::slice(list, request, |a| a.id),
+            request,
+            |a| a.id,
+            AttendanceNode,
+        ))
     }
-    async fn decisions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<DecisionNode>> {
-        Ok(loader(ctx)?
+    #[graphql(complexity = "cost_of_page(first, child_complexity)")]
+    async fn decisions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, DecisionNode>> {
+        let request = page_request(first, after)?;
+        let list = loader(ctx)?
             .load_one(DecisionsAt(self.0.id))
             .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(DecisionNode)
-            .collect())
+            .unwrap_or_default();
+        Ok(connection(
+            Page::slice(list, request, |d| d.id),
+            request,
+            |d| d.id,
+            DecisionNode,
+        ))
     }
 }
 
@@ -472,6 +500,8 @@ pub struct OpportunityInputGql {
     pub for_carers: bool,
     pub admission: Option<AdmissionGql>,
     pub closing_on: Option<NaiveDate>,
+    /// When the work was first advertised, for work recorded after the fact.
+    pub advertised_on: Option<NaiveDate>,
 }
 
 impl From<OpportunityInputGql> for OpportunityInput {
@@ -499,6 +529,7 @@ impl From<OpportunityInputGql> for OpportunityInput {
             for_carers: i.for_carers,
             admission: i.admission.map(Into::into).unwrap_or_default(),
             closing_on: i.closing_on,
+            advertised_on: i.advertised_on,
         }
     }
 }
@@ -528,6 +559,7 @@ pub struct OpportunityPatchGql {
     pub closing_on: MaybeUndefined<NaiveDate>,
     pub facilitator_organisation_id: MaybeUndefined<Uuid>,
     pub contract_id: MaybeUndefined<Uuid>,
+    pub advertised_on: MaybeUndefined<NaiveDate>,
 }
 
 fn maybe<T>(m: MaybeUndefined<T>) -> Option<Option<T>> {
@@ -562,6 +594,7 @@ impl From<OpportunityPatchGql> for OpportunityPatch {
             closing_on: maybe(p.closing_on),
             facilitator_organisation_id: maybe(p.facilitator_organisation_id),
             contract_id: maybe(p.contract_id),
+            advertised_on: maybe(p.advertised_on),
         }
     }
 }
@@ -634,6 +667,7 @@ pub struct OpportunityQuery;
 impl OpportunityQuery {
     /// Advertised work is open to everyone signed in; staff also see their organisation's
     /// work, participants the work they are members of.
+    #[graphql(complexity = "cost_of_page(first, child_complexity)")]
     async fn opportunities(
         &self,
         ctx: &Context<'_>,
@@ -661,6 +695,7 @@ impl OpportunityQuery {
     }
 
     /// Plain-English meanings of the words services use.
+    #[graphql(complexity = "cost_of_page(first, child_complexity)")]
     async fn glossary(
         &self,
         ctx: &Context<'_>,
@@ -687,16 +722,6 @@ async fn move_to(
         .await
         .gql()
         .map(OpportunityNode)
-}
-
-fn member_node(ctx: &Context<'_>, m: Membership) -> MembershipNode {
-    // The caller just changed this membership, so they may see it; whether they run the work
-    // only affects how `joinedFromStart` loads sessions.
-    let manage = caller(ctx).is_ok_and(|p| p.is_staff() || p.is_admin());
-    MembershipNode {
-        membership: m,
-        manage,
-    }
 }
 
 #[Object]
@@ -784,7 +809,7 @@ impl OpportunityMutation {
         let m = members::join(services(ctx)?, caller(ctx)?, opportunity_id, &input)
             .await
             .gql()?;
-        Ok(member_node(ctx, m))
+        Ok(MembershipNode(m))
     }
 
     /// Staff of the work invite a participant; with `joinedAt`, they record someone who
@@ -807,7 +832,7 @@ impl OpportunityMutation {
         let m = members::join(services(ctx)?, caller(ctx)?, opportunity_id, &input)
             .await
             .gql()?;
-        Ok(member_node(ctx, m))
+        Ok(MembershipNode(m))
     }
 
     async fn accept_member(
@@ -819,7 +844,7 @@ impl OpportunityMutation {
         let m = members::accept(services(ctx)?, caller(ctx)?, opportunity_id, member_id)
             .await
             .gql()?;
-        Ok(member_node(ctx, m))
+        Ok(MembershipNode(m))
     }
 
     async fn decline_member(
@@ -831,7 +856,7 @@ impl OpportunityMutation {
         let m = members::decline(services(ctx)?, caller(ctx)?, opportunity_id, member_id)
             .await
             .gql()?;
-        Ok(member_node(ctx, m))
+        Ok(MembershipNode(m))
     }
 
     async fn withdraw_member(
@@ -843,7 +868,7 @@ impl OpportunityMutation {
         let m = members::withdraw(services(ctx)?, caller(ctx)?, opportunity_id, member_id)
             .await
             .gql()?;
-        Ok(member_node(ctx, m))
+        Ok(MembershipNode(m))
     }
 
     async fn declare_interests(
@@ -867,7 +892,7 @@ impl OpportunityMutation {
         )
         .await
         .gql()?;
-        Ok(member_node(ctx, m))
+        Ok(MembershipNode(m))
     }
 
     async fn set_member_scoring(
@@ -887,7 +912,7 @@ impl OpportunityMutation {
         )
         .await
         .gql()?;
-        Ok(member_node(ctx, m))
+        Ok(MembershipNode(m))
     }
 
     /// A session with its attendance and decisions: all stored, or none.

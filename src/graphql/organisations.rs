@@ -175,6 +175,7 @@ pub struct OrganisationQuery;
 #[Object]
 impl OrganisationQuery {
     /// Admins see every organisation; others their own.
+    #[graphql(complexity = "super::cost_of_page(first, child_complexity)")]
     async fn organisations(
         &self,
         ctx: &Context<'_>,
@@ -199,6 +200,7 @@ impl OrganisationQuery {
             .map(OrganisationNode)
     }
 
+    #[graphql(complexity = "super::cost_of_page(first, child_complexity)")]
     async fn payment_policies(
         &self,
         ctx: &Context<'_>,

@@ -17,6 +17,11 @@ use crate::http::metrics::Metrics;
 use crate::service::idempotency::{self, Begin, StoredResponse};
 use crate::service::Services;
 
+/// Put on a response whose body holds a credential shown once (a client secret): the
+/// idempotency store keeps this body instead, so no secret is ever stored for a replay.
+#[derive(Debug, Clone)]
+pub struct ReplayBody(pub web::Bytes);
+
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -208,6 +213,7 @@ pub async fn idempotency_keys(
                 return Ok(res.map_into_boxed_body());
             }
             let (req, response) = res.into_parts();
+            let replay_body = response.extensions().get::<ReplayBody>().cloned();
             let (head, body) = response.into_parts();
             let bytes = to_bytes(body)
                 .await
@@ -225,7 +231,7 @@ pub async fn idempotency_keys(
             let stored = StoredResponse {
                 status: status.as_u16(),
                 headers,
-                body: bytes.to_vec(),
+                body: replay_body.map_or_else(|| bytes.to_vec(), |r| r.0.to_vec()),
             };
             if let Err(e) = idempotency::complete(&services, &scope, &key, stored).await {
                 tracing::warn!(error = %e, "cannot store an idempotent answer");

@@ -18,6 +18,7 @@ use crate::auth::TokenAuthority;
 use crate::config::Settings;
 use crate::db::{Backend, DatabaseUrl, Db, PoolOptions};
 use crate::error::AppError;
+use crate::service::throttle::FailedExchanges;
 use crate::service::{glossary, idempotency, Services};
 use crate::{graphql, rest};
 
@@ -30,13 +31,13 @@ pub struct Application {
 impl Application {
     /// Opens and migrates the database, then binds the listener (port 0 picks a free one).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let backend = DatabaseUrl::parse(&settings.database_url)?.backend();
+        let backend = DatabaseUrl::parse(settings.database_url.expose())?.backend();
         let tokens = TokenAuthority::from_settings(
             &settings.jwt,
             &settings.data_dir,
             backend == Backend::Sqlite,
         )?;
-        let url = settings.database_url.clone();
+        let url = settings.database_url.expose().to_owned();
         let options = PoolOptions {
             max_size: settings.pool_size,
             timeout: settings.pool_timeout,
@@ -45,7 +46,12 @@ impl Application {
         let db = tokio::task::spawn_blocking(move || Db::open(&url, options))
             .await
             .context("the database task failed")??;
-        let services = Services::new(db, Arc::new(tokens), settings.jwt.client_token_ttl);
+        let services = Services::new(
+            db,
+            Arc::new(tokens),
+            settings.jwt.client_token_ttl,
+            FailedExchanges::new(settings.token_failure_limit, settings.token_failure_window),
+        );
         let seeded = glossary::seed(&services).await?;
         if seeded > 0 {
             tracing::info!(
@@ -94,12 +100,14 @@ fn serve(listener: TcpListener, services: Services, settings: &Settings) -> anyh
     let services = web::Data::new(services);
     let metrics = web::Data::new(Metrics::new()?);
     let schema = web::Data::new(graphql::build_schema(Some(services.get_ref().clone())));
+    let introspection = web::Data::new(graphql::build_introspection_schema());
     let openapi = rest::openapi::ApiDoc::openapi();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(services.clone())
             .app_data(metrics.clone())
             .app_data(schema.clone())
+            .app_data(introspection.clone())
             .app_data(BodyLimit(body_limit))
             .app_data(web::PayloadConfig::new(body_limit))
             .wrap(from_fn(idempotency_keys))

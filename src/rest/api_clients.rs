@@ -12,6 +12,7 @@ use super::{created, ok_tagged, ListOf};
 use crate::domain::api_client::{ApiClient, ApiClientInput, ApiClientWithSecret};
 use crate::error::{AppError, Problem};
 use crate::http::extract::{parse_json, path_id, Caller, Json, PageParams, Query};
+use crate::http::middleware::ReplayBody;
 use crate::service::api_clients::{self, AccessToken};
 use crate::service::Services;
 
@@ -40,11 +41,23 @@ pub async fn create(
     Json(input): Json<ApiClientInput>,
 ) -> Result<HttpResponse, AppError> {
     let made = api_clients::create(&services, &caller, &input).await?;
-    Ok(created(
+    let response = created(
         &format!("/api/v1/api-clients/{}", made.client.id),
         made.client.version,
         &made,
-    ))
+    );
+    shown_once(response, &made)
+}
+
+/// Marks an answer holding a secret so that a replay under the same `Idempotency-Key` gets the
+/// client without its secret, and nothing stored holds the secret.
+fn shown_once(
+    mut response: HttpResponse, made: &ApiClientWithSecret) -> Result<HttpResponse, AppError> {
+    let redacted = serde_json::to_vec(&made.without_secret()).map_err(AppError::internal)?;
+    response
+        .extensions_mut()
+        .insert(ReplayBody(web::Bytes::from(redacted)));
+    Ok(response)
 }
 
 /// List machine clients (platform admins).
@@ -93,7 +106,7 @@ pub async fn rotate(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let made = api_clients::rotate_secret(&services, &caller, path_id(&req, "id")?).await?;
-    Ok(ok_tagged(made.client.version, &made))
+    shown_once(ok_tagged(made.client.version, &made), &made)
 }
 
 /// Revoke a client: its secret and every token it holds stop working at once.
@@ -166,7 +179,8 @@ pub async fn token(
         (_, _, Some((id, secret))) => (id, secret),
         _ => return Err(AppError::InvalidClient),
     };
-    let token = api_clients::exchange(&services, &id, &secret).await?;
+    let source = req.peer_addr().map(|a| a.ip());
+    let token = api_clients::exchange(&services, &id, &secret, source).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(token))

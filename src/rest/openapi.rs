@@ -51,7 +51,7 @@ use crate::error::Problem;
         domain::ladder::OpportunityStatus, domain::ladder::Criterion, domain::ladder::CriterionResult,
         domain::ladder::ClaimCheck, domain::ladder::Evidence,
         domain::inclusion::Format, domain::inclusion::Support, domain::inclusion::Barrier,
-        domain::membership::Membership, domain::membership::MembershipInput,
+        domain::membership::MemberView, domain::membership::MembershipInput,
         domain::membership::MemberStatus, domain::membership::MemberRole,
         domain::membership::Experience, domain::membership::InterestDeclaration,
         domain::membership::InterestsInput, domain::membership::ScoringInput,

@@ -10,12 +10,12 @@ use uuid::Uuid;
 use super::{created, ok_tagged, ListOf};
 use crate::domain::inclusion::{Format, Support};
 use crate::domain::ladder::{OpportunityKind, OpportunityStatus};
-use crate::domain::membership::{InterestsInput, Membership, MembershipInput, ScoringInput};
+use crate::domain::membership::{InterestsInput, MemberView, MembershipInput, ScoringInput};
 use crate::domain::opportunity::{
     InclusionReport, LivedExperienceArea, Opportunity, OpportunityFilter, OpportunityInput,
     OpportunityPatch,
 };
-use crate::domain::session::{SessionInput, SessionRecord};
+use crate::domain::session::{Session, SessionInput, SessionRecord};
 use crate::error::{AppError, Problem};
 use crate::http::extract::{if_match, path_id, Caller, Json, PageParams, Query};
 use crate::service::{members, opportunities, sessions, Services};
@@ -239,7 +239,7 @@ pub async fn inclusion_check(
 #[utoipa::path(post, path = "/api/v1/opportunities/{id}/members", tag = "members",
     params(("id" = Uuid, Path)),
     request_body = MembershipInput,
-    responses((status = 201, description = "Applied, accepted (first come) or invited", body = Membership),
+    responses((status = 201, description = "Applied, accepted (first come) or invited", body = MemberView),
         (status = 409, description = "No places left, not advertised, or already a member", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn join(
@@ -259,16 +259,17 @@ pub async fn join(
 
 /// The members of a piece of work: for its staff, and (accepted members only) for its members.
 #[utoipa::path(get, path = "/api/v1/opportunities/{id}/members", tag = "members",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, description = "The members", body = [Membership])),
+    params(("id" = Uuid, Path), PageParams),
+    responses((status = 200, description = "One page of members", body = ListOf<MemberView>)),
     security(("bearer" = [])))]
 pub async fn list_members(
     services: web::Data<Services>,
     Caller(caller): Caller,
     req: HttpRequest,
+    Query(params): Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let list = members::list(&services, &caller, path_id(&req, "id")?).await?;
-    Ok(HttpResponse::Ok().json(list))
+    let page = members::list(&services, &caller, path_id(&req, "id")?, params.page()?).await?;
+    Ok(HttpResponse::Ok().json(ListOf::from(page)))
 }
 
 fn ids(req: &HttpRequest) -> Result<(Uuid, Uuid), AppError> {
@@ -278,7 +279,7 @@ fn ids(req: &HttpRequest) -> Result<(Uuid, Uuid), AppError> {
 /// Staff accept an application, or the person invited accepts: either takes a place.
 #[utoipa::path(post, path = "/api/v1/opportunities/{id}/members/{member_id}/accept", tag = "members",
     params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
-    responses((status = 200, description = "Accepted", body = Membership),
+    responses((status = 200, description = "Accepted", body = MemberView),
         (status = 409, description = "No places left, or not acceptable now", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn accept(
@@ -294,7 +295,7 @@ pub async fn accept(
 /// Staff decline an application, or the person invited declines.
 #[utoipa::path(post, path = "/api/v1/opportunities/{id}/members/{member_id}/decline", tag = "members",
     params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
-    responses((status = 200, description = "Declined", body = Membership)),
+    responses((status = 200, description = "Declined", body = MemberView)),
     security(("bearer" = [])))]
 pub async fn decline(
     s: web::Data<Services>,
@@ -309,7 +310,7 @@ pub async fn decline(
 /// A member withdraws; a place held is given back.
 #[utoipa::path(post, path = "/api/v1/opportunities/{id}/members/{member_id}/withdraw", tag = "members",
     params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
-    responses((status = 200, description = "Withdrawn", body = Membership)),
+    responses((status = 200, description = "Withdrawn", body = MemberView)),
     security(("bearer" = [])))]
 pub async fn withdraw(
     s: web::Data<Services>,
@@ -325,7 +326,7 @@ pub async fn withdraw(
 #[utoipa::path(post, path = "/api/v1/opportunities/{id}/members/{member_id}/interests", tag = "members",
     params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
     request_body = InterestsInput,
-    responses((status = 200, description = "Declared", body = Membership)),
+    responses((status = 200, description = "Declared", body = MemberView)),
     security(("bearer" = [])))]
 pub async fn interests(
     s: web::Data<Services>,
@@ -342,7 +343,7 @@ pub async fn interests(
 #[utoipa::path(post, path = "/api/v1/opportunities/{id}/members/{member_id}/scoring", tag = "members",
     params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
     request_body = ScoringInput,
-    responses((status = 200, description = "Set", body = Membership),
+    responses((status = 200, description = "Set", body = MemberView),
         (status = 409, description = "Interests undeclared or conflicting", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn scoring(
@@ -378,18 +379,20 @@ pub async fn create_session(
         .json(record))
 }
 
-/// The sessions of a piece of work with attendance and decisions.
+/// The sessions of a piece of work, by start time; each session's attendance and decisions
+/// are at `/api/v1/sessions/{id}/attendance` and `/decisions`.
 #[utoipa::path(get, path = "/api/v1/opportunities/{id}/sessions", tag = "sessions",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, description = "The sessions", body = [SessionRecord])),
+    params(("id" = Uuid, Path), PageParams),
+    responses((status = 200, description = "One page of sessions", body = ListOf<Session>)),
     security(("bearer" = [])))]
 pub async fn list_sessions(
     services: web::Data<Services>,
     Caller(caller): Caller,
     req: HttpRequest,
+    Query(params): Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let list = sessions::list(&services, &caller, path_id(&req, "id")?).await?;
-    Ok(HttpResponse::Ok().json(list))
+    let page = sessions::list(&services, &caller, path_id(&req, "id")?, params.page()?).await?;
+    Ok(HttpResponse::Ok().json(ListOf::from(page)))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

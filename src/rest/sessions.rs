@@ -4,7 +4,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::domain::session::{Attendance, AttendanceInput, Decision, DecisionInput};
 use crate::error::{AppError, Problem};
-use crate::http::extract::{path_id, Caller, Json};
+use super::ListOf;
+use crate::http::extract::{path_id, Caller, Json, PageParams, Query};
 use crate::service::{sessions, Services};
 
 /// Record one member's attendance at a session: minutes, and whether they participated or
@@ -27,16 +28,19 @@ pub async fn record_attendance(
 
 /// Who attended a session.
 #[utoipa::path(get, path = "/api/v1/sessions/{id}/attendance", tag = "sessions",
-    params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, description = "Attendance", body = [Attendance])),
+    params(("id" = uuid::Uuid, Path), PageParams),
+    responses((status = 200, description = "One page of attendance", body = ListOf<Attendance>)),
     security(("bearer" = [])))]
 pub async fn list_attendance(
     services: web::Data<Services>,
     Caller(caller): Caller,
     req: HttpRequest,
+    Query(params): Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let list = sessions::list_attendance(&services, &caller, path_id(&req, "id")?).await?;
-    Ok(HttpResponse::Ok().json(list))
+    let page =
+        sessions::list_attendance(&services, &caller, path_id(&req, "id")?, params.page()?)
+            .await?;
+    Ok(HttpResponse::Ok().json(ListOf::from(page)))
 }
 
 /// Record a decision made at a session, and whether lived-experience members shared in it.
@@ -57,16 +61,19 @@ pub async fn record_decision(
 
 /// The decisions made at a session.
 #[utoipa::path(get, path = "/api/v1/sessions/{id}/decisions", tag = "sessions",
-    params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, description = "Decisions", body = [Decision])),
+    params(("id" = uuid::Uuid, Path), PageParams),
+    responses((status = 200, description = "One page of decisions", body = ListOf<Decision>)),
     security(("bearer" = [])))]
 pub async fn list_decisions(
     services: web::Data<Services>,
     Caller(caller): Caller,
     req: HttpRequest,
+    Query(params): Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let list = sessions::list_decisions(&services, &caller, path_id(&req, "id")?).await?;
-    Ok(HttpResponse::Ok().json(list))
+    let page =
+        sessions::list_decisions(&services, &caller, path_id(&req, "id")?, params.page()?)
+            .await?;
+    Ok(HttpResponse::Ok().json(ListOf::from(page)))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -1,9 +1,10 @@
 //! Machine clients and the client-credentials exchange. Secrets are shown once and stored only
-//! as argon2 hashes; revoking a client stops its secret and its tokens at once.
+//! as SHA-256 digests; revoking a client stops its secret and its tokens at once. Failed
+//! exchanges are limited per client id and per source address.
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use std::net::IpAddr;
+
+use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use argon2::Argon2;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -16,7 +17,10 @@ use super::identity::require_admin;
 use super::Services;
 use crate::auth::TokenRequest;
 use crate::db;
-use crate::domain::api_client::{ApiClient, ApiClientInput, ApiClientWithSecret, NewApiClient};
+use crate::domain::api_client::{
+    check_secret, secret_digest, ApiClient, ApiClientInput, ApiClientWithSecret, NewApiClient,
+    SecretCheck,
+};
 use crate::domain::identity::Principal;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::{new_id, now};
@@ -31,7 +35,7 @@ pub async fn create(
 ) -> Result<ApiClientWithSecret, AppError> {
     require_admin(principal, "manage API clients")?;
     let input = input.clone();
-    let (secret, hash) = new_secret().await?;
+    let (secret, hash) = new_secret();
     services
         .db
         .transaction(move |conn| {
@@ -50,10 +54,7 @@ pub async fn create(
                 version: 1,
             };
             db::api_clients::insert(conn, &client, &hash)?;
-            Ok(ApiClientWithSecret {
-                client,
-                client_secret: secret,
-            })
+            Ok(ApiClientWithSecret::new(client, secret))
         })
         .await
 }
@@ -67,7 +68,7 @@ pub async fn list(
     require_admin(principal, "manage API clients")?;
     let rows = services
         .db
-        .run(move |conn| db::api_clients::list(conn, organisation_id, page))
+        .read(move |conn| db::api_clients::list(conn, organisation_id, page))
         .await?;
     Ok(Page::from_rows(rows, page, |c| c.id))
 }
@@ -80,7 +81,7 @@ pub async fn get(
     require_admin(principal, "manage API clients")?;
     services
         .db
-        .run(move |conn| db::api_clients::find(conn, id))
+        .read(move |conn| db::api_clients::find(conn, id))
         .await?
         .map(|(client, _)| client)
         .ok_or(AppError::NotFound("API client"))
@@ -94,7 +95,7 @@ pub async fn rotate_secret(
     id: Uuid,
 ) -> Result<ApiClientWithSecret, AppError> {
     require_admin(principal, "manage API clients")?;
-    let (secret, hash) = new_secret().await?;
+    let (secret, hash) = new_secret();
     services
         .db
         .transaction(move |conn| {
@@ -108,10 +109,7 @@ pub async fn rotate_secret(
             db::api_clients::set_secret(conn, id, &hash, now())?;
             let (client, _) =
                 db::api_clients::find(conn, id)?.ok_or(AppError::NotFound("API client"))?;
-            Ok(ApiClientWithSecret {
-                client,
-                client_secret: secret,
-            })
+            Ok(ApiClientWithSecret::new(client, secret))
         })
         .await
 }
@@ -145,33 +143,53 @@ pub struct AccessToken {
 }
 
 /// Exchanges a client id and secret for a short-lived token scoped to the client's organisation.
+/// `source` is the caller's address: failures count against it and against the client id, and
+/// past the limit every exchange for either is refused until the window ends.
 pub async fn exchange(
     services: &Services,
     client_id: &str,
     client_secret: &str,
+    source: Option<IpAddr>,
 ) -> Result<AccessToken, AppError> {
     let id: Option<Uuid> = client_id.trim().parse().ok();
+    if let Some(wait) = services.failed_exchanges.blocked_for(id, source) {
+        let retry_after_secs = wait.as_secs().max(1) + u64::from(wait.subsec_nanos() > 0);
+        return Err(AppError::TooManyRequests {
+            detail: format!(
+                "too many failed attempts to exchange client credentials; retry in {retry_after_secs} s"
+            ),
+            retry_after_secs,
+        });
+    }
     let found = match id {
         Some(id) => {
             services
                 .db
-                .run(move |conn| db::api_clients::find(conn, id))
+                .read(move |conn| db::api_clients::find(conn, id))
                 .await?
         }
         None => None,
     };
-    // Verify against a real hash even for an unknown client, so timing tells nothing.
-    let (client, hash) = match found {
-        Some((client, hash)) => (Some(client), hash),
-        None => (None, dummy_hash().to_owned()),
+    let client = match found {
+        Some((client, stored)) => match check_secret(&stored, client_secret) {
+            SecretCheck::Matches => Some(client),
+            SecretCheck::DoesNotMatch => None,
+            SecretCheck::Legacy => verify_legacy(services, &client, &stored, client_secret)
+                .await?
+                .then_some(client),
+        },
+        None => {
+            // Compare against a digest nobody holds, so an unknown id takes as long as a known one.
+            let _ = check_secret(&secret_digest("no client holds this secret"), client_secret);
+            None
+        }
     };
-    let secret = client_secret.to_owned();
-    let matches = tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
-        .await
-        .map_err(AppError::internal)?;
     let client = match client {
-        Some(c) if matches && !c.is_revoked() => c,
-        _ => return Err(AppError::InvalidClient),
+        Some(c) if !c.is_revoked() => c,
+        _ => {
+            services.failed_exchanges.record_failure(id, source);
+            return Err(AppError::InvalidClient);
+        }
     };
     let ttl = services.client_token_ttl;
     let token = services.tokens.mint(&TokenRequest {
@@ -189,40 +207,44 @@ pub async fn exchange(
     })
 }
 
-/// A new random secret and its argon2 hash (hashing is slow on purpose, so off the async threads).
-async fn new_secret() -> Result<(String, String), AppError> {
-    tokio::task::spawn_blocking(|| {
-        let mut bytes = [0u8; 32];
-        rand::thread_rng().fill_bytes(&mut bytes);
-        let secret = format!("{SECRET_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
-        let salt = SaltString::generate(&mut OsRng);
-        let hash = Argon2::default()
-            .hash_password(secret.as_bytes(), &salt)
-            .map_err(|e| AppError::internal(format!("cannot hash a secret: {e}")))?
-            .to_string();
-        Ok((secret, hash))
-    })
-    .await
-    .map_err(AppError::internal)?
-}
-
-fn verify_secret(secret: &str, hash: &str) -> bool {
-    match PasswordHash::new(hash) {
+/// A secret kept by an earlier version as an argon2 hash. Such a check takes about 19 MiB for a
+/// moment, so only one runs at a time in an instance (memory stays flat however many arrive);
+/// a match replaces the hash with the digest, so each client pays this once.
+async fn verify_legacy(
+    services: &Services,
+    client: &ApiClient,
+    stored: &str,
+    presented: &str,
+) -> Result<bool, AppError> {
+    static ONE_AT_A_TIME: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+    let _permit = ONE_AT_A_TIME
+        .acquire()
+        .await
+        .map_err(|_| AppError::internal("the legacy secret check is closed"))?;
+    let (hash, secret) = (stored.to_owned(), presented.to_owned());
+    let matches = tokio::task::spawn_blocking(move || match PasswordHash::new(&hash) {
         Ok(parsed) => Argon2::default()
             .verify_password(secret.as_bytes(), &parsed)
             .is_ok(),
         Err(_) => false,
+    })
+    .await
+    .map_err(AppError::internal)?;
+    if matches {
+        let (id, old, new) = (client.id, stored.to_owned(), secret_digest(presented));
+        services
+            .db
+            .run(move |conn| db::api_clients::replace_hash(conn, id, &old, &new))
+            .await?;
     }
+    Ok(matches)
 }
 
-/// The hash of a secret nobody holds, checked when the client id is unknown.
-fn dummy_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(b"no client holds this secret", &salt)
-            .map(|h| h.to_string())
-            .unwrap_or_default()
-    })
+/// A new random secret (32 bytes from the operating system's generator) and its digest.
+fn new_secret() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let secret = format!("{SECRET_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let digest = secret_digest(&secret);
+    (secret, digest)
 }

@@ -13,7 +13,7 @@ use crate::error::AppError;
 pub async fn list(services: &Services, page: PageRequest) -> Result<Page<GlossaryTerm>, AppError> {
     let rows = services
         .db
-        .run(move |conn| db::glossary::list(conn, page))
+        .read(move |conn| db::glossary::list(conn, page))
         .await?;
     Ok(Page::from_rows(rows, page, |t| t.id))
 }

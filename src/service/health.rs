@@ -15,7 +15,7 @@ pub struct Readiness {
 }
 
 pub async fn readiness(services: &Services) -> Result<Readiness, AppError> {
-    let current = services.db.run(db::migrations_current).await?;
+    let current = services.db.read(db::migrations_current).await?;
     Ok(Readiness {
         database: services.backend().name().to_owned(),
         migrations_current: current,

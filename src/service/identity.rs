@@ -17,7 +17,7 @@ pub async fn authenticate(services: &Services, token: &str) -> Result<Principal,
         };
         let active = services
             .db
-            .run(move |conn| db::api_clients::is_active(conn, client_id, org))
+            .read(move |conn| db::api_clients::is_active(conn, client_id, org))
             .await?;
         if !active {
             return Err(AppError::Unauthenticated(

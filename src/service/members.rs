@@ -9,8 +9,10 @@ use crate::db::{self, DbConnection};
 use crate::domain::identity::Principal;
 use crate::domain::ladder::OpportunityStatus;
 use crate::domain::membership::{
-    scoring_refusal, InterestsInput, MemberStatus, Membership, MembershipInput, ScoringInput,
+    scoring_refusal, InterestsInput, MemberStatus, MemberView, Membership, MembershipInput,
+    ScoringInput,
 };
+use crate::domain::page::{Page, PageRequest};
 use crate::domain::opportunity::{Admission, Opportunity};
 use crate::domain::{new_id, now};
 use crate::error::AppError;
@@ -23,7 +25,7 @@ pub async fn join(
     principal: &Principal,
     opportunity_id: Uuid,
     input: &MembershipInput,
-) -> Result<Membership, AppError> {
+) -> Result<MemberView, AppError> {
     let (principal, input) = (principal.clone(), input.clone());
     services
         .db
@@ -89,6 +91,7 @@ pub async fn join(
             }
         })
         .await
+        .map(|m| m.view(true))
 }
 
 fn refuse_closed(o: &Opportunity) -> Result<(), AppError> {
@@ -198,7 +201,7 @@ pub async fn accept(
     principal: &Principal,
     opportunity_id: Uuid,
     member_id: Uuid,
-) -> Result<Membership, AppError> {
+) -> Result<MemberView, AppError> {
     change(
         services,
         principal,
@@ -229,6 +232,7 @@ pub async fn accept(
         },
     )
     .await
+        .map(|m| m.view(true))
 }
 
 /// Staff decline an application, or a participant declines an invitation.
@@ -237,7 +241,7 @@ pub async fn decline(
     principal: &Principal,
     opportunity_id: Uuid,
     member_id: Uuid,
-) -> Result<Membership, AppError> {
+) -> Result<MemberView, AppError> {
     change(
         services,
         principal,
@@ -262,6 +266,7 @@ pub async fn decline(
         },
     )
     .await
+        .map(|m| m.view(true))
 }
 
 /// A participant withdraws (or staff record it); a place held is given back.
@@ -270,7 +275,7 @@ pub async fn withdraw(
     principal: &Principal,
     opportunity_id: Uuid,
     member_id: Uuid,
-) -> Result<Membership, AppError> {
+) -> Result<MemberView, AppError> {
     change(
         services,
         principal,
@@ -296,6 +301,7 @@ pub async fn withdraw(
         },
     )
     .await
+        .map(|m| m.view(true))
 }
 
 /// The member (or staff for them) declares interests before scoring.
@@ -305,7 +311,7 @@ pub async fn declare_interests(
     opportunity_id: Uuid,
     member_id: Uuid,
     input: &InterestsInput,
-) -> Result<Membership, AppError> {
+) -> Result<MemberView, AppError> {
     let declaration = input.parse(now())?;
     change(
         services,
@@ -324,6 +330,7 @@ pub async fn declare_interests(
         },
     )
     .await
+        .map(|m| m.view(true))
 }
 
 /// Staff mark a member as scoring (or not): refused while interests are undeclared or conflict.
@@ -333,7 +340,7 @@ pub async fn set_scoring(
     opportunity_id: Uuid,
     member_id: Uuid,
     input: &ScoringInput,
-) -> Result<Membership, AppError> {
+) -> Result<MemberView, AppError> {
     let scoring = input.scoring;
     change(
         services,
@@ -356,6 +363,7 @@ pub async fn set_scoring(
         },
     )
     .await
+        .map(|m| m.view(true))
 }
 
 type Change = dyn FnOnce(&mut DbConnection, &Principal, &Opportunity, &mut Membership) -> Result<(), AppError>
@@ -391,16 +399,18 @@ where
         .await
 }
 
-/// The members of a piece of work, for those who run it and for its accepted members.
+/// The members of a piece of work, for those who run it and for its accepted members, one page
+/// at a time.
 pub async fn list(
     services: &Services,
     principal: &Principal,
     opportunity_id: Uuid,
-) -> Result<Vec<Membership>, AppError> {
+    page: PageRequest,
+) -> Result<Page<MemberView>, AppError> {
     let principal = principal.clone();
     services
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             let (o, own) = load_visible(conn, &principal, opportunity_id)?;
             let staff = can_manage(&principal, &o);
             let member = own.is_some_and(|m| m.status == MemberStatus::Accepted);
@@ -408,14 +418,31 @@ pub async fn list(
                 // Someone outside the group learns nothing about who is in it.
                 return Err(NOT_FOUND);
             }
-            let mut members = db::members::for_opportunities(conn, &[o.id])?;
-            if !staff {
-                members.retain(|m| m.status == MemberStatus::Accepted);
-            }
+            let members = db::members::for_opportunities(conn, &[o.id])?;
             let sessions = db::sessions::for_opportunities(conn, &[o.id])?;
-            Ok(with_start(members, first_held(&sessions, now())))
+            let shown = visible_members(&principal, staff, members, first_held(&sessions, now()));
+            Ok(Page::slice(shown, page, |m| m.id))
         })
         .await
+}
+
+/// What one caller sees of a group: those who run the work see every member and each one's
+/// experience and interests; an accepted member sees the accepted members, and the private
+/// details of nobody but themselves.
+fn visible_members(
+    principal: &Principal,
+    staff: bool,
+    members: Vec<Membership>,
+    first_session: Option<chrono::DateTime<chrono::Utc>>,
+) -> Vec<MemberView> {
+    with_start(members, first_session)
+        .into_iter()
+        .filter(|m| staff || m.status == MemberStatus::Accepted)
+        .map(|m| {
+            let private = staff || is_self(principal, &m);
+            m.view(private)
+        })
+        .collect()
 }
 
 /// When the first session that has already started began: planned sessions are not evidence.
@@ -455,44 +482,46 @@ pub fn accepted_member(
         .filter(|m| m.status == MemberStatus::Accepted))
 }
 
-/// The members of many opportunities for nested lists, in one query. `keys` pairs each
-/// opportunity with whether the caller runs it: those who run it see every member; an
-/// accepted member sees the accepted members; anyone else sees nobody.
+/// The members of many opportunities (already visible to the caller) for nested lists, in two
+/// queries: those who run a piece of work see every member; an accepted member sees the
+/// accepted members; anyone else sees nobody.
 pub async fn for_many(
     services: &Services,
     principal: &Principal,
-    keys: Vec<(Uuid, bool)>,
-) -> Result<std::collections::HashMap<Uuid, Vec<Membership>>, AppError> {
-    let me = participant_of(principal);
+    opportunities: Vec<Opportunity>,
+) -> Result<std::collections::HashMap<Uuid, Vec<MemberView>>, AppError> {
+    let principal = principal.clone();
+    let me = participant_of(&principal);
     services
         .db
-        .run(move |conn| {
-            let ids: Vec<Uuid> = keys.iter().map(|(id, _)| *id).collect();
-            let all = db::members::for_opportunities(conn, &ids)?;
-            Ok(keys
-                .into_iter()
-                .map(|(id, manage)| {
-                    let group: Vec<Membership> = all
-                        .iter()
-                        .filter(|m| m.opportunity_id == id)
-                        .cloned()
-                        .collect();
+        .read(move |conn| {
+            let ids: Vec<Uuid> = opportunities.iter().map(|o| o.id).collect();
+            let mut all: std::collections::HashMap<Uuid, Vec<Membership>> = Default::default();
+            for m in db::members::for_opportunities(conn, &ids)? {
+                all.entry(m.opportunity_id).or_default().push(m);
+            }
+            let mut sessions: std::collections::HashMap<Uuid, Vec<_>> = Default::default();
+            for s in db::sessions::for_opportunities(conn, &ids)? {
+                sessions.entry(s.opportunity_id).or_default().push(s);
+            }
+            let at = now();
+            Ok(opportunities
+                .iter()
+                .map(|o| {
+                    let group = all.remove(&o.id).unwrap_or_default();
+                    let staff = can_manage(&principal, o);
                     let member = me.is_some_and(|p| {
                         group
                             .iter()
                             .any(|m| m.participant_id == p && m.status == MemberStatus::Accepted)
                     });
-                    let visible = if manage {
-                        group
-                    } else if member {
-                        group
-                            .into_iter()
-                            .filter(|m| m.status == MemberStatus::Accepted)
-                            .collect()
+                    let shown = if staff || member {
+                        let first = first_held(sessions.get(&o.id).map_or(&[][..], |s| s), at);
+                        visible_members(&principal, staff, group, first)
                     } else {
                         Vec::new()
                     };
-                    (id, visible)
+                    (o.id, shown)
                 })
                 .collect())
         })

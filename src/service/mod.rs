@@ -11,12 +11,14 @@ pub mod opportunities;
 pub mod organisations;
 pub mod payment_policies;
 pub mod sessions;
+pub mod throttle;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::TokenAuthority;
 use crate::db::{Backend, Db, PoolState};
+use throttle::FailedExchanges;
 
 /// Everything a service call needs, cloned cheaply into each request.
 #[derive(Clone)]
@@ -24,14 +26,21 @@ pub struct Services {
     db: Db,
     tokens: Arc<TokenAuthority>,
     client_token_ttl: Duration,
+    failed_exchanges: FailedExchanges,
 }
 
 impl Services {
-    pub fn new(db: Db, tokens: Arc<TokenAuthority>, client_token_ttl: Duration) -> Self {
+    pub fn new(
+        db: Db,
+        tokens: Arc<TokenAuthority>,
+        client_token_ttl: Duration,
+        failed_exchanges: FailedExchanges,
+    ) -> Self {
         Self {
             db,
             tokens,
             client_token_ttl,
+            failed_exchanges,
         }
     }
 

@@ -181,13 +181,25 @@ pub async fn get(
     let principal = principal.clone();
     services
         .db
-        .run(move |conn| {
-            let (mut o, _) = load_visible(conn, &principal, id)?;
-            let mut evidence = evidence_for(conn, std::slice::from_ref(&o))?;
-            o.evidence = evidence.remove(&o.id);
+        .read(move |conn| {
+            let (mut o, own) = load_visible(conn, &principal, id)?;
+            if may_see_evidence(&principal, &o, own.as_ref()) {
+                let mut evidence = evidence_for(conn, std::slice::from_ref(&o))?;
+                o.evidence = evidence.remove(&o.id);
+            }
             Ok(o)
         })
         .await
+}
+
+/// The evidence (exact member and session counts, who took part when) is for those who run
+/// the work, its accepted members and admins. Everyone else signed in sees only the advert.
+pub fn may_see_evidence(
+    principal: &Principal,
+    o: &Opportunity,
+    membership: Option<&Membership>,
+) -> bool {
+    can_manage(principal, o) || membership.is_some_and(|m| m.status == MemberStatus::Accepted)
 }
 
 pub async fn list(
@@ -207,7 +219,7 @@ pub async fn list(
     };
     let rows = services
         .db
-        .run(move |conn| db::opportunities::list(conn, &filter, visibility, page))
+        .read(move |conn| db::opportunities::list(conn, &filter, visibility, page))
         .await?;
     Ok(Page::from_rows(rows, page, |o| o.id))
 }
@@ -238,7 +250,7 @@ pub async fn update(
             }
             let default_policy = db::organisations::find(conn, o.organisation_id)?
                 .and_then(|org| org.default_payment_policy_id);
-            o.apply(&patch, default_policy)?;
+            o.apply(&patch, default_policy, now().date_naive())?;
             check_references(conn, &o)?;
             o.updated_at = now();
             o.version = expected_version + 1;
@@ -310,7 +322,7 @@ pub async fn inclusion_check(
     let principal = principal.clone();
     services
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             let (o, _) = load_visible(conn, &principal, id)?;
             let sessions = db::sessions::for_opportunities(conn, &[o.id])?;
             let known: HashSet<String> = db::glossary::all_keys(conn)?.into_iter().collect();
@@ -404,7 +416,7 @@ pub fn evidence_facts(
         .filter(|s| s.starts_at <= at)
         .map(|s| s.id)
         .collect();
-    let session_facts = own_sessions
+    let session_facts: Vec<SessionFacts> = own_sessions
         .iter()
         .map(|s| {
             let present: Vec<&Attendance> = attendance
@@ -443,11 +455,23 @@ pub fn evidence_facts(
             })
         })
         .collect();
+    let session_of: HashMap<Uuid, (chrono::DateTime<chrono::Utc>, bool)> = own_sessions
+        .iter()
+        .zip(&session_facts)
+        .map(|(s, f): (&&Session, &SessionFacts)| {
+            (s.id, (s.starts_at, f.lived_experience_present > 0))
+        })
+        .collect();
     let decision_facts = decisions
         .iter()
         .filter(|d| held_session_ids.contains(&d.session_id))
-        .map(|d| DecisionFacts {
-            shared_with_lived_experience: d.shared_with_lived_experience,
+        .filter_map(|d| {
+            let (starts_at, present) = session_of.get(&d.session_id)?;
+            Some(DecisionFacts {
+                shared_with_lived_experience: d.shared_with_lived_experience,
+                session_starts_at: *starts_at,
+                lived_experience_present: *present,
+            })
         })
         .collect();
     EvidenceFacts {
@@ -463,13 +487,36 @@ pub fn evidence_facts(
     }
 }
 
-/// The evidence of many opportunities the caller can already see, in four queries.
+/// The evidence of many opportunities the caller can already see, in five queries, for those
+/// of them whose evidence the caller may see (see [`may_see_evidence`]); the rest are absent.
 pub async fn evidence_many(
     services: &Services,
+    principal: &Principal,
     opportunities: Vec<Opportunity>,
 ) -> Result<HashMap<Uuid, EvidenceSummary>, AppError> {
+    let principal = principal.clone();
     services
         .db
-        .run(move |conn| evidence_for(conn, &opportunities))
+        .read(move |conn| {
+            let unmanaged: Vec<Uuid> = opportunities
+                .iter()
+                .filter(|o| !can_manage(&principal, o))
+                .map(|o| o.id)
+                .collect();
+            let member_of: HashSet<Uuid> = match (participant_of(&principal), unmanaged.is_empty())
+            {
+                (Some(p), false) => db::members::of_participant_in(conn, p, &unmanaged)?
+                    .into_iter()
+                    .filter(|m| m.status == MemberStatus::Accepted)
+                    .map(|m| m.opportunity_id)
+                    .collect(),
+                _ => HashSet::new(),
+            };
+            let shown: Vec<Opportunity> = opportunities
+                .into_iter()
+                .filter(|o| !unmanaged.contains(&o.id) || member_of.contains(&o.id))
+                .collect();
+            evidence_for(conn, &shown)
+        })
         .await
 }

@@ -77,7 +77,7 @@ pub async fn list(
     };
     let rows = services
         .db
-        .run(move |conn| db::organisations::list(conn, only, page))
+        .read(move |conn| db::organisations::list(conn, only, page))
         .await?;
     Ok(Page::from_rows(rows, page, |o| o.id))
 }
@@ -93,7 +93,7 @@ pub async fn get(
     }
     services
         .db
-        .run(move |conn| db::organisations::find(conn, id))
+        .read(move |conn| db::organisations::find(conn, id))
         .await?
         .ok_or(AppError::NotFound("organisation"))
 }

@@ -26,7 +26,7 @@ pub async fn list(
     };
     let rows = services
         .db
-        .run(move |conn| db::organisations::list_policies(conn, only, page))
+        .read(move |conn| db::organisations::list_policies(conn, only, page))
         .await?;
     Ok(Page::from_rows(rows, page, |p| p.id))
 }
@@ -38,7 +38,7 @@ pub async fn get(
 ) -> Result<PaymentPolicy, AppError> {
     let policy = services
         .db
-        .run(move |conn| db::organisations::find_policy(conn, id))
+        .read(move |conn| db::organisations::find_policy(conn, id))
         .await?
         .ok_or(AppError::NotFound("payment policy"))?;
     if principal.is_admin() || principal.belongs_to(policy.organisation_id) {

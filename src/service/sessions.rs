@@ -10,12 +10,14 @@ use super::opportunities::{can_manage, load_managed, load_visible};
 use super::Services;
 use crate::db::{self, DbConnection};
 use crate::domain::identity::Principal;
-use crate::domain::membership::MemberStatus;
+use crate::domain::membership::{MemberStatus, Membership};
+use crate::domain::ladder::OpportunityStatus;
 use crate::domain::opportunity::Opportunity;
 use crate::domain::session::{
     check_attendance, check_decision, Attendance, AttendanceInput, Decision, DecisionInput,
     Session, SessionInput, SessionRecord,
 };
+use crate::domain::page::{Page, PageRequest};
 use crate::domain::validation::Problems;
 use crate::domain::{new_id, now};
 use crate::error::AppError;
@@ -32,26 +34,43 @@ pub async fn create(
     services
         .db
         .transaction(move |conn| {
-            let o = load_managed(conn, &principal, opportunity_id)?;
-            let members: HashMap<Uuid, Uuid> = db::members::for_opportunities(conn, &[o.id])?
-                .into_iter()
-                .filter(|m| m.status == MemberStatus::Accepted)
-                .map(|m| (m.participant_id, m.id))
-                .collect();
+            let o = load_recordable(conn, &principal, opportunity_id)?;
+            let members: HashMap<Uuid, Membership> =
+                db::members::for_opportunities(conn, &[o.id])?
+                    .into_iter()
+                    .filter(|m| m.status == MemberStatus::Accepted)
+                    .map(|m| (m.participant_id, m))
+                    .collect();
+            let starts_at = crate::domain::truncate_to_micros(input.starts_at);
             input.check(|p| members.contains_key(&p))?;
+            let mut p = Problems::default();
+            for (i, a) in input.attendance.iter().enumerate() {
+                if let Some(m) = members.get(&a.participant_id) {
+                    check_joined_before(
+                        &mut p,
+                        &format!("attendance[{i}].participant_id"),
+                        m,
+                        starts_at,
+                    );
+                }
+            }
+            p.finish(())?;
             let at = now();
             let session = Session {
                 id: new_id(),
                 opportunity_id: o.id,
-                starts_at: crate::domain::truncate_to_micros(input.starts_at),
+                starts_at,
                 duration_minutes: input.duration_minutes,
                 format: input.format,
                 lived_experience_agenda_slot: input.lived_experience_agenda_slot,
                 created_at: at,
             };
             db::sessions::insert_session(conn, &session)?;
-            let mut attendance = Vec::new();
+            let mut rows = Vec::with_capacity(input.attendance.len());
             for a in &input.attendance {
+                let membership = members.get(&a.participant_id).ok_or_else(|| {
+                    AppError::validation("attendance", "names someone who is not a member")
+                })?;
                 let record = Attendance {
                     id: new_id(),
                     session_id: session.id,
@@ -60,31 +79,64 @@ pub async fn create(
                     participation: a.participation,
                     recorded_at: at,
                 };
-                let membership = members.get(&a.participant_id).copied().ok_or_else(|| {
-                    AppError::validation("attendance", "names someone who is not a member")
-                })?;
-                db::sessions::insert_attendance(conn, &record, membership)?;
-                attendance.push(record);
+                rows.push((record, membership.id));
             }
-            let mut decisions = Vec::new();
-            for d in &input.decisions {
-                let record = Decision {
+            db::sessions::insert_attendance(conn, &rows)?;
+            let decisions: Vec<Decision> = input
+                .decisions
+                .iter()
+                .map(|d| Decision {
                     id: new_id(),
                     session_id: session.id,
                     description: d.description.trim().to_owned(),
                     shared_with_lived_experience: d.shared_with_lived_experience,
                     recorded_at: at,
-                };
-                db::sessions::insert_decision(conn, &record)?;
-                decisions.push(record);
-            }
+                })
+                .collect();
+            db::sessions::insert_decisions(conn, &decisions)?;
             Ok(SessionRecord {
                 session,
-                attendance,
+                attendance: rows.into_iter().map(|(a, _)| a).collect(),
                 decisions,
             })
         })
         .await
+}
+
+/// Work whose records may be added to: run by the caller and not cancelled. Ended work takes
+/// records still, because provider systems post history late.
+fn load_recordable(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    opportunity_id: Uuid,
+) -> Result<Opportunity, AppError> {
+    let o = load_managed(conn, principal, opportunity_id)?;
+    if o.status == OpportunityStatus::Cancelled {
+        return Err(AppError::Conflict(
+            "the work is cancelled: sessions, attendance and decisions cannot be recorded for it"
+                .to_owned(),
+        ));
+    }
+    Ok(o)
+}
+
+/// Attendance before someone joined is refused: "from the start" must be shown, not assumed.
+fn check_joined_before(
+    p: &mut Problems,
+    field: &str,
+    member: &Membership,
+    session_starts_at: chrono::DateTime<chrono::Utc>,
+) {
+    if let Some(joined) = member.joined_at.filter(|j| *j > session_starts_at) {
+        p.add(
+            field,
+            format!(
+                "this person joined on {} but the session started on {}: attendance before someone joined cannot be recorded (staff recording history can set when they joined)",
+                joined.format("%Y-%m-%d %H:%M UTC"),
+                session_starts_at.format("%Y-%m-%d %H:%M UTC")
+            ),
+        );
+    }
 }
 
 /// Who may read a session's records: those who run the work and its accepted members.
@@ -102,39 +154,22 @@ fn load_readable(
     }
 }
 
-/// Every session of a piece of work with its attendance and decisions (three queries).
+/// The sessions of a piece of work, by start time, one page at a time.
 pub async fn list(
     services: &Services,
     principal: &Principal,
     opportunity_id: Uuid,
-) -> Result<Vec<SessionRecord>, AppError> {
+    page: PageRequest,
+) -> Result<Page<Session>, AppError> {
     let principal = principal.clone();
     services
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             let o = load_readable(conn, &principal, opportunity_id)?;
             let sessions = db::sessions::for_opportunities(conn, &[o.id])?;
-            records(conn, sessions)
+            Ok(Page::slice(sessions, page, |s| s.id))
         })
         .await
-}
-
-/// Sessions with their attendance and decisions attached.
-pub fn records(
-    conn: &mut DbConnection,
-    sessions: Vec<Session>,
-) -> Result<Vec<SessionRecord>, AppError> {
-    let ids: Vec<Uuid> = sessions.iter().map(|s| s.id).collect();
-    let mut attendance = group(db::sessions::attendance_for(conn, &ids)?, |a| a.session_id);
-    let mut decisions = group(db::sessions::decisions_for(conn, &ids)?, |d| d.session_id);
-    Ok(sessions
-        .into_iter()
-        .map(|s| SessionRecord {
-            attendance: attendance.remove(&s.id).unwrap_or_default(),
-            decisions: decisions.remove(&s.id).unwrap_or_default(),
-            session: s,
-        })
-        .collect())
 }
 
 fn group<T>(items: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
@@ -154,7 +189,7 @@ fn load_session(
 ) -> Result<(Session, Opportunity), AppError> {
     let session = db::sessions::find_session(conn, session_id)?.ok_or(NOT_FOUND)?;
     let o = if write {
-        load_managed(conn, principal, session.opportunity_id)
+        load_recordable(conn, principal, session.opportunity_id)
     } else {
         load_readable(conn, principal, session.opportunity_id)
     }
@@ -179,8 +214,9 @@ pub async fn record_attendance(
             let mut p = Problems::default();
             check_attendance(&mut p, "", &input, session.duration_minutes);
             let member = accepted_member(conn, o.id, input.participant_id)?;
-            if member.is_none() {
-                p.add("participant_id", "is not an accepted member of this work");
+            match &member {
+                None => p.add("participant_id", "is not an accepted member of this work"),
+                Some(m) => check_joined_before(&mut p, "participant_id", m, session.starts_at),
             }
             p.finish(())?;
             let membership = member.ok_or(AppError::NotFound("member"))?;
@@ -192,7 +228,7 @@ pub async fn record_attendance(
                 participation: input.participation,
                 recorded_at: now(),
             };
-            db::sessions::insert_attendance(conn, &record, membership.id)?;
+            db::sessions::insert_attendance(conn, &[(record.clone(), membership.id)])?;
             Ok(record)
         })
         .await
@@ -202,13 +238,15 @@ pub async fn list_attendance(
     services: &Services,
     principal: &Principal,
     session_id: Uuid,
-) -> Result<Vec<Attendance>, AppError> {
+    page: PageRequest,
+) -> Result<Page<Attendance>, AppError> {
     let principal = principal.clone();
     services
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             load_session(conn, &principal, session_id, false)?;
-            db::sessions::attendance_for(conn, &[session_id])
+            let rows = db::sessions::attendance_for(conn, &[session_id])?;
+            Ok(Page::slice(rows, page, |a| a.id))
         })
         .await
 }
@@ -236,7 +274,7 @@ pub async fn record_decision(
                 shared_with_lived_experience: input.shared_with_lived_experience,
                 recorded_at: now(),
             };
-            db::sessions::insert_decision(conn, &record)?;
+            db::sessions::insert_decisions(conn, std::slice::from_ref(&record))?;
             Ok(record)
         })
         .await
@@ -246,29 +284,37 @@ pub async fn list_decisions(
     services: &Services,
     principal: &Principal,
     session_id: Uuid,
-) -> Result<Vec<Decision>, AppError> {
+    page: PageRequest,
+) -> Result<Page<Decision>, AppError> {
     let principal = principal.clone();
     services
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             load_session(conn, &principal, session_id, false)?;
-            db::sessions::decisions_for(conn, &[session_id])
+            let rows = db::sessions::decisions_for(conn, &[session_id])?;
+            Ok(Page::slice(rows, page, |d| d.id))
         })
         .await
 }
 
-/// The sessions of many opportunities for nested lists: one query for those the caller runs,
-/// one more to check membership for the rest. Non-members see none.
+/// The sessions of many opportunities (already visible to the caller) for nested lists: one
+/// query for the sessions, one more to check membership where the caller does not run the
+/// work. Those who neither run the work nor are accepted members see none.
 pub async fn for_many(
     services: &Services,
     principal: &Principal,
-    keys: Vec<(Uuid, bool)>,
+    opportunities: Vec<Opportunity>,
 ) -> Result<HashMap<Uuid, Vec<Session>>, AppError> {
-    let me = crate::service::opportunities::participant_of(principal);
+    let principal = principal.clone();
+    let me = crate::service::opportunities::participant_of(&principal);
     services
         .db
-        .run(move |conn| {
-            let unmanaged: Vec<Uuid> = keys.iter().filter(|(_, m)| !m).map(|(id, _)| *id).collect();
+        .read(move |conn| {
+            let unmanaged: Vec<Uuid> = opportunities
+                .iter()
+                .filter(|o| !can_manage(&principal, o))
+                .map(|o| o.id)
+                .collect();
             let member_of: std::collections::HashSet<Uuid> = match (me, unmanaged.is_empty()) {
                 (Some(p), false) => db::members::of_participant_in(conn, p, &unmanaged)?
                     .into_iter()
@@ -277,18 +323,18 @@ pub async fn for_many(
                     .collect(),
                 _ => Default::default(),
             };
-            let readable: Vec<Uuid> = keys
+            let readable: Vec<Uuid> = opportunities
                 .iter()
-                .filter(|(id, manage)| *manage || member_of.contains(id))
-                .map(|(id, _)| *id)
+                .filter(|o| !unmanaged.contains(&o.id) || member_of.contains(&o.id))
+                .map(|o| o.id)
                 .collect();
             let mut by_opportunity =
                 group(db::sessions::for_opportunities(conn, &readable)?, |s| {
                     s.opportunity_id
                 });
-            Ok(keys
-                .into_iter()
-                .map(|(id, _)| (id, by_opportunity.remove(&id).unwrap_or_default()))
+            Ok(opportunities
+                .iter()
+                .map(|o| (o.id, by_opportunity.remove(&o.id).unwrap_or_default()))
                 .collect())
         })
         .await
@@ -301,7 +347,7 @@ pub async fn attendance_for_many(
 ) -> Result<HashMap<Uuid, Vec<Attendance>>, AppError> {
     services
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             Ok(group(
                 db::sessions::attendance_for(conn, &session_ids)?,
                 |a| a.session_id,
@@ -317,7 +363,7 @@ pub async fn decisions_for_many(
 ) -> Result<HashMap<Uuid, Vec<Decision>>, AppError> {
     services
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             Ok(group(
                 db::sessions::decisions_for(conn, &session_ids)?,
                 |d| d.session_id,
