@@ -321,19 +321,26 @@ impl Db {
         self.run(move |conn| match conn {
             // SQLite: take the write lock at BEGIN. A deferred transaction that reads and then
             // writes fails at once with SQLITE_BUSY when another writer got in between, which
-            // concurrent applications for the last places would hit.
-            DbConnection::Sqlite(_) => {
-                conn.batch_execute("BEGIN IMMEDIATE")?;
-                match work(conn) {
-                    Ok(value) => match conn.batch_execute("COMMIT") {
+            // concurrent applications for the last places would hit. Begun through diesel's
+            // transaction manager, so anything inside that opens a transaction of its own (a
+            // batch insert does) gets a savepoint.
+            DbConnection::Sqlite(c) => {
+                use diesel::connection::{AnsiTransactionManager, TransactionManager};
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+                let result = work(conn);
+                let DbConnection::Sqlite(c) = conn else {
+                    return Err(AppError::internal("the connection changed backend"));
+                };
+                match result {
+                    Ok(value) => match AnsiTransactionManager::commit_transaction(c) {
                         Ok(()) => Ok(value),
                         Err(e) => {
-                            let _ = conn.batch_execute("ROLLBACK");
+                            let _ = AnsiTransactionManager::rollback_transaction(c);
                             Err(e.into())
                         }
                     },
                     Err(e) => {
-                        let _ = conn.batch_execute("ROLLBACK");
+                        let _ = AnsiTransactionManager::rollback_transaction(c);
                         Err(e)
                     }
                 }

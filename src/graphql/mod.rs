@@ -27,7 +27,7 @@ pub const MAX_DEPTH: usize = 12;
 pub const MAX_COMPLEXITY: usize = 10_000;
 /// Introspection nests type references deeply (graphql-js asks nine `ofType` levels down), so
 /// it has a depth limit of its own; it reads only the schema, whose size is fixed.
-pub const MAX_INTROSPECTION_DEPTH: usize = 40;
+pub const MAX_INTROSPECTION_DEPTH: usize = 20;
 
 #[derive(MergedObject, Default)]
 pub struct Query(

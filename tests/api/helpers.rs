@@ -109,6 +109,10 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns the app after `adjust` has changed its variables.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
+    // `TEST_LOG=1 cargo test name -- --nocapture` shows the server's log of a failing test.
+    if std::env::var_os("TEST_LOG").is_some() {
+        coproduce::telemetry::init(coproduce::config::LogFormat::Pretty);
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let data_dir = dir.path().join("data");
     let (database_url, db) = fresh_database(dir.path());

@@ -48,7 +48,7 @@ fn member_id(answer: &Answer) -> String {
 async fn members(app: &TestApp, token: &str, id: &str) -> Vec<(String, String)> {
     let res = app.get(&members_path(id), token).await;
     assert_eq!(res.status, 200, "{}", res.text);
-    res.body
+    res.body["items"]
         .as_array()
         .unwrap_or_else(|| panic!("a list: {}", res.text))
         .iter()
@@ -552,8 +552,7 @@ async fn post_session(app: &TestApp, token: &str, id: &str, starts_at: chrono::D
 async fn from_start(app: &TestApp, token: &str, id: &str) -> Vec<(String, Value)> {
     let res = app.get(&members_path(id), token).await;
     assert_eq!(res.status, 200, "{}", res.text);
-    let mut v: Vec<(String, Value)> = res
-        .body
+    let mut v: Vec<(String, Value)> = res.body["items"]
         .as_array()
         .expect("list")
         .iter()
@@ -783,7 +782,7 @@ async fn a_workshop_has_no_scorers() {
     assert_eq!(res.status, 409, "{}", res.text);
     assert_eq!(res.problem_code(), "conflict");
     let res = app.get(&members_path(&id), &staff.token).await;
-    assert_eq!(res.body[0]["scoring"], false);
+    assert_eq!(res.body["items"][0]["scoring"], false);
 }
 
 #[tokio::test]

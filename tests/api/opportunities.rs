@@ -81,11 +81,12 @@ pub(crate) async fn advertised_work(app: &TestApp, token: &str, body: &Value) ->
 }
 
 /// A participant applies to a piece of work.
+/// A participant applies, saying they bring lived experience (nothing unstated counts).
 pub(crate) async fn apply(app: &TestApp, person: &Person, id: &str) -> Answer {
     app.post(
         &format!("/api/v1/opportunities/{id}/members"),
         &person.token,
-        &json!({}),
+        &json!({ "experience": "lived_experience" }),
     )
     .await
 }
