@@ -470,8 +470,7 @@ impl Opportunity {
                     "advertised_on",
                     format!("must not be in the future (today is {today})"),
                 );
-            }
-            if let Some(start) = self.starts_on.filter(|s| advertised > *s) {
+            } else if let Some(start) = self.starts_on.filter(|s| advertised > *s) {
                 p.add(
                     "advertised_on",
                     format!("must not be after the work started on {start}"),

@@ -271,3 +271,222 @@ async fn clients_are_managed_through_graphql_too() {
     );
     assert_eq!(exchange_form(&app, &id, &secret).await.status, 401);
 }
+
+/// The stored answers to idempotent requests, as text.
+fn stored_answers(app: &TestApp) -> Vec<String> {
+    let body = if crate::helpers::on_postgres() {
+        "encode(response_body, 'escape')"
+    } else {
+        "CAST(response_body AS TEXT)"
+    };
+    crate::helpers::stored_text(
+        &app.database_url,
+        &format!("SELECT COALESCE({body}, '') AS t FROM idempotency_keys"),
+    )
+}
+
+async fn post_with_key(
+    app: &TestApp,
+    path: &str,
+    key: &str,
+    body: &serde_json::Value,
+) -> crate::helpers::Answer {
+    read(
+        app.client
+            .post(app.url(path))
+            .bearer_auth(&app.admin_token)
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .expect("post"),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_replayed_client_creation_holds_no_secret_and_the_secret_is_stored_nowhere() {
+    let app = spawn_app().await;
+    let org = app.create_organisation("Provider", &["provider"]).await;
+    let body = json!({ "organisation_id": org, "name": "Case system" });
+    let first = post_with_key(&app, "/api/v1/api-clients", "create-1", &body).await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    let secret = first.body["client_secret"]
+        .as_str()
+        .expect("the first answer shows the secret")
+        .to_owned();
+
+    let replay = post_with_key(&app, "/api/v1/api-clients", "create-1", &body).await;
+    assert_eq!(replay.status, 201, "{}", replay.text);
+    assert_eq!(replay.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(replay.body["client"], first.body["client"], "the same client");
+    assert_eq!(replay.body["client_secret"], serde_json::Value::Null);
+    assert!(
+        replay.body["secret_notice"]
+            .as_str()
+            .is_some_and(|n| n.contains("shown once")),
+        "{}",
+        replay.text
+    );
+    assert!(!replay.text.contains(&secret));
+
+    // Nothing stored holds the secret: not the replay store, not the client's row.
+    let answers = stored_answers(&app);
+    assert_eq!(answers.len(), 1, "the answer is stored for replays");
+    assert!(answers.iter().all(|a| !a.contains(&secret)), "{answers:?}");
+    let hashes = crate::helpers::stored_text(
+        &app.database_url,
+        "SELECT secret_hash AS t FROM api_clients",
+    );
+    assert_eq!(hashes.len(), 1);
+    assert!(hashes[0].starts_with("sha256$"), "a digest: {}", hashes[0]);
+    assert!(!hashes[0].contains(&secret));
+
+    // And the secret shown once works.
+    let id = first.body["client"]["id"].as_str().expect("id");
+    assert_eq!(exchange_form(&app, id, &secret).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_replayed_rotation_holds_no_secret_either() {
+    let app = spawn_app().await;
+    let org = app.create_organisation("Provider", &["provider"]).await;
+    let (id, _) = new_client(&app, org).await;
+    let path = format!("/api/v1/api-clients/{id}/rotate");
+    let first = post_with_key(&app, &path, "rotate-1", &json!({})).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let secret = first.body["client_secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    let replay = post_with_key(&app, &path, "rotate-1", &json!({})).await;
+    assert_eq!(replay.status, 200, "{}", replay.text);
+    assert_eq!(replay.body["client_secret"], serde_json::Value::Null);
+    assert!(replay.body["secret_notice"].is_string());
+    assert!(stored_answers(&app).iter().all(|a| !a.contains(&secret)));
+    // The replay wrote nothing: the secret from the first answer still works.
+    assert_eq!(exchange_form(&app, &id, &secret).await.status, 200);
+}
+
+/// An app whose failure window is short enough to wait out in a test.
+async fn app_with_window(secs: u64) -> TestApp {
+    crate::helpers::spawn_app_with(|vars| {
+        vars.insert(
+            "COPRODUCE_TOKEN_FAILURE_WINDOW_SECS".to_owned(),
+            secs.to_string(),
+        );
+    })
+    .await
+}
+
+/// A client whose requests come from another loopback address, as another machine's would.
+fn client_from(address: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(address))
+        .build()
+        .expect("client")
+}
+
+async fn exchange_from(
+    client: &reqwest::Client,
+    app: &TestApp,
+    id: &str,
+    secret: &str,
+) -> crate::helpers::Answer {
+    read(
+        client
+            .post(app.url("/api/v1/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", id),
+                ("client_secret", secret),
+            ])
+            .send()
+            .await
+            .expect("post"),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_21st_failed_exchange_within_a_minute_is_refused_until_the_window_passes() {
+    let app = app_with_window(3).await;
+    let org = app.create_organisation("Provider", &["provider"]).await;
+    let (id, secret) = new_client(&app, org).await;
+    for i in 0..20 {
+        let res = exchange_form(&app, &id, "cps_wrong").await;
+        assert_eq!(res.status, 401, "attempt {}: {}", i + 1, res.text);
+    }
+    let res = exchange_form(&app, &id, "cps_wrong").await;
+    assert_eq!(res.status, 429, "{}", res.text);
+    assert_eq!(res.problem_code(), "too_many_requests");
+    let wait: u64 = res
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=3).contains(&wait), "Retry-After {wait}");
+    // While limited, even the right secret is refused...
+    assert_eq!(exchange_form(&app, &id, &secret).await.status, 429);
+    // ...and once the window has passed it works again.
+    tokio::time::sleep(std::time::Duration::from_millis(3_200)).await;
+    let res = exchange_form(&app, &id, &secret).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+}
+
+#[tokio::test]
+async fn failures_are_counted_per_client_id_and_per_address() {
+    let app = app_with_window(60).await;
+    let org = app.create_organisation("Provider", &["provider"]).await;
+    let (target, target_secret) = new_client(&app, org).await;
+    let (other, other_secret) = new_client(&app, org).await;
+    let attacker = client_from([127, 0, 0, 2]);
+    let elsewhere = client_from([127, 0, 0, 3]);
+
+    // One address guessing many made-up client ids is stopped by its address...
+    for _ in 0..20 {
+        let res = exchange_from(&attacker, &app, &Uuid::now_v7().to_string(), "x").await;
+        assert_eq!(res.status, 401, "{}", res.text);
+    }
+    let res = exchange_from(&attacker, &app, &other, &other_secret).await;
+    assert_eq!(res.status, 429, "the address is limited: {}", res.text);
+    // ...while the same client from another address still works.
+    let res = exchange_from(&elsewhere, &app, &other, &other_secret).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+
+    // Guesses at one client id from many addresses are stopped by the client id.
+    for i in 0..20u8 {
+        let from = client_from([127, 0, 1, i + 1]);
+        let res = exchange_from(&from, &app, &target, "cps_wrong").await;
+        assert_eq!(res.status, 401, "{}", res.text);
+    }
+    let res = exchange_from(&elsewhere, &app, &target, &target_secret).await;
+    assert_eq!(res.status, 429, "the client id is limited: {}", res.text);
+    // Other clients from the same address are not.
+    let res = exchange_from(&elsewhere, &app, &other, &other_secret).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+}
+
+#[tokio::test]
+async fn a_secret_kept_by_an_earlier_version_still_works_and_is_replaced_by_its_digest() {
+    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+    let app = spawn_app().await;
+    let org = app.create_organisation("Provider", &["provider"]).await;
+    let (id, _) = new_client(&app, org).await;
+    let legacy_secret = "cps_a-secret-issued-before-digests";
+    let hash = argon2::Argon2::default()
+        .hash_password(legacy_secret.as_bytes(), &SaltString::generate(&mut OsRng))
+        .expect("hash")
+        .to_string();
+    crate::helpers::stored_text(
+        &app.database_url,
+        &format!("UPDATE api_clients SET secret_hash = '{hash}' WHERE id = '{id}' RETURNING id AS t"),
+    );
+    assert_eq!(exchange_form(&app, &id, "cps_wrong").await.status, 401);
+    assert_eq!(exchange_form(&app, &id, legacy_secret).await.status, 200);
+    let stored = crate::helpers::stored_text(
+        &app.database_url,
+        &format!("SELECT secret_hash AS t FROM api_clients WHERE id = '{id}'"),
+    );
+    assert!(stored[0].starts_with("sha256$"), "{}", stored[0]);
+    assert_eq!(exchange_form(&app, &id, legacy_secret).await.status, 200);
+}

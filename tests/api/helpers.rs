@@ -312,3 +312,29 @@ pub fn gql_code(body: &Value) -> Option<String> {
         .as_str()
         .map(str::to_owned)
 }
+
+#[derive(diesel::QueryableByName)]
+struct TextRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    t: String,
+}
+
+/// Every value of one text expression in the test's own database (for example
+/// `SELECT secret_hash AS t FROM api_clients`): what is really stored, whatever the API shows.
+pub fn stored_text(database_url: &str, sql: &str) -> Vec<String> {
+    use diesel::RunQueryDsl;
+    let (url, sql) = (database_url.to_owned(), sql.to_owned());
+    // A plain thread: this may run inside the async runtime.
+    std::thread::spawn(move || -> Vec<String> {
+        let rows: Vec<TextRow> = if let Some(path) = url.strip_prefix("sqlite://") {
+            let mut conn = diesel::SqliteConnection::establish(path).expect("open SQLite");
+            diesel::sql_query(&sql).load(&mut conn).expect("query")
+        } else {
+            let mut conn = PgConnection::establish(&url).expect("open PostgreSQL");
+            diesel::sql_query(&sql).load(&mut conn).expect("query")
+        };
+        rows.into_iter().map(|r| r.t).collect()
+    })
+    .join()
+    .expect("the query thread")
+}

@@ -4,6 +4,7 @@
 mod api_clients;
 mod cli;
 mod contracts;
+mod evidence_rules;
 mod database;
 mod graphql_opportunities;
 mod helpers;

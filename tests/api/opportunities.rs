@@ -80,7 +80,6 @@ pub(crate) async fn advertised_work(app: &TestApp, token: &str, body: &Value) ->
     id
 }
 
-/// A participant applies to a piece of work.
 /// A participant applies, saying they bring lived experience (nothing unstated counts).
 pub(crate) async fn apply(app: &TestApp, person: &Person, id: &str) -> Answer {
     app.post(

@@ -11,7 +11,7 @@ use crate::opportunities::{
     advertised_work, apply, error_fields, move_work, participant, provider, work, Person, Staff,
 };
 
-fn sessions_path(id: &str) -> String {
+pub(crate) fn sessions_path(id: &str) -> String {
     format!("/api/v1/opportunities/{id}/sessions")
 }
 
@@ -473,7 +473,7 @@ async fn a_participant_who_is_not_a_member_cannot_read_sessions() {
 
 /// Running, paid work claimed as co-production, with two members the provider's system records
 /// as having joined `joined_days_ago`: one with lived experience, one carer.
-async fn claimed_co_production(
+pub(crate) async fn claimed_co_production(
     app: &TestApp,
     joined_days_ago: i64,
 ) -> (Staff, String, Vec<Person>) {
@@ -508,12 +508,12 @@ async fn claimed_co_production(
     (staff, id, people)
 }
 
-fn days_ago(days: i64) -> DateTime<Utc> {
+pub(crate) fn days_ago(days: i64) -> DateTime<Utc> {
     Utc::now() - Duration::days(days)
 }
 
 /// Posts a session at `starts_at` attended by `who`, with `decisions` (description, shared).
-async fn held(
+pub(crate) async fn held(
     app: &TestApp,
     staff: &Staff,
     id: &str,
@@ -542,15 +542,15 @@ async fn held(
 }
 
 /// What `GET /api/v1/opportunities/{id}` says the evidence shows.
-struct Verdict {
-    level: String,
-    claim_check: String,
-    failing: Vec<String>,
-    evidence: Value,
+pub(crate) struct Verdict {
+    pub level: String,
+    pub claim_check: String,
+    pub failing: Vec<String>,
+    pub evidence: Value,
 }
 
 impl Verdict {
-    fn reason(&self, criterion: &str) -> &str {
+    pub fn reason(&self, criterion: &str) -> &str {
         self.evidence["criteria"]
             .as_array()
             .and_then(|c| c.iter().find(|c| c["criterion"] == criterion))
@@ -559,7 +559,7 @@ impl Verdict {
     }
 }
 
-async fn verdict(app: &TestApp, token: &str, id: &str) -> Verdict {
+pub(crate) async fn verdict(app: &TestApp, token: &str, id: &str) -> Verdict {
     let res = app.get(&format!("/api/v1/opportunities/{id}"), token).await;
     assert_eq!(res.status, 200, "{}", res.text);
     let evidence = res.body["evidence"].clone();
