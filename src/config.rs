@@ -260,8 +260,14 @@ mod tests {
     #[test]
     fn no_debug_print_of_the_settings_shows_a_secret() {
         let s = Settings::from_lookup(lookup(&[
-            ("DATABASE_URL", "postgres://app:db-password-123@db.internal/coproduce"),
-            ("COPRODUCE_JWT_SECRET", "jwt-secret-that-is-long-enough-0123456789"),
+            (
+                "DATABASE_URL",
+                "postgres://app:db-password-123@db.internal/coproduce",
+            ),
+            (
+                "COPRODUCE_JWT_SECRET",
+                "jwt-secret-that-is-long-enough-0123456789",
+            ),
         ]))
         .expect("settings");
         let printed = format!("{s:?} {s:#?}");

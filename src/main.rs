@@ -73,7 +73,8 @@ fn main() -> ExitCode {
         }
         Command::Migrate => {
             telemetry::init(settings.log_format);
-            db::migrate_url(settings.database_url.expose()).map(|n| println!("{n} migrations applied"))
+            db::migrate_url(settings.database_url.expose())
+                .map(|n| println!("{n} migrations applied"))
         }
         Command::Token {
             roles,

@@ -113,7 +113,10 @@ pub const DIGEST_PREFIX: &str = "sha256$";
 /// The stored form of a secret.
 pub fn secret_digest(secret: &str) -> String {
     use sha2::{Digest, Sha256};
-    format!("{DIGEST_PREFIX}{}", hex::encode(Sha256::digest(secret.as_bytes())))
+    format!(
+        "{DIGEST_PREFIX}{}",
+        hex::encode(Sha256::digest(secret.as_bytes()))
+    )
 }
 
 /// What a stored secret form says about a presented secret.
@@ -195,7 +198,10 @@ mod tests {
         let stored = secret_digest("cps_right");
         assert!(!stored.contains("cps_right"));
         assert_eq!(check_secret(&stored, "cps_right"), SecretCheck::Matches);
-        assert_eq!(check_secret(&stored, "cps_wrong"), SecretCheck::DoesNotMatch);
+        assert_eq!(
+            check_secret(&stored, "cps_wrong"),
+            SecretCheck::DoesNotMatch
+        );
         assert_eq!(check_secret("", "cps_right"), SecretCheck::DoesNotMatch);
         assert_eq!(
             check_secret("$argon2id$v=19$m=19456,t=2,p=1$abc$def", "x"),

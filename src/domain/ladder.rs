@@ -820,10 +820,7 @@ mod tests {
             now: at(30, 12),
             sessions: vec![session(1, 2, 2), session(8, 2, 1), session(15, 1, 1)],
             members: vec![member(at(1, 9)), member(at(1, 9))],
-            decisions: vec![
-                decision(true, 1, true),
-                decision(true, 8, true),
-            ],
+            decisions: vec![decision(true, 1, true), decision(true, 8, true)],
             payment_or_recognition_offered: true,
             latest_feedback_at: None,
         }

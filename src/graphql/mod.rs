@@ -139,7 +139,10 @@ mod tests {
 
     #[test]
     fn only_documents_that_read_the_schema_alone_count_as_introspection() {
-        assert!(is_introspection_only("{ __schema { types { name } } }", None));
+        assert!(is_introspection_only(
+            "{ __schema { types { name } } }",
+            None
+        ));
         assert!(is_introspection_only(
             "query IntrospectionQuery { __schema { ...S } } fragment S on __Schema { types { name } }",
             None
@@ -190,9 +193,13 @@ pub(crate) fn services<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a Se
 /// the cost of one item, plus the list itself.
 pub(crate) fn cost_of_page(first: Option<i32>, child_complexity: usize) -> usize {
     let size = first.map_or(crate::domain::page::DEFAULT_LIMIT as usize, |n| {
-        usize::try_from(n).unwrap_or(0).min(crate::domain::page::MAX_LIMIT as usize)
+        usize::try_from(n)
+            .unwrap_or(0)
+            .min(crate::domain::page::MAX_LIMIT as usize)
     });
-    size.max(1).saturating_mul(child_complexity).saturating_add(1)
+    size.max(1)
+        .saturating_mul(child_complexity)
+        .saturating_add(1)
 }
 
 pub(crate) fn page_request(

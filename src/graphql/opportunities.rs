@@ -14,10 +14,10 @@ use crate::domain::glossary::{GlossaryInput, GlossaryTerm};
 use crate::domain::inclusion::Barrier;
 use crate::domain::ladder::OpportunityStatus;
 use crate::domain::membership::{InterestsInput, MemberView, MembershipInput, ScoringInput};
-use crate::domain::page::Page;
 use crate::domain::opportunity::{
     EvidenceSummary, Opportunity, OpportunityFilter, OpportunityInput, OpportunityPatch,
 };
+use crate::domain::page::Page;
 use crate::domain::session::{
     Attendance, AttendanceInput, Decision, DecisionInput, Session, SessionInput, SessionRecord,
 };

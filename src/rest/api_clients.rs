@@ -52,7 +52,9 @@ pub async fn create(
 /// Marks an answer holding a secret so that a replay under the same `Idempotency-Key` gets the
 /// client without its secret, and nothing stored holds the secret.
 fn shown_once(
-    mut response: HttpResponse, made: &ApiClientWithSecret) -> Result<HttpResponse, AppError> {
+    mut response: HttpResponse,
+    made: &ApiClientWithSecret,
+) -> Result<HttpResponse, AppError> {
     let redacted = serde_json::to_vec(&made.without_secret()).map_err(AppError::internal)?;
     response
         .extensions_mut()

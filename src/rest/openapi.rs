@@ -61,7 +61,7 @@ use crate::error::Problem;
         domain::session::Participation,
         domain::glossary::GlossaryTerm, domain::glossary::GlossaryInput,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Problems),
     tags(
         (name = "organisations", description = "Commissioners, providers and facilitators"),
         (name = "api-clients", description = "Machine clients and the client-credentials exchange"),
@@ -89,6 +89,101 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Every answer an operation can give besides its own successes, as RFC 9457 problems, so
+/// generated clients and fuzzers meet no undocumented status. Shared answers live once under
+/// `components/responses`; an operation's own description of a status (for example 409 on
+/// accepting a member when no places are left) is kept.
+struct Problems;
+
+/// (status, component name, what it means).
+const PROBLEMS: &[(&str, &str, &str)] = &[
+    ("400", "BadRequest", "Malformed: the body is not JSON, a path id is not a UUID, or a query parameter is unknown or of the wrong type"),
+    ("401", "Unauthenticated", "No valid bearer token"),
+    ("403", "Forbidden", "The caller's role may not do this"),
+    ("404", "NotFound", "No such resource, or one the caller may not see"),
+    ("409", "Conflict", "The resource's state does not allow this now, or a request with this Idempotency-Key is still in progress"),
+    ("412", "PreconditionFailed", "If-Match names a version that is no longer current"),
+    ("413", "PayloadTooLarge", "The body is larger than the configured limit"),
+    ("415", "UnsupportedMediaType", "The body is not sent as application/json"),
+    ("422", "ValidationFailed", "The input is not valid: `errors` names each field and what is wrong with it"),
+    ("428", "PreconditionRequired", "If-Match with the resource's ETag is required"),
+    ("429", "TooManyRequests", "Too many failed attempts; retry after `Retry-After` seconds"),
+    ("500", "Internal", "Something went wrong on our side; it has been logged"),
+    ("503", "Unavailable", "The database is unavailable; retry after `Retry-After` seconds"),
+];
+
+impl Modify for Problems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (_, name, description) in PROBLEMS {
+            let content = ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build();
+            components.responses.insert(
+                (*name).to_owned(),
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description(*description)
+                        .content(crate::error::PROBLEM_JSON, content)
+                        .build(),
+                ),
+            );
+        }
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let has_path_params = path.contains('{');
+            let api = path.starts_with("/api/v1/");
+            let operations = [
+                ("get", item.get.as_mut()),
+                ("post", item.post.as_mut()),
+                ("patch", item.patch.as_mut()),
+                ("put", item.put.as_mut()),
+                ("delete", item.delete.as_mut()),
+            ];
+            for (method, op) in operations {
+                let Some(op) = op else { continue };
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_body = op.request_body.is_some();
+                let mut statuses: Vec<&str> = Vec::new();
+                if api {
+                    statuses.extend(["400", "500", "503"]);
+                    // Lists check `limit` and `cursor`; bodies are checked field by field.
+                    statuses.push("422");
+                }
+                if secured {
+                    statuses.extend(["401", "403"]);
+                }
+                if has_path_params {
+                    statuses.push("404");
+                }
+                if has_body {
+                    statuses.extend(["413", "415"]);
+                }
+                if method == "post" && api {
+                    statuses.push("409");
+                }
+                if method == "patch" {
+                    statuses.extend(["409", "412", "428"]);
+                }
+                if path == "/api/v1/token" {
+                    statuses.push("429");
+                }
+                for status in statuses {
+                    if op.responses.responses.contains_key(status) {
+                        continue;
+                    }
+                    if let Some((_, name, _)) = PROBLEMS.iter().find(|(s, _, _)| *s == status) {
+                        op.responses.responses.insert(
+                            status.to_owned(),
+                            RefOr::Ref(Ref::new(format!("#/components/responses/{name}"))),
+                        );
+                    }
+                }
+            }
+        }
     }
 }
 

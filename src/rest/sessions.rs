@@ -2,9 +2,9 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::ListOf;
 use crate::domain::session::{Attendance, AttendanceInput, Decision, DecisionInput};
 use crate::error::{AppError, Problem};
-use super::ListOf;
 use crate::http::extract::{path_id, Caller, Json, PageParams, Query};
 use crate::service::{sessions, Services};
 
@@ -38,8 +38,7 @@ pub async fn list_attendance(
     Query(params): Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
     let page =
-        sessions::list_attendance(&services, &caller, path_id(&req, "id")?, params.page()?)
-            .await?;
+        sessions::list_attendance(&services, &caller, path_id(&req, "id")?, params.page()?).await?;
     Ok(HttpResponse::Ok().json(ListOf::from(page)))
 }
 
@@ -71,8 +70,7 @@ pub async fn list_decisions(
     Query(params): Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
     let page =
-        sessions::list_decisions(&services, &caller, path_id(&req, "id")?, params.page()?)
-            .await?;
+        sessions::list_decisions(&services, &caller, path_id(&req, "id")?, params.page()?).await?;
     Ok(HttpResponse::Ok().json(ListOf::from(page)))
 }
 

@@ -12,8 +12,8 @@ use crate::domain::membership::{
     scoring_refusal, InterestsInput, MemberStatus, MemberView, Membership, MembershipInput,
     ScoringInput,
 };
-use crate::domain::page::{Page, PageRequest};
 use crate::domain::opportunity::{Admission, Opportunity};
+use crate::domain::page::{Page, PageRequest};
 use crate::domain::{new_id, now};
 use crate::error::AppError;
 
@@ -232,7 +232,7 @@ pub async fn accept(
         },
     )
     .await
-        .map(|m| m.view(true))
+    .map(|m| m.view(true))
 }
 
 /// Staff decline an application, or a participant declines an invitation.
@@ -266,7 +266,7 @@ pub async fn decline(
         },
     )
     .await
-        .map(|m| m.view(true))
+    .map(|m| m.view(true))
 }
 
 /// A participant withdraws (or staff record it); a place held is given back.
@@ -301,7 +301,7 @@ pub async fn withdraw(
         },
     )
     .await
-        .map(|m| m.view(true))
+    .map(|m| m.view(true))
 }
 
 /// The member (or staff for them) declares interests before scoring.
@@ -330,7 +330,7 @@ pub async fn declare_interests(
         },
     )
     .await
-        .map(|m| m.view(true))
+    .map(|m| m.view(true))
 }
 
 /// Staff mark a member as scoring (or not): refused while interests are undeclared or conflict.
@@ -363,7 +363,7 @@ pub async fn set_scoring(
         },
     )
     .await
-        .map(|m| m.view(true))
+    .map(|m| m.view(true))
 }
 
 type Change = dyn FnOnce(&mut DbConnection, &Principal, &Opportunity, &mut Membership) -> Result<(), AppError>

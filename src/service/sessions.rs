@@ -10,14 +10,14 @@ use super::opportunities::{can_manage, load_managed, load_visible};
 use super::Services;
 use crate::db::{self, DbConnection};
 use crate::domain::identity::Principal;
-use crate::domain::membership::{MemberStatus, Membership};
 use crate::domain::ladder::OpportunityStatus;
+use crate::domain::membership::{MemberStatus, Membership};
 use crate::domain::opportunity::Opportunity;
+use crate::domain::page::{Page, PageRequest};
 use crate::domain::session::{
     check_attendance, check_decision, Attendance, AttendanceInput, Decision, DecisionInput,
     Session, SessionInput, SessionRecord,
 };
-use crate::domain::page::{Page, PageRequest};
 use crate::domain::validation::Problems;
 use crate::domain::{new_id, now};
 use crate::error::AppError;
@@ -35,12 +35,11 @@ pub async fn create(
         .db
         .transaction(move |conn| {
             let o = load_recordable(conn, &principal, opportunity_id)?;
-            let members: HashMap<Uuid, Membership> =
-                db::members::for_opportunities(conn, &[o.id])?
-                    .into_iter()
-                    .filter(|m| m.status == MemberStatus::Accepted)
-                    .map(|m| (m.participant_id, m))
-                    .collect();
+            let members: HashMap<Uuid, Membership> = db::members::for_opportunities(conn, &[o.id])?
+                .into_iter()
+                .filter(|m| m.status == MemberStatus::Accepted)
+                .map(|m| (m.participant_id, m))
+                .collect();
             let starts_at = crate::domain::truncate_to_micros(input.starts_at);
             input.check(|p| members.contains_key(&p))?;
             let mut p = Problems::default();

@@ -44,7 +44,10 @@ impl<K: Hash + Eq + Copy> Counter<K> {
         if self.entries.len() >= MAX_ENTRIES && !self.entries.contains_key(&key) {
             self.entries.retain(|_, w| w.started + window > now);
             if self.entries.len() >= MAX_ENTRIES {
-                tracing::warn!(entries = MAX_ENTRIES, "failed-exchange counters full; starting afresh");
+                tracing::warn!(
+                    entries = MAX_ENTRIES,
+                    "failed-exchange counters full; starting afresh"
+                );
                 self.entries.clear();
             }
         }
@@ -115,10 +118,16 @@ mod tests {
             c.record_failure(1u8, window, t0);
         }
         assert!(c.blocked_for(&1u8, 3, window, t0).is_some());
-        assert!(c.blocked_for(&2u8, 3, window, t0).is_none(), "others are not blocked");
+        assert!(
+            c.blocked_for(&2u8, 3, window, t0).is_none(),
+            "others are not blocked"
+        );
         assert!(c.blocked_for(&1u8, 3, window, t0 + window).is_none());
         c.record_failure(1u8, window, t0 + window);
-        assert!(c.blocked_for(&1u8, 3, window, t0 + window).is_none(), "a new window");
+        assert!(
+            c.blocked_for(&1u8, 3, window, t0 + window).is_none(),
+            "a new window"
+        );
     }
 
     #[test]

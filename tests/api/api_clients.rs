@@ -318,8 +318,14 @@ async fn a_replayed_client_creation_holds_no_secret_and_the_secret_is_stored_now
 
     let replay = post_with_key(&app, "/api/v1/api-clients", "create-1", &body).await;
     assert_eq!(replay.status, 201, "{}", replay.text);
-    assert_eq!(replay.header("idempotent-replayed").as_deref(), Some("true"));
-    assert_eq!(replay.body["client"], first.body["client"], "the same client");
+    assert_eq!(
+        replay.header("idempotent-replayed").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        replay.body["client"], first.body["client"],
+        "the same client"
+    );
     assert_eq!(replay.body["client_secret"], serde_json::Value::Null);
     assert!(
         replay.body["secret_notice"]
@@ -479,7 +485,9 @@ async fn a_secret_kept_by_an_earlier_version_still_works_and_is_replaced_by_its_
         .to_string();
     crate::helpers::stored_text(
         &app.database_url,
-        &format!("UPDATE api_clients SET secret_hash = '{hash}' WHERE id = '{id}' RETURNING id AS t"),
+        &format!(
+            "UPDATE api_clients SET secret_hash = '{hash}' WHERE id = '{id}' RETURNING id AS t"
+        ),
     );
     assert_eq!(exchange_form(&app, &id, "cps_wrong").await.status, 401);
     assert_eq!(exchange_form(&app, &id, legacy_secret).await.status, 200);

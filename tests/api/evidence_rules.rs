@@ -22,7 +22,10 @@ async fn a_member_whose_experience_was_not_stated_never_counts_as_lived_experien
     let id = advertised_work(
         &app,
         &staff.token,
-        &work("Staff only", json!({ "claimed_mode": "co_production", "paid": true })),
+        &work(
+            "Staff only",
+            json!({ "claimed_mode": "co_production", "paid": true }),
+        ),
     )
     .await;
     let person = Uuid::now_v7();
@@ -34,7 +37,11 @@ async fn a_member_whose_experience_was_not_stated_never_counts_as_lived_experien
         )
         .await;
     assert_eq!(res.status, 201, "{}", res.text);
-    assert_eq!(res.body["experience"], "none", "unstated is none: {}", res.text);
+    assert_eq!(
+        res.body["experience"], "none",
+        "unstated is none: {}",
+        res.text
+    );
     for days in [20, 10] {
         let res = app
             .post(
@@ -47,7 +54,10 @@ async fn a_member_whose_experience_was_not_stated_never_counts_as_lived_experien
             .await;
         assert_eq!(res.status, 201, "{}", res.text);
     }
-    assert_eq!(move_work(&app, &staff.token, &id, "start").await.status, 200);
+    assert_eq!(
+        move_work(&app, &staff.token, &id, "start").await.status,
+        200
+    );
     assert_eq!(move_work(&app, &staff.token, &id, "end").await.status, 200);
     let v = verdict(&app, &staff.token, &id).await;
     assert_eq!(v.level, "no_engagement", "{}", v.evidence);
@@ -85,11 +95,27 @@ async fn a_decision_marked_shared_at_a_session_no_lived_experience_member_attend
 {
     let app = spawn_app().await;
     let (staff, id, people) = claimed_co_production(&app, 10).await;
-    held(&app, &staff, &id, days_ago(9), &people, &[("Agree the aims", true)]).await;
+    held(
+        &app,
+        &staff,
+        &id,
+        days_ago(9),
+        &people,
+        &[("Agree the aims", true)],
+    )
+    .await;
     // Held with staff alone, yet the decision is marked as shared.
     let alone = days_ago(5);
     held(&app, &staff, &id, alone, &[], &[("Cut the budget", true)]).await;
-    held(&app, &staff, &id, days_ago(1), &people, &[("Agree the plan", true)]).await;
+    held(
+        &app,
+        &staff,
+        &id,
+        days_ago(1),
+        &people,
+        &[("Agree the plan", true)],
+    )
+    .await;
     assert_eq!(move_work(&app, &staff.token, &id, "end").await.status, 200);
 
     let v = verdict(&app, &staff.token, &id).await;
@@ -98,7 +124,10 @@ async fn a_decision_marked_shared_at_a_session_no_lived_experience_member_attend
     let reason = v.reason("equal_say_in_decisions");
     assert!(reason.starts_with("2 of 3 recorded decisions"), "{reason}");
     let when = alone.format("%Y-%m-%d %H:%M UTC").to_string();
-    assert!(reason.contains(&when), "the reason names the session: {reason}");
+    assert!(
+        reason.contains(&when),
+        "the reason names the session: {reason}"
+    );
 
     let body = app
         .graphql(
@@ -111,10 +140,15 @@ async fn a_decision_marked_shared_at_a_session_no_lived_experience_member_attend
     assert_eq!(evidence["evidencedLevel"], "INVOLVEMENT", "{body}");
     let equal_say = evidence["criteria"]
         .as_array()
-        .and_then(|c| c.iter().find(|c| c["criterion"] == "EQUAL_SAY_IN_DECISIONS"))
+        .and_then(|c| {
+            c.iter()
+                .find(|c| c["criterion"] == "EQUAL_SAY_IN_DECISIONS")
+        })
         .expect("the criterion");
     assert_eq!(equal_say["met"], false);
-    assert!(equal_say["reason"].as_str().is_some_and(|r| r.contains(&when)));
+    assert!(equal_say["reason"]
+        .as_str()
+        .is_some_and(|r| r.contains(&when)));
 }
 
 #[tokio::test]
@@ -136,8 +170,14 @@ async fn attendance_at_a_session_held_before_the_person_joined_is_refused_naming
     assert_eq!(res.status, 422, "{}", res.text);
     assert_eq!(error_fields(&res), ["attendance[0].participant_id"]);
     let message = problem_messages(&res.body);
-    assert!(message.contains(&before.format("%Y-%m-%d").to_string()), "{message}");
-    assert!(message.contains(&joined.format("%Y-%m-%d").to_string()), "{message}");
+    assert!(
+        message.contains(&before.format("%Y-%m-%d").to_string()),
+        "{message}"
+    );
+    assert!(
+        message.contains(&joined.format("%Y-%m-%d").to_string()),
+        "{message}"
+    );
     let listed = app.get(&sessions_path(&id), &staff.token).await;
     assert_eq!(listed.body["items"], json!([]), "nothing stored");
 
@@ -170,9 +210,16 @@ async fn attendance_at_a_session_held_before_the_person_joined_is_refused_naming
                     "attendance": [{ "participantId": people[0].id, "minutes": 60, "participation": "ATTENDED" }] } }),
         )
         .await;
-    assert_eq!(gql_code(&body).as_deref(), Some("validation_failed"), "{body}");
+    assert_eq!(
+        gql_code(&body).as_deref(),
+        Some("validation_failed"),
+        "{body}"
+    );
     let errors = body["errors"][0]["extensions"]["errors"].to_string();
-    assert!(errors.contains(&joined.format("%Y-%m-%d").to_string()), "{errors}");
+    assert!(
+        errors.contains(&joined.format("%Y-%m-%d").to_string()),
+        "{errors}"
+    );
 
     // Attendance after joining is fine.
     held(&app, &staff, &id, days_ago(1), &people, &[]).await;
@@ -191,7 +238,10 @@ async fn cancelled_work_takes_no_sessions_attendance_or_decisions_but_ended_work
         .await;
     assert_eq!(res.status, 201, "{}", res.text);
     let sid = res.body["id"].as_str().expect("id").to_owned();
-    assert_eq!(move_work(&app, &staff.token, &id, "cancel").await.status, 200);
+    assert_eq!(
+        move_work(&app, &staff.token, &id, "cancel").await.status,
+        200
+    );
 
     let session = json!({ "starts_at": days_ago(5), "duration_minutes": 60, "format": "virtual" });
     let res = app.post(&sessions_path(&id), &staff.token, &session).await;
@@ -247,11 +297,18 @@ async fn staff_may_record_when_work_posted_after_the_fact_was_advertised() {
         .get(&format!("/api/v1/opportunities/{id}"), &staff.token)
         .await;
     assert_eq!(res.body["advertised_on"], json!(advertised), "{}", res.text);
-    assert_eq!(move_work(&app, &staff.token, &id, "advertise").await.status, 200);
+    assert_eq!(
+        move_work(&app, &staff.token, &id, "advertise").await.status,
+        200
+    );
     let res = app
         .get(&format!("/api/v1/opportunities/{id}"), &staff.token)
         .await;
-    assert_eq!(res.body["advertised_on"], json!(advertised), "advertising keeps it");
+    assert_eq!(
+        res.body["advertised_on"],
+        json!(advertised),
+        "advertising keeps it"
+    );
     let check = app
         .get(
             &format!("/api/v1/opportunities/{id}/inclusion-check"),
@@ -273,7 +330,10 @@ async fn staff_may_record_when_work_posted_after_the_fact_was_advertised() {
             .post(
                 "/api/v1/opportunities",
                 &staff.token,
-                &work("Bad date", json!({ "starts_on": starts, "advertised_on": when })),
+                &work(
+                    "Bad date",
+                    json!({ "starts_on": starts, "advertised_on": when }),
+                ),
             )
             .await;
         assert_eq!(res.status, 422, "{}", res.text);

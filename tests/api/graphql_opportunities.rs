@@ -315,3 +315,53 @@ async fn browsing_filters_work_through_graphql() {
     assert_eq!(edges[0]["node"]["kind"], "SURVEY");
     assert_eq!(edges[0]["node"]["format"], "IN_PERSON");
 }
+
+async fn graphql_without_token(
+    app: &TestApp,
+    headers: &[(&str, &str)],
+    query: &str,
+) -> (u16, Value) {
+    let mut req = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": query }));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = req.send().await.expect("post");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn introspection_is_answered_without_a_token_but_nothing_else_is() {
+    let app = spawn_app().await;
+    // Nine levels of `ofType`, as graphql-js asks.
+    let introspect = format!(
+        "query IntrospectionQuery {{ __schema {{ queryType {{ name }} types {{ name fields {{ name type {{ {} name kind {} }} }} }} }} }}",
+        "name kind ofType { ".repeat(9),
+        "}".repeat(9)
+    );
+    let introspect = introspect.as_str();
+    // No token, and GraphiQL's placeholder token: both answered.
+    for headers in [
+        vec![],
+        vec![("Authorization", "Bearer <token from coproduce token>")],
+    ] {
+        let (status, body) = graphql_without_token(&app, &headers, introspect).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            body["data"]["__schema"]["queryType"]["name"], "Query",
+            "{body}"
+        );
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+    // Anything that reads data still needs a token, even beside introspection.
+    for query in [
+        "{ organisations { edges { node { id } } } }",
+        "{ __schema { queryType { name } } organisations { edges { node { id } } } }",
+    ] {
+        let (status, body) = graphql_without_token(&app, &[], query).await;
+        assert_eq!(status, 401, "{query}: {body}");
+    }
+}

@@ -4,8 +4,8 @@
 mod api_clients;
 mod cli;
 mod contracts;
-mod evidence_rules;
 mod database;
+mod evidence_rules;
 mod graphql_opportunities;
 mod helpers;
 mod idempotency;
@@ -16,4 +16,5 @@ mod members;
 mod operations;
 mod opportunities;
 mod organisations;
+mod privacy;
 mod sessions;

@@ -264,8 +264,24 @@ async fn the_same_session_posted_twice_with_one_idempotency_key_is_written_once(
     let list = sessions(&app, &staff.token, &id).await;
     assert_eq!(list.len(), 1);
     let sid = list[0]["id"].as_str().expect("id");
-    assert_eq!(count(&app, &staff.token, &format!("/api/v1/sessions/{sid}/attendance")).await, 1);
-    assert_eq!(count(&app, &staff.token, &format!("/api/v1/sessions/{sid}/decisions")).await, 1);
+    assert_eq!(
+        count(
+            &app,
+            &staff.token,
+            &format!("/api/v1/sessions/{sid}/attendance")
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            &staff.token,
+            &format!("/api/v1/sessions/{sid}/decisions")
+        )
+        .await,
+        1
+    );
 
     // Without the key, a repeat is a second session.
     let third = app.post(&path, &staff.token, &body).await;
@@ -453,7 +469,11 @@ async fn a_participant_who_is_not_a_member_cannot_read_sessions() {
         }
         let res = app.get(path, &people[0].token).await;
         assert_eq!(res.status, 200, "member {path}: {}", res.text);
-        assert_eq!(res.body["items"].as_array().map(Vec::len), Some(1), "{path}");
+        assert_eq!(
+            res.body["items"].as_array().map(Vec::len),
+            Some(1),
+            "{path}"
+        );
     }
     // Nor may a stranger or another organisation post a session.
     for t in [&stranger.token, &other_staff.token] {
