@@ -35,6 +35,7 @@ impl ApiClient {
 #[serde(deny_unknown_fields)]
 pub struct ApiClientInput {
     pub organisation_id: Uuid,
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
     /// Defaults to the roles the organisation's kinds allow.
     #[serde(default)]

@@ -19,7 +19,9 @@ pub struct GlossaryTerm {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GlossaryInput {
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub term: String,
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub meaning: String,
 }
 

@@ -231,6 +231,7 @@ pub struct MembershipInput {
 pub struct InterestsInput {
     pub has_conflict: bool,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub details: Option<String>,
 }
 

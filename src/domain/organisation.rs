@@ -42,8 +42,11 @@ text_form!(OrganisationKind, "organisation kind");
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationContact {
+    #[schema(max_length = 200)]
     pub name: Option<String>,
+    #[schema(max_length = 254)]
     pub email: Option<String>,
+    #[schema(max_length = 40)]
     pub phone: Option<String>,
 }
 
@@ -66,7 +69,9 @@ pub struct Organisation {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationInput {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
+    #[schema(min_items = 1)]
     pub kinds: Vec<OrganisationKind>,
     #[serde(default)]
     pub contact: Option<OrganisationContact>,
@@ -76,7 +81,9 @@ pub struct OrganisationInput {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationPatch {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: Option<String>,
+    #[schema(min_items = 1)]
     pub kinds: Option<Vec<OrganisationKind>>,
     pub contact: Option<OrganisationContact>,
 }

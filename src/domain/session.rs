@@ -65,6 +65,7 @@ pub struct Decision {
 #[serde(deny_unknown_fields)]
 pub struct AttendanceInput {
     pub participant_id: Uuid,
+    #[schema(minimum = 0, maximum = 1440)]
     pub minutes: i32,
     pub participation: Participation,
 }
@@ -72,6 +73,7 @@ pub struct AttendanceInput {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionInput {
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub description: String,
     pub shared_with_lived_experience: bool,
 }
@@ -81,13 +83,16 @@ pub struct DecisionInput {
 #[serde(deny_unknown_fields)]
 pub struct SessionInput {
     pub starts_at: DateTime<Utc>,
+    #[schema(minimum = 1, maximum = 1440)]
     pub duration_minutes: i32,
     pub format: Format,
     #[serde(default)]
     pub lived_experience_agenda_slot: bool,
     #[serde(default)]
+    #[schema(max_items = 1000)]
     pub attendance: Vec<AttendanceInput>,
     #[serde(default)]
+    #[schema(max_items = 200)]
     pub decisions: Vec<DecisionInput>,
 }
 

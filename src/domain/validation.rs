@@ -21,6 +21,16 @@ impl FieldError {
     }
 }
 
+/// Space, as the OpenAPI document's patterns mean it: Unicode white space and the four
+/// information separators (U+001C to U+001F), which regular-expression engines count as space.
+pub fn is_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+fn trim_space(value: &str) -> &str {
+    value.trim_matches(is_space)
+}
+
 /// Collects field errors while an input is parsed.
 #[derive(Debug, Default)]
 pub struct Problems(Vec<FieldError>);
@@ -48,14 +58,17 @@ impl Problems {
         }
     }
 
-    /// Trims a required text and checks its length; records a problem and returns `None` if bad.
+    /// Checks a required text's length as sent (the OpenAPI document's `maxLength`), then trims
+    /// it; a text of nothing but spaces is missing (the document's `pattern: \S`). Records a
+    /// problem and returns `None` if bad.
     pub fn required_text(&mut self, field: &str, value: &str, max: usize) -> Option<String> {
-        let value = value.trim();
+        if value.chars().count() > max {
+            self.add(field, format!("must be at most {max} characters"));
+            return None;
+        }
+        let value = trim_space(value);
         if value.is_empty() {
             self.add(field, "must not be empty");
-            None
-        } else if value.chars().count() > max {
-            self.add(field, format!("must be at most {max} characters"));
             None
         } else {
             Some(value.to_owned())
@@ -69,13 +82,14 @@ impl Problems {
         value: Option<&str>,
         max: usize,
     ) -> Option<String> {
-        let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+        let value = value?;
         if value.chars().count() > max {
             self.add(field, format!("must be at most {max} characters"));
-            None
-        } else {
-            Some(value.to_owned())
+            return None;
         }
+        Some(trim_space(value))
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
     }
 
     /// A plausible email address: one `@`, something either side, a dot in the domain, no spaces.
@@ -119,8 +133,18 @@ mod tests {
     #[test]
     fn text_is_trimmed_and_length_checked_in_characters() {
         let mut p = Problems::default();
-        assert_eq!(p.required_text("t", "  Café ", 4), Some("Café".to_owned()));
+        assert_eq!(p.required_text("t", " Café ", 6), Some("Café".to_owned()));
+        assert_eq!(
+            p.required_text("t", "  Café ", 6),
+            None,
+            "the length as sent"
+        );
         assert_eq!(p.required_text("t", "Cafés", 4), None);
+        assert_eq!(
+            p.required_text("t", "\u{1c} \u{1f}", 6),
+            None,
+            "separators are space"
+        );
     }
 
     #[test]

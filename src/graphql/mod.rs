@@ -133,40 +133,6 @@ pub fn sdl_of(schema: &AppSchema) -> String {
     text
 }
 
-#[cfg(test)]
-mod tests {
-    use super::is_introspection_only;
-
-    #[test]
-    fn only_documents_that_read_the_schema_alone_count_as_introspection() {
-        assert!(is_introspection_only(
-            "{ __schema { types { name } } }",
-            None
-        ));
-        assert!(is_introspection_only(
-            "query IntrospectionQuery { __schema { ...S } } fragment S on __Schema { types { name } }",
-            None
-        ));
-        assert!(is_introspection_only(
-            "query A { __type(name: \"Query\") { name } } mutation B { __typename }",
-            Some("A")
-        ));
-        assert!(!is_introspection_only(
-            "{ __schema { types { name } } organisations { edges { node { id } } } }",
-            None
-        ));
-        assert!(!is_introspection_only(
-            "{ ... on Query { organisations { edges { node { id } } } } __typename __schema { description } }",
-            None
-        ));
-        assert!(!is_introspection_only(
-            "mutation { __typename } query { __schema { description } }",
-            None
-        ));
-        assert!(!is_introspection_only("{ __schema", None));
-    }
-}
-
 /// The GraphQL face of a service error.
 pub(crate) trait GqlResult<T> {
     fn gql(self) -> async_graphql::Result<T>;
@@ -225,4 +191,38 @@ pub(crate) fn connection<T, N: OutputType>(
             .map(|item| Edge::new(encode_cursor(id_of(&item)), node(item))),
     );
     conn
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_introspection_only;
+
+    #[test]
+    fn only_documents_that_read_the_schema_alone_count_as_introspection() {
+        assert!(is_introspection_only(
+            "{ __schema { types { name } } }",
+            None
+        ));
+        assert!(is_introspection_only(
+            "query IntrospectionQuery { __schema { ...S } } fragment S on __Schema { types { name } }",
+            None
+        ));
+        assert!(is_introspection_only(
+            "query A { __type(name: \"Query\") { name } } mutation B { __typename }",
+            Some("A")
+        ));
+        assert!(!is_introspection_only(
+            "{ __schema { types { name } } organisations { edges { node { id } } } }",
+            None
+        ));
+        assert!(!is_introspection_only(
+            "{ ... on Query { organisations { edges { node { id } } } } __typename __schema { description } }",
+            None
+        ));
+        assert!(!is_introspection_only(
+            "mutation { __typename } query { __schema { description } }",
+            None
+        ));
+        assert!(!is_introspection_only("{ __schema", None));
+    }
 }

@@ -20,6 +20,7 @@ use crate::service::Services;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ApiClientFilter {
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
     /// Only the clients of this organisation.

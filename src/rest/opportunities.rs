@@ -25,6 +25,7 @@ use crate::service::{members, opportunities, sessions, Services};
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OpportunityQuery {
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
     pub status: Option<OpportunityStatus>,

@@ -15,6 +15,7 @@ use crate::service::{payment_policies, Services};
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyFilter {
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
     /// Only this organisation's policies.
