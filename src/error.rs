@@ -45,6 +45,8 @@ pub enum AppError {
     MethodNotAllowed(String),
     #[error("the client id or secret is not valid")]
     InvalidClient,
+    #[error("{0}")]
+    UnsupportedGrantType(String),
     #[error("{detail}")]
     TooManyRequests {
         detail: String,
@@ -85,6 +87,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::MethodNotAllowed(_) => "method_not_allowed",
             AppError::InvalidClient => "invalid_client",
+            AppError::UnsupportedGrantType(_) => "unsupported_grant_type",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unavailable(_) => "service_unavailable",
             AppError::Internal(_) => "internal",
@@ -108,6 +111,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => "Unsupported media type",
             AppError::MethodNotAllowed(_) => "Method not allowed",
             AppError::InvalidClient => "Invalid client",
+            AppError::UnsupportedGrantType(_) => "Unsupported grant type",
             AppError::TooManyRequests { .. } => "Too many requests",
             AppError::Unavailable(_) => "Service unavailable",
             AppError::Internal(_) => "Internal error",
@@ -119,7 +123,7 @@ impl AppError {
             AppError::Validation(_) | AppError::IdempotencyKeyReused => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::BadRequest(_) | AppError::UnsupportedGrantType(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthenticated(_) | AppError::InvalidClient => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -168,6 +172,7 @@ impl AppError {
             },
             error: match self {
                 AppError::InvalidClient => Some("invalid_client".to_owned()),
+                AppError::UnsupportedGrantType(_) => Some("unsupported_grant_type".to_owned()),
                 _ => None,
             },
         }

@@ -210,7 +210,7 @@ pub struct OpportunityInput {
     #[serde(default)]
     #[schema(max_length = 500)]
     pub venue: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::validation::whole::option_i32")]
     #[schema(minimum = 1)]
     pub places: Option<i32>,
     #[serde(default)]
@@ -274,7 +274,7 @@ pub struct OpportunityPatch {
     #[serde(default, deserialize_with = "some_or_null")]
     #[schema(value_type = Option<String>, max_length = 500)]
     pub venue: Option<Option<String>>,
-    #[serde(default, deserialize_with = "some_or_null")]
+    #[serde(default, deserialize_with = "super::validation::whole::patch_i32")]
     #[schema(value_type = Option<i32>, minimum = 1)]
     pub places: Option<Option<i32>>,
     #[serde(default, deserialize_with = "some_or_null")]

@@ -122,11 +122,17 @@ impl<T> Page<T> {
 
 const CURSOR_PREFIX: &str = "c1:";
 
+/// A cursor is the id of the last item seen: any id is a position in the keyset order, so
+/// every UUID is a valid cursor (the OpenAPI document says `format: uuid`, and means it).
 pub fn encode_cursor(id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{id}"))
+    id.to_string()
 }
 
+/// Reads a cursor: a UUID, or the encoded form earlier versions gave out.
 pub fn decode_cursor(cursor: &str) -> Option<Uuid> {
+    if let Ok(id) = cursor.parse() {
+        return Some(id);
+    }
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     text.strip_prefix(CURSOR_PREFIX)?.parse().ok()

@@ -66,6 +66,7 @@ pub struct Decision {
 pub struct AttendanceInput {
     pub participant_id: Uuid,
     #[schema(minimum = 0, maximum = 1440)]
+    #[serde(deserialize_with = "super::validation::whole::i32")]
     pub minutes: i32,
     pub participation: Participation,
 }
@@ -84,6 +85,7 @@ pub struct DecisionInput {
 pub struct SessionInput {
     pub starts_at: DateTime<Utc>,
     #[schema(minimum = 1, maximum = 1440)]
+    #[serde(deserialize_with = "super::validation::whole::i32")]
     pub duration_minutes: i32,
     pub format: Format,
     #[serde(default)]

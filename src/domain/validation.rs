@@ -156,3 +156,95 @@ mod tests {
         assert!(p.optional_email("e", None).is_none());
     }
 }
+
+/// Whole numbers in JSON bodies, read as `8` or `8.0`: JSON Schema's `integer` (and so the
+/// OpenAPI document) allows both, so the service accepts both; `8.5` is refused.
+pub mod whole {
+    use serde::de::{Deserializer, Error, Visitor};
+
+    struct WholeI32;
+
+    impl Visitor<'_> for WholeI32 {
+        type Value = i32;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a whole number")
+        }
+
+        fn visit_i64<E: Error>(self, v: i64) -> Result<i32, E> {
+            i32::try_from(v).map_err(|_| E::custom(format!("{v} is out of range")))
+        }
+
+        fn visit_u64<E: Error>(self, v: u64) -> Result<i32, E> {
+            i32::try_from(v).map_err(|_| E::custom(format!("{v} is out of range")))
+        }
+
+        fn visit_f64<E: Error>(self, v: f64) -> Result<i32, E> {
+            if v.fract() == 0.0 && v >= f64::from(i32::MIN) && v <= f64::from(i32::MAX) {
+                // Checked whole and in range just above.
+                #[allow(clippy::cast_possible_truncation)]
+                Ok(v as i32)
+            } else {
+                Err(E::custom(format!("{v} is not a whole number in range")))
+            }
+        }
+    }
+
+    pub fn i32<'de, D: Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
+        d.deserialize_any(WholeI32)
+    }
+
+    struct MaybeWholeI32;
+
+    impl<'de> Visitor<'de> for MaybeWholeI32 {
+        type Value = Option<i32>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a whole number or null")
+        }
+
+        fn visit_none<E: Error>(self) -> Result<Option<i32>, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: Error>(self) -> Result<Option<i32>, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<i32>, D::Error> {
+            i32(d).map(Some)
+        }
+    }
+
+    /// An optional whole number (`null` or absent is `None`).
+    pub fn option_i32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+        d.deserialize_option(MaybeWholeI32)
+    }
+
+    /// In a patch: absent (leave it), `null` (clear it) or a whole number.
+    pub fn patch_i32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i32>>, D::Error> {
+        option_i32(d).map(Some)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[derive(serde::Deserialize)]
+        struct T {
+            #[serde(deserialize_with = "super::i32")]
+            n: i32,
+            #[serde(default, deserialize_with = "super::option_i32")]
+            o: Option<i32>,
+        }
+
+        #[test]
+        fn whole_numbers_may_be_written_with_a_point_zero() {
+            let t: T = serde_json::from_str(r#"{"n": 8.0, "o": 3}"#).expect("whole");
+            assert_eq!((t.n, t.o), (8, Some(3)));
+            let t: T = serde_json::from_str(r#"{"n": -2, "o": null}"#).expect("whole");
+            assert_eq!((t.n, t.o), (-2, None));
+            assert!(serde_json::from_str::<T>(r#"{"n": 8.5}"#).is_err());
+            assert!(serde_json::from_str::<T>(r#"{"n": 1e12}"#).is_err());
+            assert!(serde_json::from_str::<T>(r#"{"n": "8"}"#).is_err());
+        }
+    }
+}

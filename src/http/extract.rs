@@ -143,6 +143,7 @@ pub struct PageParams {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
+    #[param(value_type = Option<uuid::Uuid>)]
     pub cursor: Option<String>,
 }
 
@@ -190,10 +191,13 @@ pub fn if_match(req: &HttpRequest) -> Result<i32, AppError> {
         .map_err(|_| AppError::PreconditionRequired)?
         .trim();
     let value = value.strip_prefix("W/").unwrap_or(value);
-    value
-        .trim_matches('"')
-        .parse()
-        .map_err(|_| AppError::PreconditionRequired)
+    let tag = value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .ok_or(AppError::PreconditionRequired)?;
+    // A well-formed entity tag this service never gave out matches no version: 412, as for a
+    // stale one (RFC 9110, section 13.1.1).
+    tag.parse().map_err(|_| AppError::PreconditionFailed)
 }
 
 /// The `ETag` of a resource at a version.

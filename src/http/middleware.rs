@@ -144,20 +144,12 @@ pub async fn idempotency_keys(
         Some(k) if applies => k,
         _ => return Ok(next.call(req).await?.map_into_boxed_body()),
     };
-    let key = match key {
-        Ok(k) if idempotency::valid_key(&k) => k,
-        _ => {
-            let err = AppError::validation(
-                "Idempotency-Key",
-                "must be 1 to 255 visible ASCII characters",
-            );
-            return Ok(req.into_response(err.error_response()));
-        }
-    };
     let Some(services) = req.app_data::<web::Data<Services>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    // Keys belong to the caller: the same key from someone else is another request.
+    // Keys belong to the caller: the same key from someone else is another request. Who the
+    // caller is comes first, so an unauthenticated request is refused as such (401) whatever
+    // its key looks like.
     let principal =
         crate::http::extract::bearer_token(req.request()).and_then(|t| services.tokens().verify(t));
     let scope = match principal {
@@ -168,6 +160,16 @@ pub async fn idempotency_keys(
         ),
         // Unauthenticated: let the handler refuse it.
         Err(_) => return Ok(next.call(req).await?.map_into_boxed_body()),
+    };
+    let key = match key {
+        Ok(k) if idempotency::valid_key(&k) => k,
+        _ => {
+            let err = AppError::validation(
+                "Idempotency-Key",
+                "must be 1 to 255 visible ASCII characters",
+            );
+            return Ok(req.into_response(err.error_response()));
+        }
     };
     let limit = req
         .app_data::<BodyLimit>()

@@ -114,9 +114,10 @@ fn serve(listener: TcpListener, services: Services, settings: &Settings) -> anyh
             .wrap(from_fn(problem_safety_net))
             .wrap(Compress::default())
             .wrap(from_fn(request_context))
-            .route("/healthz", web::get().to(rest::health::healthz))
-            .route("/readyz", web::get().to(rest::health::readyz))
-            .route("/metrics", web::get().to(rest::health::metrics))
+            // Resources, so another method answers 405 with `Allow`, as the API's do.
+            .service(web::resource("/healthz").route(web::get().to(rest::health::healthz)))
+            .service(web::resource("/readyz").route(web::get().to(rest::health::readyz)))
+            .service(web::resource("/metrics").route(web::get().to(rest::health::metrics)))
             .route(
                 "/docs",
                 web::get().to(|| async {

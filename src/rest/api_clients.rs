@@ -22,6 +22,7 @@ use crate::service::Services;
 pub struct ApiClientFilter {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    #[param(value_type = Option<uuid::Uuid>)]
     pub cursor: Option<String>,
     /// Only the clients of this organisation.
     pub organisation_id: Option<Uuid>,
@@ -126,12 +127,23 @@ pub async fn revoke(
     Ok(ok_tagged(client.version, &client))
 }
 
+/// The only grant this service offers.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum GrantType {
+    ClientCredentials,
+}
+
 /// The client-credentials grant, as a form (RFC 6749) or as JSON.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TokenRequestBody {
-    /// Must be `client_credentials`.
+    /// Must be `client_credentials` (anything else is 400 `unsupported_grant_type`).
+    #[schema(required = true, value_type = GrantType)]
     pub grant_type: Option<String>,
+    /// Or send the id and secret as HTTP Basic authentication.
+    #[schema(min_length = 1)]
     pub client_id: Option<String>,
+    #[schema(min_length = 1)]
     pub client_secret: Option<String>,
     /// Accepted and ignored: a client's scope is its organisation.
     pub scope: Option<String>,
@@ -171,10 +183,10 @@ pub async fn token(
             ))
         }
     };
+    // RFC 6749, section 5.2: a grant this server does not offer is 400 `unsupported_grant_type`.
     if form.grant_type.as_deref() != Some("client_credentials") {
-        return Err(AppError::validation(
-            "grant_type",
-            "must be client_credentials",
+        return Err(AppError::UnsupportedGrantType(
+            "`grant_type` must be `client_credentials`".to_owned(),
         ));
     }
     let (id, secret) = match (form.client_id, form.client_secret, basic_credentials(&req)) {

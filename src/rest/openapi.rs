@@ -1,6 +1,8 @@
 //! The OpenAPI 3.1 document, built from the handlers' annotations.
 
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityScheme,
+};
 use utoipa::{Modify, OpenApi};
 
 use super::{
@@ -89,6 +91,31 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+        // How machine clients get their bearer token.
+        components.add_security_scheme(
+            "client_credentials",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::ClientCredentials(ClientCredentials::new(
+                    "/api/v1/token",
+                    Scopes::new(),
+                ))],
+                "A provider's or commissioner's own system exchanges its client id and secret at `POST /api/v1/token` for a short-lived bearer token scoped to its organisation.",
+            )),
+        );
+        // A rule JSON Schema can state: declaring a conflict means saying what it is.
+        if let Some(utoipa::openapi::RefOr::T(utoipa::openapi::Schema::Object(interests))) =
+            components.schemas.get_mut("InterestsInput")
+        {
+            let extensions = interests.extensions.get_or_insert_with(Default::default);
+            extensions.insert(
+                "if".to_owned(),
+                serde_json::json!({ "properties": { "has_conflict": { "const": true } }, "required": ["has_conflict"] }),
+            );
+            extensions.insert(
+                "then".to_owned(),
+                serde_json::json!({ "required": ["details"], "properties": { "details": { "type": "string", "pattern": "\\S" } } }),
+            );
+        }
     }
 }
 
@@ -145,6 +172,7 @@ impl Modify for Problems {
             ];
             for (method, op) in operations {
                 let Some(op) = op else { continue };
+                document_headers(op, method, path);
                 let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
                 let has_body = op.request_body.is_some();
                 let mut statuses: Vec<&str> = Vec::new();
@@ -184,6 +212,47 @@ impl Modify for Problems {
                 }
             }
         }
+    }
+}
+
+/// The request headers every operation of a kind takes, with the forms the service accepts:
+/// `Idempotency-Key` on every `POST` (the middleware honours it on all of them), and the
+/// entity-tag form of `If-Match`.
+fn document_headers(op: &mut utoipa::openapi::path::Operation, method: &str, path: &str) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{ObjectBuilder, Required, Type};
+    let params = op.parameters.get_or_insert_with(Vec::new);
+    if method == "post" && path.starts_with("/api/v1/") && path != "/api/v1/token" {
+        params.retain(|p| p.name != "Idempotency-Key");
+        params.push(
+            ParameterBuilder::new()
+                .name("Idempotency-Key")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "Repeat-safe key: a repeat with the same key and body returns the first answer and writes nothing; the same key with another body is 422. Kept 24 hours, per caller.",
+                ))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(255))
+                        .pattern(Some("^[\\x21-\\x7E]+$")),
+                ))
+                .build(),
+        );
+    }
+    for p in params.iter_mut().filter(|p| p.name == "If-Match") {
+        p.schema = Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^(W/)?\"[\\x21\\x23-\\x7E]*\"$"))
+                .description(Some("The `ETag` last read, such as `\"3\"`"))
+                .into(),
+        );
+    }
+    if params.is_empty() {
+        op.parameters = None;
     }
 }
 

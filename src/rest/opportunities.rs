@@ -27,6 +27,7 @@ use crate::service::{members, opportunities, sessions, Services};
 pub struct OpportunityQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    #[param(value_type = Option<uuid::Uuid>)]
     pub cursor: Option<String>,
     pub status: Option<OpportunityStatus>,
     pub kind: Option<OpportunityKind>,

@@ -17,6 +17,7 @@ use crate::service::{payment_policies, Services};
 pub struct PolicyFilter {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    #[param(value_type = Option<uuid::Uuid>)]
     pub cursor: Option<String>,
     /// Only this organisation's policies.
     pub organisation_id: Option<Uuid>,

@@ -142,7 +142,8 @@ async fn a_wrong_secret_or_unknown_client_is_refused_alike() {
             .expect("post"),
     )
     .await;
-    assert_eq!(res.status, 422);
+    assert_eq!(res.status, 400, "{}", res.text);
+    assert_eq!(res.body["error"], "unsupported_grant_type", "RFC 6749 5.2");
 }
 
 #[tokio::test]
