@@ -183,7 +183,7 @@ pub async fn get(
         .db
         .read(move |conn| {
             let (mut o, own) = load_visible(conn, &principal, id)?;
-            if may_see_evidence(&principal, &o, own.as_ref()) {
+            if may_read_records(&principal, &o, own.as_ref()) {
                 let mut evidence = evidence_for(conn, std::slice::from_ref(&o))?;
                 o.evidence = evidence.remove(&o.id);
             }
@@ -192,9 +192,33 @@ pub async fn get(
         .await
 }
 
-/// The evidence (exact member and session counts, who took part when) is for those who run
-/// the work, its accepted members and admins. Everyone else signed in sees only the advert.
-pub fn may_see_evidence(
+/// Of these opportunities (already visible to the caller), the ids of those whose records
+/// (sessions, attendance, decisions, evidence) the caller may read: those they run, and those
+/// they are an accepted member of. One query, only when the caller does not run them all.
+pub fn records_readable_by(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    opportunities: &[Opportunity],
+) -> Result<HashSet<Uuid>, AppError> {
+    let (managed, unmanaged): (Vec<&Opportunity>, Vec<&Opportunity>) =
+        opportunities.iter().partition(|o| can_manage(principal, o));
+    let mut readable: HashSet<Uuid> = managed.iter().map(|o| o.id).collect();
+    if let (Some(p), false) = (participant_of(principal), unmanaged.is_empty()) {
+        let ids: Vec<Uuid> = unmanaged.iter().map(|o| o.id).collect();
+        readable.extend(
+            db::members::of_participant_in(conn, p, &ids)?
+                .into_iter()
+                .filter(|m| m.status == MemberStatus::Accepted)
+                .map(|m| m.opportunity_id),
+        );
+    }
+    Ok(readable)
+}
+
+/// A piece of work's records, its evidence among them (exact member and session counts, who
+/// took part when), are for those who run the work, its accepted members and admins. Everyone
+/// else signed in sees only the advert.
+pub fn may_read_records(
     principal: &Principal,
     o: &Opportunity,
     membership: Option<&Membership>,
@@ -498,23 +522,10 @@ pub async fn evidence_many(
     services
         .db
         .read(move |conn| {
-            let unmanaged: Vec<Uuid> = opportunities
-                .iter()
-                .filter(|o| !can_manage(&principal, o))
-                .map(|o| o.id)
-                .collect();
-            let member_of: HashSet<Uuid> = match (participant_of(&principal), unmanaged.is_empty())
-            {
-                (Some(p), false) => db::members::of_participant_in(conn, p, &unmanaged)?
-                    .into_iter()
-                    .filter(|m| m.status == MemberStatus::Accepted)
-                    .map(|m| m.opportunity_id)
-                    .collect(),
-                _ => HashSet::new(),
-            };
+            let readable = records_readable_by(conn, &principal, &opportunities)?;
             let shown: Vec<Opportunity> = opportunities
                 .into_iter()
-                .filter(|o| !unmanaged.contains(&o.id) || member_of.contains(&o.id))
+                .filter(|o| readable.contains(&o.id))
                 .collect();
             evidence_for(conn, &shown)
         })

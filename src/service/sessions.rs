@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::members::accepted_member;
-use super::opportunities::{can_manage, load_managed, load_visible};
+use super::opportunities::{load_managed, load_visible, may_read_records, records_readable_by};
 use super::Services;
 use crate::db::{self, DbConnection};
 use crate::domain::identity::Principal;
@@ -145,8 +145,7 @@ fn load_readable(
     opportunity_id: Uuid,
 ) -> Result<Opportunity, AppError> {
     let (o, own) = load_visible(conn, principal, opportunity_id)?;
-    let member = own.is_some_and(|m| m.status == MemberStatus::Accepted);
-    if can_manage(principal, &o) || member {
+    if may_read_records(principal, &o, own.as_ref()) {
         Ok(o)
     } else {
         Err(AppError::NotFound("opportunity"))
@@ -305,27 +304,14 @@ pub async fn for_many(
     opportunities: Vec<Opportunity>,
 ) -> Result<HashMap<Uuid, Vec<Session>>, AppError> {
     let principal = principal.clone();
-    let me = crate::service::opportunities::participant_of(&principal);
     services
         .db
         .read(move |conn| {
-            let unmanaged: Vec<Uuid> = opportunities
-                .iter()
-                .filter(|o| !can_manage(&principal, o))
-                .map(|o| o.id)
-                .collect();
-            let member_of: std::collections::HashSet<Uuid> = match (me, unmanaged.is_empty()) {
-                (Some(p), false) => db::members::of_participant_in(conn, p, &unmanaged)?
-                    .into_iter()
-                    .filter(|m| m.status == MemberStatus::Accepted)
-                    .map(|m| m.opportunity_id)
-                    .collect(),
-                _ => Default::default(),
-            };
+            let readable_ids = records_readable_by(conn, &principal, &opportunities)?;
             let readable: Vec<Uuid> = opportunities
                 .iter()
-                .filter(|o| !unmanaged.contains(&o.id) || member_of.contains(&o.id))
                 .map(|o| o.id)
+                .filter(|id| readable_ids.contains(id))
                 .collect();
             let mut by_opportunity =
                 group(db::sessions::for_opportunities(conn, &readable)?, |s| {

@@ -286,38 +286,23 @@ fn stored_answers(app: &TestApp) -> Vec<String> {
     )
 }
 
-async fn post_with_key(
-    app: &TestApp,
-    path: &str,
-    key: &str,
-    body: &serde_json::Value,
-) -> crate::helpers::Answer {
-    read(
-        app.client
-            .post(app.url(path))
-            .bearer_auth(&app.admin_token)
-            .header("Idempotency-Key", key)
-            .json(body)
-            .send()
-            .await
-            .expect("post"),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn a_replayed_client_creation_holds_no_secret_and_the_secret_is_stored_nowhere() {
     let app = spawn_app().await;
     let org = app.create_organisation("Provider", &["provider"]).await;
     let body = json!({ "organisation_id": org, "name": "Case system" });
-    let first = post_with_key(&app, "/api/v1/api-clients", "create-1", &body).await;
+    let first = app
+        .post_with_key("/api/v1/api-clients", &app.admin_token, "create-1", &body)
+        .await;
     assert_eq!(first.status, 201, "{}", first.text);
     let secret = first.body["client_secret"]
         .as_str()
         .expect("the first answer shows the secret")
         .to_owned();
 
-    let replay = post_with_key(&app, "/api/v1/api-clients", "create-1", &body).await;
+    let replay = app
+        .post_with_key("/api/v1/api-clients", &app.admin_token, "create-1", &body)
+        .await;
     assert_eq!(replay.status, 201, "{}", replay.text);
     assert_eq!(
         replay.header("idempotent-replayed").as_deref(),
@@ -360,13 +345,17 @@ async fn a_replayed_rotation_holds_no_secret_either() {
     let org = app.create_organisation("Provider", &["provider"]).await;
     let (id, _) = new_client(&app, org).await;
     let path = format!("/api/v1/api-clients/{id}/rotate");
-    let first = post_with_key(&app, &path, "rotate-1", &json!({})).await;
+    let first = app
+        .post_with_key(&path, &app.admin_token, "rotate-1", &json!({}))
+        .await;
     assert_eq!(first.status, 200, "{}", first.text);
     let secret = first.body["client_secret"]
         .as_str()
         .expect("secret")
         .to_owned();
-    let replay = post_with_key(&app, &path, "rotate-1", &json!({})).await;
+    let replay = app
+        .post_with_key(&path, &app.admin_token, "rotate-1", &json!({}))
+        .await;
     assert_eq!(replay.status, 200, "{}", replay.text);
     assert_eq!(replay.body["client_secret"], serde_json::Value::Null);
     assert!(replay.body["secret_notice"].is_string());

@@ -277,6 +277,21 @@ impl TestApp {
     }
 
     /// Runs a GraphQL document and returns the whole response body.
+    /// A `POST` carrying an `Idempotency-Key`.
+    pub async fn post_with_key(&self, path: &str, token: &str, key: &str, body: &Value) -> Answer {
+        read(
+            self.client
+                .post(self.url(path))
+                .bearer_auth(token)
+                .header("Idempotency-Key", key)
+                .json(body)
+                .send()
+                .await
+                .expect("post"),
+        )
+        .await
+    }
+
     pub async fn graphql(&self, token: &str, query: &str, variables: Value) -> Value {
         let answer = self
             .post(

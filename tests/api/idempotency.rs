@@ -10,17 +10,8 @@ async fn post_with_key(
     key: &str,
     body: &serde_json::Value,
 ) -> crate::helpers::Answer {
-    read(
-        app.client
-            .post(app.url("/api/v1/organisations"))
-            .bearer_auth(token)
-            .header("Idempotency-Key", key)
-            .json(body)
-            .send()
-            .await
-            .expect("post"),
-    )
-    .await
+    app.post_with_key("/api/v1/organisations", token, key, body)
+        .await
 }
 
 async fn count(app: &TestApp) -> usize {

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{read, spawn_app, Answer, TestApp};
+use crate::helpers::{spawn_app, TestApp};
 use crate::opportunities::{
     advertised_work, apply, error_fields, move_work, participant, provider, work, Person, Staff,
 };
@@ -228,20 +228,6 @@ async fn minutes_beyond_the_session_store_nothing() {
     assert!(sessions(&app, &staff.token, &id).await.is_empty());
 }
 
-async fn post_with_key(app: &TestApp, token: &str, path: &str, key: &str, body: &Value) -> Answer {
-    read(
-        app.client
-            .post(app.url(path))
-            .bearer_auth(token)
-            .header("Idempotency-Key", key)
-            .json(body)
-            .send()
-            .await
-            .expect("post"),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn the_same_session_posted_twice_with_one_idempotency_key_is_written_once() {
     let app = spawn_app().await;
@@ -252,9 +238,13 @@ async fn the_same_session_posted_twice_with_one_idempotency_key_is_written_once(
         "decisions": [{ "description": "Meet monthly", "shared_with_lived_experience": true }],
     });
     let path = sessions_path(&id);
-    let first = post_with_key(&app, &staff.token, &path, "session-1", &body).await;
+    let first = app
+        .post_with_key(&path, &staff.token, "session-1", &body)
+        .await;
     assert_eq!(first.status, 201, "{}", first.text);
-    let second = post_with_key(&app, &staff.token, &path, "session-1", &body).await;
+    let second = app
+        .post_with_key(&path, &staff.token, "session-1", &body)
+        .await;
     assert_eq!(second.status, 201, "{}", second.text);
     assert_eq!(second.body, first.body);
     assert_eq!(
