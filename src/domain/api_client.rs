@@ -39,6 +39,7 @@ pub struct ApiClientInput {
     pub name: String,
     /// Defaults to the roles the organisation's kinds allow.
     #[serde(default)]
+    #[schema(min_items = 1)]
     pub roles: Option<Vec<Role>>,
 }
 

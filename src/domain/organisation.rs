@@ -44,7 +44,11 @@ text_form!(OrganisationKind, "organisation kind");
 pub struct OrganisationContact {
     #[schema(max_length = 200)]
     pub name: Option<String>,
-    #[schema(max_length = 254)]
+    /// One `@`, something before it, a domain with a dot inside it, no spaces (blank is none).
+    #[schema(
+        max_length = 254,
+        pattern = r"^\s*(?:[^@\s]+@[^@\s.](?:[^@\s]*\.)+[^@\s]*[^@\s.])?\s*$"
+    )]
     pub email: Option<String>,
     #[schema(max_length = 40)]
     pub phone: Option<String>,

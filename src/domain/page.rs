@@ -48,7 +48,8 @@ impl PageRequest {
                 DEFAULT_LIMIT
             }
         };
-        let after = match cursor.filter(|c| !c.is_empty()) {
+        // An empty cursor is not one this service gave out (the first page sends none).
+        let after = match cursor {
             None => None,
             Some(c) => match decode_cursor(c) {
                 Some(id) => Some(id),

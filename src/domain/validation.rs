@@ -101,7 +101,7 @@ impl Problems {
                     && domain.contains('.')
                     && !domain.starts_with('.')
                     && !domain.ends_with('.')
-                    && !value.contains(char::is_whitespace)
+                    && !value.contains(is_space)
                     && !domain.contains('@')
             }
             None => false,

@@ -260,9 +260,7 @@ pub async fn update(
         .db
         .transaction(move |conn| {
             let mut o = load_managed(conn, &principal, id)?;
-            if o.version != expected_version {
-                return Err(AppError::PreconditionFailed);
-            }
+            let stale = o.version != expected_version;
             if matches!(
                 o.status,
                 OpportunityStatus::Ended | OpportunityStatus::Cancelled
@@ -274,7 +272,11 @@ pub async fn update(
             }
             let default_policy = db::organisations::find(conn, o.organisation_id)?
                 .and_then(|org| org.default_payment_policy_id);
+            // A change that is not valid is said so first, whatever version it names.
             o.apply(&patch, default_policy, now().date_naive())?;
+            if stale {
+                return Err(AppError::PreconditionFailed);
+            }
             check_references(conn, &o)?;
             o.updated_at = now();
             o.version = expected_version + 1;
