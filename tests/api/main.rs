@@ -15,4 +15,5 @@ mod members;
 mod operations;
 mod opportunities;
 mod organisations;
+mod real_clients;
 mod sessions;

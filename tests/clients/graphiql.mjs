@@ -65,7 +65,7 @@ try {
   step('docs explorer settled');
   const paneText = (await pane.innerText().catch(() => '(docs pane unreadable)')).trim();
   console.log('--- documentation explorer text');
-  console.log(paneText || '(empty)');
+  console.log(paneText ? paneText.slice(0, 1500) + (paneText.length > 1500 ? ' ...' : '') : '(empty)');
 
   const pageText = await page.locator('body').innerText();
   const rootTypes = await page.locator('.graphiql-doc-explorer-root-type').allInnerTexts();

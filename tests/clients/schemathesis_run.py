@@ -232,7 +232,8 @@ def main():
         runs = ",".join(sorted(group["runs"]))
         lines.append(f"FAIL {check} {code} {title} | {operation} | {first} (x{group['count']}, as {runs})")
         for example in group["examples"]:
-            lines.append(f"    {example['curl']}")
+            curl = example["curl"]
+            lines.append(f"    {curl if len(curl) <= 700 else curl[:700] + ' ...(cut; whole in the NDJSON report)'}")
             lines.append(f"    -> {example['status']} {example['response'][:300]}")
     for label, operation, status, curl in all_5xx[:20]:
         lines.append(f"5XX [{label}] {operation} -> {status}: {curl}")
