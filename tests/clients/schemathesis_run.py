@@ -188,7 +188,9 @@ def main():
         # Each run on its own process: one worker each (CPython 3.11's ast.parse is not safe to
         # call from several threads, which hypothesis does for schemathesis's workers).
         env = dict(os.environ, SCHEMATHESIS_HOOKS=str(HOOKS))
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        # Run in the report folder: what the tools leave behind (.hypothesis/) stays out of the
+        # repository.
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=out_dir)
         procs.append((label, proc, log, out_dir))
     codes = {}
     for label, proc, log, _ in procs:
