@@ -13,6 +13,7 @@
 //!   else `schemathesis`).
 
 use std::fs::File;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -101,25 +102,30 @@ async fn run(mut command: Command, limit: Duration) -> Run {
             .stdin(Stdio::null())
             .stdout(File::create(&out_path).expect("stdout file"))
             .stderr(File::create(&err_path).expect("stderr file"));
+        // Its own process group, so a timeout also ends what it started (schemathesis, Chromium).
+        command.process_group(0);
         let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
         let started = Instant::now();
-        let status = loop {
+        let (success, status) = loop {
             if let Some(status) = child.try_wait().expect("wait") {
-                break format!("{status}");
+                break (status.success(), format!("{status}"));
             }
             if started.elapsed() > limit {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &format!("-{}", child.id())])
+                    .status();
                 let _ = child.kill();
                 let _ = child.wait();
-                break format!("killed after {} s", limit.as_secs());
+                break (false, format!("killed after {} s", limit.as_secs()));
             }
             std::thread::sleep(Duration::from_millis(100));
         };
         let read =
             |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
         Run {
-            success: status == "exit status: 0",
+            success,
             status,
             stdout: read(&out_path),
             stderr: read(&err_path),
