@@ -17,4 +17,5 @@ mod operations;
 mod opportunities;
 mod organisations;
 mod privacy;
+mod real_clients;
 mod sessions;
