@@ -35,12 +35,26 @@ impl ApiClient {
 #[serde(deny_unknown_fields)]
 pub struct ApiClientInput {
     pub organisation_id: Uuid,
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00]*[^\x00\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$"
+    )]
     pub name: String,
     /// Defaults to the roles the organisation's kinds allow.
     #[serde(default)]
-    #[schema(min_items = 1)]
+    #[schema(min_items = 1, value_type = Option<Vec<ClientRole>>)]
     pub roles: Option<Vec<Role>>,
+}
+
+/// The roles a machine client can hold at all (never `admin` or `participant`); which of them
+/// depends on its organisation's kinds.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ClientRole {
+    Commissioner,
+    Provider,
+    Facilitator,
 }
 
 /// A valid new client.

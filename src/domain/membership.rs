@@ -231,7 +231,7 @@ pub struct MembershipInput {
 pub struct InterestsInput {
     pub has_conflict: bool,
     #[serde(default)]
-    #[schema(max_length = 2000)]
+    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
     pub details: Option<String>,
 }
 

@@ -193,12 +193,20 @@ pub struct OpportunityInput {
     pub contract_id: Option<Uuid>,
     #[serde(default)]
     pub facilitator_organisation_id: Option<Uuid>,
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00]*[^\x00\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$"
+    )]
     pub title: String,
-    #[schema(min_length = 1, max_length = 20000, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 20000,
+        pattern = r"^[^\x00]*[^\x00\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$"
+    )]
     pub description: String,
     #[serde(default)]
-    #[schema(max_length = 20000)]
+    #[schema(max_length = 20000, pattern = r"^[^\x00]*$")]
     pub easy_read_description: Option<String>,
     pub kind: OpportunityKind,
     pub claimed_mode: WorkingMode,
@@ -208,13 +216,13 @@ pub struct OpportunityInput {
     pub ends_on: Option<NaiveDate>,
     pub format: Format,
     #[serde(default)]
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
     pub venue: Option<String>,
     #[serde(default, deserialize_with = "super::validation::whole::option_i32")]
     #[schema(minimum = 1)]
     pub places: Option<i32>,
     #[serde(default)]
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
     pub time_commitment: Option<String>,
     #[serde(default)]
     pub paid: bool,
@@ -222,7 +230,7 @@ pub struct OpportunityInput {
     #[serde(default)]
     pub payment_policy_id: Option<Uuid>,
     #[serde(default)]
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
     pub other_recognition: Option<String>,
     #[serde(default)]
     pub support_offered: Vec<Support>,
@@ -255,12 +263,20 @@ where
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpportunityPatch {
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00]*[^\x00\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$"
+    )]
     pub title: Option<String>,
-    #[schema(min_length = 1, max_length = 20000, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 20000,
+        pattern = r"^[^\x00]*[^\x00\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$"
+    )]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "some_or_null")]
-    #[schema(value_type = Option<String>, max_length = 20000)]
+    #[schema(value_type = Option<String>, max_length = 20000, pattern = r"^[^\x00]*$")]
     pub easy_read_description: Option<Option<String>>,
     pub kind: Option<OpportunityKind>,
     pub claimed_mode: Option<WorkingMode>,
@@ -272,20 +288,20 @@ pub struct OpportunityPatch {
     pub ends_on: Option<Option<NaiveDate>>,
     pub format: Option<Format>,
     #[serde(default, deserialize_with = "some_or_null")]
-    #[schema(value_type = Option<String>, max_length = 500)]
+    #[schema(value_type = Option<String>, max_length = 500, pattern = r"^[^\x00]*$")]
     pub venue: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::validation::whole::patch_i32")]
     #[schema(value_type = Option<i32>, minimum = 1)]
     pub places: Option<Option<i32>>,
     #[serde(default, deserialize_with = "some_or_null")]
-    #[schema(value_type = Option<String>, max_length = 500)]
+    #[schema(value_type = Option<String>, max_length = 500, pattern = r"^[^\x00]*$")]
     pub time_commitment: Option<Option<String>>,
     pub paid: Option<bool>,
     #[serde(default, deserialize_with = "some_or_null")]
     #[schema(value_type = Option<Uuid>)]
     pub payment_policy_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "some_or_null")]
-    #[schema(value_type = Option<String>, max_length = 500)]
+    #[schema(value_type = Option<String>, max_length = 500, pattern = r"^[^\x00]*$")]
     pub other_recognition: Option<Option<String>>,
     pub support_offered: Option<Vec<Support>>,
     pub lived_experience_areas: Option<Vec<LivedExperienceArea>>,

@@ -21,6 +21,11 @@ impl FieldError {
     }
 }
 
+/// The pattern of a required text in the OpenAPI document: no NUL, and something besides
+/// space. Space is spelled out rather than written `\s`, which means different things to the
+/// regular-expression engines of clients (Python's, ECMAScript's, Rust's).
+pub const SOME_TEXT: &str = r"^[^\x00]*[^\x00\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$";
+
 /// Space, as the OpenAPI document's patterns mean it: Unicode white space and the four
 /// information separators (U+001C to U+001F), which regular-expression engines count as space.
 pub fn is_space(c: char) -> bool {
@@ -62,8 +67,7 @@ impl Problems {
     /// it; a text of nothing but spaces is missing (the document's `pattern: \S`). Records a
     /// problem and returns `None` if bad.
     pub fn required_text(&mut self, field: &str, value: &str, max: usize) -> Option<String> {
-        if value.chars().count() > max {
-            self.add(field, format!("must be at most {max} characters"));
+        if !self.storable(field, value, max) {
             return None;
         }
         let value = trim_space(value);
@@ -83,13 +87,26 @@ impl Problems {
         max: usize,
     ) -> Option<String> {
         let value = value?;
-        if value.chars().count() > max {
-            self.add(field, format!("must be at most {max} characters"));
+        if !self.storable(field, value, max) {
             return None;
         }
         Some(trim_space(value))
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
+    }
+
+    /// At most `max` characters as sent, and no NUL character (PostgreSQL text cannot hold it,
+    /// and no person's words need it: the OpenAPI document's patterns exclude it too).
+    fn storable(&mut self, field: &str, value: &str, max: usize) -> bool {
+        if value.chars().count() > max {
+            self.add(field, format!("must be at most {max} characters"));
+            false
+        } else if value.contains('\0') {
+            self.add(field, "must not contain the NUL character (U+0000)");
+            false
+        } else {
+            true
+        }
     }
 
     /// A plausible email address: one `@`, something either side, a dot in the domain, no spaces.

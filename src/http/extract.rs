@@ -195,10 +195,13 @@ pub fn if_match(req: &HttpRequest) -> Result<i32, AppError> {
         .strip_prefix('"')
         .and_then(|v| v.strip_suffix('"'))
         .ok_or(AppError::PreconditionRequired)?;
-    // A well-formed entity tag this service never gave out matches no version: 412, as for a
-    // stale one (RFC 9110, section 13.1.1).
-    tag.parse().map_err(|_| AppError::PreconditionFailed)
+    // A well-formed entity tag this service never gave out matches no version, like a stale one
+    // (RFC 9110, section 13.1.1): the service answers 412 once it has checked the change itself.
+    Ok(tag.parse().unwrap_or(NO_VERSION))
 }
+
+/// A version no resource has.
+pub const NO_VERSION: i32 = -1;
 
 /// The `ETag` of a resource at a version.
 pub fn etag(version: i32) -> String {

@@ -113,7 +113,7 @@ impl Modify for BearerAuth {
             );
             extensions.insert(
                 "then".to_owned(),
-                serde_json::json!({ "required": ["details"], "properties": { "details": { "type": "string", "pattern": "\\S" } } }),
+                serde_json::json!({ "required": ["details"], "properties": { "details": { "type": "string", "pattern": crate::domain::validation::SOME_TEXT } } }),
             );
         }
     }

@@ -212,3 +212,38 @@ async fn graphql_refuses_malformed_bodies_and_queries_too_deep() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_nul_character_in_any_text_is_refused_naming_the_field_through_both_doors() {
+    let app = spawn_app().await;
+    let res = app
+        .post(
+            "/api/v1/organisations",
+            &app.admin_token,
+            &json!({ "name": "Camden\u{0}Trust", "kinds": ["provider"] }),
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    assert_eq!(res.body["errors"][0]["field"], "name");
+    let res = app
+        .post(
+            "/api/v1/organisations",
+            &app.admin_token,
+            &json!({ "name": "Camden", "kinds": ["provider"], "contact": { "phone": "0\u{0}1" } }),
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    assert_eq!(res.body["errors"][0]["field"], "contact.phone");
+    let body = app
+        .graphql(
+            &app.admin_token,
+            "mutation($n: String!) { createOrganisation(input: { name: $n, kinds: [PROVIDER] }) { id } }",
+            json!({ "n": "Camden\u{0}Trust" }),
+        )
+        .await;
+    assert_eq!(
+        crate::helpers::gql_code(&body).as_deref(),
+        Some("validation_failed"),
+        "{body}"
+    );
+}
