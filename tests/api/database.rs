@@ -4,7 +4,7 @@
 use coproduce::config::Settings;
 use coproduce::Application;
 use diesel::connection::SimpleConnection;
-use diesel::Connection;
+use diesel::{Connection, RunQueryDsl};
 use serde_json::json;
 
 use crate::helpers::{base_vars, on_postgres, read, spawn_app, spawn_app_with, TestApp};
@@ -114,10 +114,27 @@ async fn an_unavailable_database_is_a_503_and_the_service_recovers_by_itself() {
         let mut admin = diesel::PgConnection::establish(&admin_url).expect("admin");
         admin
             .batch_execute(&format!(
-                "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false; \
-                 SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"
+                "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
             ))
             .expect("take the database away");
+        // Terminate until none is left: a connection the pool was opening as the database was
+        // closed may appear only after the first sweep.
+        for _ in 0..20 {
+            admin
+                .batch_execute(&format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+                ))
+                .expect("terminate");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            let left: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                &format!("(SELECT count(*) FROM pg_stat_activity WHERE datname = '{name}')"),
+            ))
+            .get_result(&mut admin)
+            .expect("count");
+            if left == 0 {
+                break;
+            }
+        }
         let mut saw_503 = false;
         for _ in 0..3 {
             let res = app.get("/api/v1/organisations", &app.admin_token).await;
