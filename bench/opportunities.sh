@@ -300,7 +300,7 @@ start_server() { # $1 label, $2 DATABASE_URL, $3 data dir; sets SERVER_PID, PORT
     mkdir -p "$3"
     # Port 0: the kernel picks a free port, which the "listening" line reports; that line stays
     # visible when RUST_LOG is warn.
-    env "${SENV[@]}" RUST_LOG="$LOG_LEVEL,coproduce::http::server=info" "$BIN" serve >"$logfile" 2>&1 &
+    env "${SENV[@]}" RUST_LOG="$LOG_LEVEL,coproduce::startup=info" "$BIN" serve >"$logfile" 2>&1 &
     SERVER_PID=$!
     PORT=""
     for _ in $(seq 1 600); do

@@ -215,7 +215,7 @@ start_server() { # $1 backend label, $2 DATABASE_URL, $3 data dir; sets SERVER_P
     # Port 0: the kernel picks a free port, which the "listening" line reports; that line stays
     # visible when RUST_LOG is warn.
     : >"$logfile"
-    env "${env[@]}" RUST_LOG="$LOG_LEVEL,coproduce::http::server=info" "$BIN" serve >"$logfile" 2>&1 &
+    env "${env[@]}" RUST_LOG="$LOG_LEVEL,coproduce::startup=info" "$BIN" serve >"$logfile" 2>&1 &
     SERVER_PID=$!
     PORT=""
     for _ in $(seq 1 600); do

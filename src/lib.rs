@@ -2,7 +2,8 @@
 //! real, paid and provable.
 //!
 //! Layers: `domain` (rules, no I/O) <- `db` (storage) <- `service` (decides and writes) <-
-//! `rest` and `graphql` (the two doors), joined by `http` (shared plumbing and the server).
+//! `rest` and `graphql` (the two doors) on `http` (shared plumbing), joined by `startup`.
+//! `tests/api/layers.rs` checks that no layer reaches past these lines.
 
 pub mod auth;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod graphql;
 pub mod http;
 pub mod rest;
 pub mod service;
+pub mod startup;
 pub mod telemetry;
 
-pub use http::server::Application;
+pub use startup::Application;

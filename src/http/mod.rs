@@ -1,6 +1,6 @@
-//! HTTP plumbing both doors share: extractors, middleware, metrics and the server itself.
+//! HTTP plumbing both doors share: extractors, middleware and metrics. It knows neither door;
+//! `startup` joins them into the server.
 
 pub mod extract;
 pub mod metrics;
 pub mod middleware;
-pub mod server;

@@ -11,6 +11,7 @@ mod helpers;
 mod idempotency;
 mod identity;
 mod inclusion;
+mod layers;
 mod malformed_input;
 mod members;
 mod operations;

@@ -1,4 +1,5 @@
-//! The application: settings in, a running HTTP server out. Tests build it on port 0.
+//! Start-up: settings in, a running HTTP server out, with both doors mounted on the shared
+//! plumbing. The only module that knows every layer. Tests build it on port 0.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -11,13 +12,13 @@ use anyhow::Context;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::extract::BodyLimit;
-use super::metrics::Metrics;
-use super::middleware::{idempotency_keys, problem_safety_net, request_context};
 use crate::auth::TokenAuthority;
 use crate::config::Settings;
 use crate::db::{Backend, DatabaseUrl, Db, PoolOptions};
 use crate::error::AppError;
+use crate::http::extract::BodyLimit;
+use crate::http::metrics::Metrics;
+use crate::http::middleware::{idempotency_keys, problem_safety_net, request_context};
 use crate::service::throttle::FailedExchanges;
 use crate::service::{glossary, idempotency, Services};
 use crate::{graphql, rest};
