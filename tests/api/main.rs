@@ -14,6 +14,7 @@ mod inclusion;
 mod layers;
 mod malformed_input;
 mod members;
+mod migrations;
 mod operations;
 mod opportunities;
 mod organisations;
