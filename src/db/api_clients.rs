@@ -91,14 +91,11 @@ pub fn list(
     organisation_id: Option<Uuid>,
     page: PageRequest,
 ) -> Result<Vec<ApiClient>, AppError> {
-    let mut query = api_clients::table
-        .select(ApiClientRow::as_select())
-        .order(api_clients::id.asc())
-        .limit(i64::from(page.limit) + 1)
-        .into_boxed();
-    if let Some(after) = page.after {
-        query = query.filter(api_clients::id.gt(after.to_string()));
-    }
+    let mut query = keyset_page!(
+        api_clients::table.select(ApiClientRow::as_select()),
+        api_clients::id,
+        page
+    );
     if let Some(org) = organisation_id {
         query = query.filter(api_clients::organisation_id.eq(org.to_string()));
     }

@@ -54,14 +54,11 @@ pub fn insert(conn: &mut DbConnection, t: &GlossaryTerm) -> Result<(), AppError>
 }
 
 pub fn list(conn: &mut DbConnection, page: PageRequest) -> Result<Vec<GlossaryTerm>, AppError> {
-    let mut query = glossary_terms::table
-        .select(GlossaryRow::as_select())
-        .order(glossary_terms::id.asc())
-        .limit(i64::from(page.limit) + 1)
-        .into_boxed();
-    if let Some(after) = page.after {
-        query = query.filter(glossary_terms::id.gt(after.to_string()));
-    }
+    let query = keyset_page!(
+        glossary_terms::table.select(GlossaryRow::as_select()),
+        glossary_terms::id,
+        page
+    );
     query
         .load(conn)?
         .into_iter()

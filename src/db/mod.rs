@@ -1,6 +1,23 @@
 //! The database: one portable schema over SQLite (embedded, the default) or PostgreSQL
 //! (production), chosen from the URL scheme. Owns connections, the pool, migrations and rows.
 
+/// One page of a boxed query in keyset order of a table's text id column: the rows whose id
+/// sorts after the cursor, in id order, one more than the page size so the caller can tell
+/// that more exist (`Page::from_rows`). Every list goes through it.
+macro_rules! keyset_page {
+    ($query:expr, $id:expr, $page:expr) => {{
+        let page: $crate::domain::page::PageRequest = $page;
+        let mut query = $query
+            .order($id.asc())
+            .limit(i64::from(page.limit) + 1)
+            .into_boxed();
+        if let Some(after) = page.after {
+            query = query.filter($id.gt(after.to_string()));
+        }
+        query
+    }};
+}
+
 pub mod api_clients;
 pub mod glossary;
 pub mod idempotency;

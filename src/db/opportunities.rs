@@ -200,14 +200,11 @@ pub fn list(
     page: PageRequest,
 ) -> Result<Vec<Opportunity>, AppError> {
     use opportunities::dsl as o;
-    let mut query = o::opportunities
-        .select(OpportunityRow::as_select())
-        .order(o::id.asc())
-        .limit(i64::from(page.limit) + 1)
-        .into_boxed();
-    if let Some(after) = page.after {
-        query = query.filter(o::id.gt(after.to_string()));
-    }
+    let mut query = keyset_page!(
+        o::opportunities.select(OpportunityRow::as_select()),
+        o::id,
+        page
+    );
     if let Some(status) = filter.status {
         query = query.filter(o::status.eq(status.as_str()));
     }

@@ -104,14 +104,11 @@ pub fn list(
     only: Option<Uuid>,
     page: PageRequest,
 ) -> Result<Vec<Organisation>, AppError> {
-    let mut query = organisations::table
-        .select(OrganisationRow::as_select())
-        .order(organisations::id.asc())
-        .limit(i64::from(page.limit) + 1)
-        .into_boxed();
-    if let Some(after) = page.after {
-        query = query.filter(organisations::id.gt(after.to_string()));
-    }
+    let mut query = keyset_page!(
+        organisations::table.select(OrganisationRow::as_select()),
+        organisations::id,
+        page
+    );
     if let Some(id) = only {
         query = query.filter(organisations::id.eq(id.to_string()));
     }
@@ -208,14 +205,11 @@ pub fn list_policies(
     only_org: Option<Uuid>,
     page: PageRequest,
 ) -> Result<Vec<PaymentPolicy>, AppError> {
-    let mut query = payment_policies::table
-        .select(PaymentPolicyRow::as_select())
-        .order(payment_policies::id.asc())
-        .limit(i64::from(page.limit) + 1)
-        .into_boxed();
-    if let Some(after) = page.after {
-        query = query.filter(payment_policies::id.gt(after.to_string()));
-    }
+    let mut query = keyset_page!(
+        payment_policies::table.select(PaymentPolicyRow::as_select()),
+        payment_policies::id,
+        page
+    );
     if let Some(org) = only_org {
         query = query.filter(payment_policies::organisation_id.eq(org.to_string()));
     }
