@@ -2,43 +2,17 @@
 
 use std::collections::BTreeSet;
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Commissioner,
-    Provider,
-    Facilitator,
-    Participant,
-}
-
-impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Admin,
-        Role::Commissioner,
-        Role::Provider,
-        Role::Facilitator,
-        Role::Participant,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Commissioner => "commissioner",
-            Role::Provider => "provider",
-            Role::Facilitator => "facilitator",
-            Role::Participant => "participant",
-        }
+domain_enum! {
+    pub enum Role as "role" {
+        Admin = "admin",
+        Commissioner = "commissioner",
+        Provider = "provider",
+        Facilitator = "facilitator",
+        Participant = "participant",
     }
 }
-
-text_form!(Role, "role");
 
 /// The verified caller of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -93,81 +93,33 @@ pub mod quotes {
         the same.";
 }
 
-/// How an opportunity or a session is held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Format {
-    InPerson,
-    Virtual,
-    Hybrid,
-}
-
-impl Format {
-    pub const ALL: [Format; 3] = [Format::InPerson, Format::Virtual, Format::Hybrid];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::InPerson => "in_person",
-            Format::Virtual => "virtual",
-            Format::Hybrid => "hybrid",
-        }
+domain_enum! {
+    /// How an opportunity or a session is held.
+    pub enum Format as "format" {
+        InPerson = "in_person",
+        Virtual = "virtual",
+        Hybrid = "hybrid",
     }
 }
 
-text_form!(Format, "format");
-
-/// Support an opportunity offers to help people take part.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Support {
-    Travel,
-    LiftToVenue,
-    EasyRead,
-    InterpreterOrBsl,
-    CarerCover,
-    ItLoan,
+domain_enum! {
+    /// Support an opportunity offers to help people take part.
+    pub enum Support as "support" {
+        Travel = "travel",
+        LiftToVenue = "lift_to_venue",
+        EasyRead = "easy_read",
+        InterpreterOrBsl = "interpreter_or_bsl",
+        CarerCover = "carer_cover",
+        ItLoan = "it_loan",
+    }
 }
 
 impl Support {
-    pub const ALL: [Support; 6] = [
-        Support::Travel,
-        Support::LiftToVenue,
-        Support::EasyRead,
-        Support::InterpreterOrBsl,
-        Support::CarerCover,
-        Support::ItLoan,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Support::Travel => "travel",
-            Support::LiftToVenue => "lift_to_venue",
-            Support::EasyRead => "easy_read",
-            Support::InterpreterOrBsl => "interpreter_or_bsl",
-            Support::CarerCover => "carer_cover",
-            Support::ItLoan => "it_loan",
-        }
-    }
-
     /// Support that gets someone without a car to an in-person meeting.
     pub fn helps_with_travel(self) -> bool {
         matches!(self, Support::Travel | Support::LiftToVenue)
     }
 }
-
-text_form!(Support, "support");
 
 /// One session, as far as timing and format go.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

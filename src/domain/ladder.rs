@@ -49,92 +49,36 @@ use serde::{Deserialize, Serialize};
 /// How far back a session or feedback item still shows "continuous feedback".
 pub const CONTINUOUS_FEEDBACK_DAYS: i64 = 90;
 
-/// The guide's participation jigsaw and ladder, lowest rung first. The derived
-/// ordering follows declaration order, so `a < b` means "lower on the ladder".
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum LadderLevel {
-    NoEngagement,
-    Informing,
-    Consultation,
-    Involvement,
-    CoProduction,
-}
-
-impl LadderLevel {
-    pub const ALL: [LadderLevel; 5] = [
-        LadderLevel::NoEngagement,
-        LadderLevel::Informing,
-        LadderLevel::Consultation,
-        LadderLevel::Involvement,
-        LadderLevel::CoProduction,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LadderLevel::NoEngagement => "no_engagement",
-            LadderLevel::Informing => "informing",
-            LadderLevel::Consultation => "consultation",
-            LadderLevel::Involvement => "involvement",
-            LadderLevel::CoProduction => "co_production",
-        }
+domain_enum! {
+    /// The guide's participation jigsaw and ladder, lowest rung first. The derived
+    /// ordering follows declaration order, so `a < b` means "lower on the ladder".
+    pub enum LadderLevel as "ladder level" {
+        NoEngagement = "no_engagement",
+        Informing = "informing",
+        Consultation = "consultation",
+        Involvement = "involvement",
+        CoProduction = "co_production",
     }
 }
 
-text_form!(LadderLevel, "ladder level");
-
-/// The way of working a service *claims*: a rung of the ladder, or one of the
-/// two modes the guide places beside it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum WorkingMode {
-    NoEngagement,
-    Informing,
-    Consultation,
-    Involvement,
-    CoProduction,
-    /// Funders and services working together, at most with a service that
-    /// represents lived experience; no participants.
-    Collaboration,
-    /// People who use the service run it and make the decisions alone.
-    UserLed,
+domain_enum! {
+    /// The way of working a service *claims*: a rung of the ladder, or one of the
+    /// two modes the guide places beside it.
+    pub enum WorkingMode as "working mode" {
+        NoEngagement = "no_engagement",
+        Informing = "informing",
+        Consultation = "consultation",
+        Involvement = "involvement",
+        CoProduction = "co_production",
+        /// Funders and services working together, at most with a service that
+        /// represents lived experience; no participants.
+        Collaboration = "collaboration",
+        /// People who use the service run it and make the decisions alone.
+        UserLed = "user_led",
+    }
 }
 
 impl WorkingMode {
-    pub const ALL: [WorkingMode; 7] = [
-        WorkingMode::NoEngagement,
-        WorkingMode::Informing,
-        WorkingMode::Consultation,
-        WorkingMode::Involvement,
-        WorkingMode::CoProduction,
-        WorkingMode::Collaboration,
-        WorkingMode::UserLed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WorkingMode::NoEngagement => "no_engagement",
-            WorkingMode::Informing => "informing",
-            WorkingMode::Consultation => "consultation",
-            WorkingMode::Involvement => "involvement",
-            WorkingMode::CoProduction => "co_production",
-            WorkingMode::Collaboration => "collaboration",
-            WorkingMode::UserLed => "user_led",
-        }
-    }
-
     /// The rung this mode claims, or `None` for the two modes beside the ladder.
     pub fn ladder_level(self) -> Option<LadderLevel> {
         match self {
@@ -160,8 +104,6 @@ impl From<LadderLevel> for WorkingMode {
     }
 }
 
-text_form!(WorkingMode, "working mode");
-
 /// What the people taking part in a kind of work are doing, which bounds the
 /// level the work can fall back to when it is not co-production.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -175,69 +117,29 @@ pub enum KindNature {
     Participative,
 }
 
-/// The sixteen kinds of involvement opportunity from the guide's list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OpportunityKind {
-    Consultation,
-    Meeting,
-    TenderScoring,
-    Workshop,
-    BlogVlog,
-    TrainingReceived,
-    TrainingCodelivered,
-    InterviewPanel,
-    OneOffProject,
-    ServiceReview,
-    Feedback,
-    Survey,
-    TellingYourStory,
-    Board,
-    Evaluation,
-    Innovation,
+domain_enum! {
+    /// The sixteen kinds of involvement opportunity from the guide's list.
+    pub enum OpportunityKind as "opportunity kind" {
+        Consultation = "consultation",
+        Meeting = "meeting",
+        TenderScoring = "tender_scoring",
+        Workshop = "workshop",
+        BlogVlog = "blog_vlog",
+        TrainingReceived = "training_received",
+        TrainingCodelivered = "training_codelivered",
+        InterviewPanel = "interview_panel",
+        OneOffProject = "one_off_project",
+        ServiceReview = "service_review",
+        Feedback = "feedback",
+        Survey = "survey",
+        TellingYourStory = "telling_your_story",
+        Board = "board",
+        Evaluation = "evaluation",
+        Innovation = "innovation",
+    }
 }
 
 impl OpportunityKind {
-    pub const ALL: [OpportunityKind; 16] = [
-        OpportunityKind::Consultation,
-        OpportunityKind::Meeting,
-        OpportunityKind::TenderScoring,
-        OpportunityKind::Workshop,
-        OpportunityKind::BlogVlog,
-        OpportunityKind::TrainingReceived,
-        OpportunityKind::TrainingCodelivered,
-        OpportunityKind::InterviewPanel,
-        OpportunityKind::OneOffProject,
-        OpportunityKind::ServiceReview,
-        OpportunityKind::Feedback,
-        OpportunityKind::Survey,
-        OpportunityKind::TellingYourStory,
-        OpportunityKind::Board,
-        OpportunityKind::Evaluation,
-        OpportunityKind::Innovation,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OpportunityKind::Consultation => "consultation",
-            OpportunityKind::Meeting => "meeting",
-            OpportunityKind::TenderScoring => "tender_scoring",
-            OpportunityKind::Workshop => "workshop",
-            OpportunityKind::BlogVlog => "blog_vlog",
-            OpportunityKind::TrainingReceived => "training_received",
-            OpportunityKind::TrainingCodelivered => "training_codelivered",
-            OpportunityKind::InterviewPanel => "interview_panel",
-            OpportunityKind::OneOffProject => "one_off_project",
-            OpportunityKind::ServiceReview => "service_review",
-            OpportunityKind::Feedback => "feedback",
-            OpportunityKind::Survey => "survey",
-            OpportunityKind::TellingYourStory => "telling_your_story",
-            OpportunityKind::Board => "board",
-            OpportunityKind::Evaluation => "evaluation",
-            OpportunityKind::Innovation => "innovation",
-        }
-    }
-
     /// Feedback-like kinds are those the guide describes as people sharing
     /// their experience, views or answers about a service (consultations,
     /// reviews, feedback, surveys, evaluations): without co-production they
@@ -287,41 +189,17 @@ impl OpportunityKind {
     }
 }
 
-text_form!(OpportunityKind, "opportunity kind");
-
-/// Lifecycle of an opportunity: draft -> advertised -> running -> ended, or
-/// cancelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OpportunityStatus {
-    Draft,
-    Advertised,
-    Running,
-    Ended,
-    Cancelled,
-}
-
-impl OpportunityStatus {
-    pub const ALL: [OpportunityStatus; 5] = [
-        OpportunityStatus::Draft,
-        OpportunityStatus::Advertised,
-        OpportunityStatus::Running,
-        OpportunityStatus::Ended,
-        OpportunityStatus::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OpportunityStatus::Draft => "draft",
-            OpportunityStatus::Advertised => "advertised",
-            OpportunityStatus::Running => "running",
-            OpportunityStatus::Ended => "ended",
-            OpportunityStatus::Cancelled => "cancelled",
-        }
+domain_enum! {
+    /// Lifecycle of an opportunity: draft -> advertised -> running -> ended, or
+    /// cancelled.
+    pub enum OpportunityStatus as "opportunity status" {
+        Draft = "draft",
+        Advertised = "advertised",
+        Running = "running",
+        Ended = "ended",
+        Cancelled = "cancelled",
     }
 }
-
-text_form!(OpportunityStatus, "opportunity status");
 
 /// One session of the work, reduced to what the classification needs.
 ///
@@ -392,38 +270,16 @@ pub struct EvidenceFacts {
     pub latest_feedback_at: Option<DateTime<Utc>>,
 }
 
-/// The five conditions that must all hold for co-production.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Criterion {
-    FromTheStart,
-    ThroughToTheEnd,
-    EqualSayInDecisions,
-    PaymentOrRecognition,
-    ClearEndingOrContinuousFeedback,
-}
-
-impl Criterion {
-    pub const ALL: [Criterion; 5] = [
-        Criterion::FromTheStart,
-        Criterion::ThroughToTheEnd,
-        Criterion::EqualSayInDecisions,
-        Criterion::PaymentOrRecognition,
-        Criterion::ClearEndingOrContinuousFeedback,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Criterion::FromTheStart => "from_the_start",
-            Criterion::ThroughToTheEnd => "through_to_the_end",
-            Criterion::EqualSayInDecisions => "equal_say_in_decisions",
-            Criterion::PaymentOrRecognition => "payment_or_recognition",
-            Criterion::ClearEndingOrContinuousFeedback => "clear_ending_or_continuous_feedback",
-        }
+domain_enum! {
+    /// The five conditions that must all hold for co-production.
+    pub enum Criterion as "criterion" {
+        FromTheStart = "from_the_start",
+        ThroughToTheEnd = "through_to_the_end",
+        EqualSayInDecisions = "equal_say_in_decisions",
+        PaymentOrRecognition = "payment_or_recognition",
+        ClearEndingOrContinuousFeedback = "clear_ending_or_continuous_feedback",
     }
 }
-
-text_form!(Criterion, "criterion");
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CriterionResult {
@@ -451,7 +307,18 @@ impl Evidence {
 }
 
 /// How a claimed mode compares with the evidenced level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    async_graphql::Enum,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimCheck {
     Matches,

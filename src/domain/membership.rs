@@ -9,38 +9,20 @@ use uuid::Uuid;
 use super::ladder::OpportunityKind;
 use super::validation::{FieldError, Problems};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum MemberStatus {
-    /// Waiting for staff to accept or decline.
-    Applied,
-    /// Staff invited the person; waiting for them to accept.
-    Invited,
-    /// Holds a place.
-    Accepted,
-    Declined,
-    Withdrawn,
+domain_enum! {
+    pub enum MemberStatus as "member status" {
+        /// Waiting for staff to accept or decline.
+        Applied = "applied",
+        /// Staff invited the person; waiting for them to accept.
+        Invited = "invited",
+        /// Holds a place.
+        Accepted = "accepted",
+        Declined = "declined",
+        Withdrawn = "withdrawn",
+    }
 }
 
 impl MemberStatus {
-    pub const ALL: [MemberStatus; 5] = [
-        MemberStatus::Applied,
-        MemberStatus::Invited,
-        MemberStatus::Accepted,
-        MemberStatus::Declined,
-        MemberStatus::Withdrawn,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MemberStatus::Applied => "applied",
-            MemberStatus::Invited => "invited",
-            MemberStatus::Accepted => "accepted",
-            MemberStatus::Declined => "declined",
-            MemberStatus::Withdrawn => "withdrawn",
-        }
-    }
-
     /// Still in play: applied, invited or accepted.
     pub fn is_open(self) -> bool {
         matches!(
@@ -50,71 +32,35 @@ impl MemberStatus {
     }
 }
 
-text_form!(MemberStatus, "member status");
-
-/// A member's role in the group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum MemberRole {
-    #[default]
-    Member,
-    /// Speaks for a wider group of people with lived experience.
-    Representative,
-    CoChair,
-    Facilitator,
-}
-
-impl MemberRole {
-    pub const ALL: [MemberRole; 4] = [
-        MemberRole::Member,
-        MemberRole::Representative,
-        MemberRole::CoChair,
-        MemberRole::Facilitator,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MemberRole::Member => "member",
-            MemberRole::Representative => "representative",
-            MemberRole::CoChair => "co_chair",
-            MemberRole::Facilitator => "facilitator",
-        }
+domain_enum! {
+    /// A member's role in the group.
+    #[derive(Default)]
+    pub enum MemberRole as "member role" {
+        #[default]
+        Member = "member",
+        /// Speaks for a wider group of people with lived experience.
+        Representative = "representative",
+        CoChair = "co_chair",
+        Facilitator = "facilitator",
     }
 }
 
-text_form!(MemberRole, "member role");
-
-/// What experience a member brings: the honest classification counts lived experience and
-/// caring experience, never staff.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Experience {
-    LivedExperience,
-    Carer,
-    Both,
-    /// Staff or others without lived or caring experience, and anyone whose experience was not
-    /// stated: nothing unstated counts as lived experience.
-    #[default]
-    None,
+domain_enum! {
+    /// What experience a member brings: the honest classification counts lived experience and
+    /// caring experience, never staff.
+    #[derive(Default)]
+    pub enum Experience as "experience" {
+        LivedExperience = "lived_experience",
+        Carer = "carer",
+        Both = "both",
+        /// Staff or others without lived or caring experience, and anyone whose experience was not
+        /// stated: nothing unstated counts as lived experience.
+        #[default]
+        None = "none",
+    }
 }
 
 impl Experience {
-    pub const ALL: [Experience; 4] = [
-        Experience::LivedExperience,
-        Experience::Carer,
-        Experience::Both,
-        Experience::None,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Experience::LivedExperience => "lived_experience",
-            Experience::Carer => "carer",
-            Experience::Both => "both",
-            Experience::None => "none",
-        }
-    }
-
     pub fn lived_experience(self) -> bool {
         matches!(self, Experience::LivedExperience | Experience::Both)
     }
@@ -127,8 +73,6 @@ impl Experience {
         self != Experience::None
     }
 }
-
-text_form!(Experience, "experience");
 
 /// A declaration of interests, made before scoring.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]

@@ -1,8 +1,38 @@
 //! Plain types and the rules of DOMAIN.md. Nothing in here does I/O.
 
-/// Gives an enum with `ALL` and `as_str` its text form both ways: `Display` and `FromStr`.
-macro_rules! text_form {
-    ($name:ident, $what:literal) => {
+/// Defines a domain enum once, with the text each value has in JSON, in the database and in
+/// messages: its serde, OpenAPI (`ToSchema`) and GraphQL (`Enum`, values in SCREAMING_CASE)
+/// faces, `ALL`, `as_str`, `Display` and a `FromStr` whose error lists the values that would
+/// do. Other derives (`Default`) and docs pass through.
+macro_rules! domain_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident as $what:literal {
+            $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            serde::Serialize, serde::Deserialize, utoipa::ToSchema, async_graphql::Enum,
+        )]
+        // Every text is the snake_case of its variant (a test below holds them to it), which is
+        // how serde and the OpenAPI document spell them too.
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $name {
+            pub const ALL: [$name; [$(stringify!($variant)),+].len()] = [$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
@@ -94,4 +124,40 @@ pub(crate) fn parse_from<T: Copy>(
             value: text.to_owned(),
             expected: all.iter().map(|v| as_str(*v)).collect(),
         })
+}
+
+#[cfg(test)]
+mod enum_tests {
+    /// Each value's text is what serde writes and reads, for every domain enum.
+    fn texts_agree<T>(all: &[T])
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug + Copy,
+        T: std::fmt::Display,
+    {
+        for v in all {
+            let json = serde_json::to_string(v).expect("serialise");
+            assert_eq!(json, format!("\"{v}\""));
+            assert_eq!(serde_json::from_str::<T>(&json).ok(), Some(*v));
+        }
+    }
+
+    #[test]
+    fn every_enum_text_is_its_serde_text() {
+        use super::*;
+        texts_agree(&identity::Role::ALL);
+        texts_agree(&inclusion::Format::ALL);
+        texts_agree(&inclusion::Support::ALL);
+        texts_agree(&ladder::LadderLevel::ALL);
+        texts_agree(&ladder::WorkingMode::ALL);
+        texts_agree(&ladder::OpportunityKind::ALL);
+        texts_agree(&ladder::OpportunityStatus::ALL);
+        texts_agree(&ladder::Criterion::ALL);
+        texts_agree(&membership::MemberStatus::ALL);
+        texts_agree(&membership::MemberRole::ALL);
+        texts_agree(&membership::Experience::ALL);
+        texts_agree(&opportunity::LivedExperienceArea::ALL);
+        texts_agree(&opportunity::Admission::ALL);
+        texts_agree(&organisation::OrganisationKind::ALL);
+        texts_agree(&session::Participation::ALL);
+    }
 }

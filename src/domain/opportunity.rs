@@ -10,67 +10,29 @@ use super::inclusion::{Barrier, Format, Support};
 use super::ladder::{ClaimCheck, Evidence, OpportunityKind, OpportunityStatus, WorkingMode};
 use super::validation::{FieldError, Problems};
 
-/// Areas of lived experience the guide names.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum LivedExperienceArea {
-    MentalHealth,
-    DrugsAndAlcohol,
-    LearningDisability,
-    Autism,
-    Homelessness,
-    Other,
-}
-
-impl LivedExperienceArea {
-    pub const ALL: [LivedExperienceArea; 6] = [
-        LivedExperienceArea::MentalHealth,
-        LivedExperienceArea::DrugsAndAlcohol,
-        LivedExperienceArea::LearningDisability,
-        LivedExperienceArea::Autism,
-        LivedExperienceArea::Homelessness,
-        LivedExperienceArea::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LivedExperienceArea::MentalHealth => "mental_health",
-            LivedExperienceArea::DrugsAndAlcohol => "drugs_and_alcohol",
-            LivedExperienceArea::LearningDisability => "learning_disability",
-            LivedExperienceArea::Autism => "autism",
-            LivedExperienceArea::Homelessness => "homelessness",
-            LivedExperienceArea::Other => "other",
-        }
+domain_enum! {
+    /// Areas of lived experience the guide names.
+    pub enum LivedExperienceArea as "lived experience area" {
+        MentalHealth = "mental_health",
+        DrugsAndAlcohol = "drugs_and_alcohol",
+        LearningDisability = "learning_disability",
+        Autism = "autism",
+        Homelessness = "homelessness",
+        Other = "other",
     }
 }
 
-text_form!(LivedExperienceArea, "lived experience area");
-
-/// How people get a place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Admission {
-    /// An application takes a place at once while places are left.
-    #[default]
-    FirstCome,
-    /// Staff accept or decline each application (panels, boards).
-    StaffReview,
-}
-
-impl Admission {
-    pub const ALL: [Admission; 2] = [Admission::FirstCome, Admission::StaffReview];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Admission::FirstCome => "first_come",
-            Admission::StaffReview => "staff_review",
-        }
+domain_enum! {
+    /// How people get a place.
+    #[derive(Default)]
+    pub enum Admission as "admission" {
+        /// An application takes a place at once while places are left.
+        #[default]
+        FirstCome = "first_come",
+        /// Staff accept or decline each application (panels, boards).
+        StaffReview = "staff_review",
     }
 }
-
-text_form!(Admission, "admission");
 
 /// A piece of work people with lived experience are invited into.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]

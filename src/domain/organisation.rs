@@ -7,36 +7,16 @@ use uuid::Uuid;
 
 use super::validation::{FieldError, Problems};
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum OrganisationKind {
-    /// Funds services ("those that fund services").
-    Commissioner,
-    /// A funded service.
-    Provider,
-    /// An involvement organisation, such as a user-led network, that supports participants.
-    Facilitator,
-}
-
-impl OrganisationKind {
-    pub const ALL: [OrganisationKind; 3] = [
-        OrganisationKind::Commissioner,
-        OrganisationKind::Provider,
-        OrganisationKind::Facilitator,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrganisationKind::Commissioner => "commissioner",
-            OrganisationKind::Provider => "provider",
-            OrganisationKind::Facilitator => "facilitator",
-        }
+domain_enum! {
+    pub enum OrganisationKind as "organisation kind" {
+        /// Funds services ("those that fund services").
+        Commissioner = "commissioner",
+        /// A funded service.
+        Provider = "provider",
+        /// An involvement organisation, such as a user-led network, that supports participants.
+        Facilitator = "facilitator",
     }
 }
-
-text_form!(OrganisationKind, "organisation kind");
 
 /// How to reach an organisation (its office, not a person's private details).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

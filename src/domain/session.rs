@@ -20,26 +20,13 @@ pub struct Session {
     pub created_at: DateTime<Utc>,
 }
 
-/// The guide values taking part and being there, and counts them apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Participation {
-    Participated,
-    Attended,
-}
-
-impl Participation {
-    pub const ALL: [Participation; 2] = [Participation::Participated, Participation::Attended];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Participation::Participated => "participated",
-            Participation::Attended => "attended",
-        }
+domain_enum! {
+    /// The guide values taking part and being there, and counts them apart.
+    pub enum Participation as "participation" {
+        Participated = "participated",
+        Attended = "attended",
     }
 }
-
-text_form!(Participation, "participation");
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Attendance {

@@ -1,23 +1,14 @@
 //! Machine clients in GraphQL.
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use async_graphql::{Context, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{caller, connection, page_request, services, GqlResult};
 use crate::domain::api_client::{ApiClient, ApiClientInput, ApiClientWithSecret};
+use crate::domain::identity::Role;
 use crate::service::api_clients;
-
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::domain::identity::Role", name = "Role")]
-pub enum RoleGql {
-    Admin,
-    Commissioner,
-    Provider,
-    Facilitator,
-    Participant,
-}
 
 pub struct ApiClientNode(pub ApiClient);
 
@@ -33,8 +24,8 @@ impl ApiClientNode {
     async fn name(&self) -> &str {
         &self.0.name
     }
-    async fn roles(&self) -> Vec<RoleGql> {
-        self.0.roles.iter().map(|r| (*r).into()).collect()
+    async fn roles(&self) -> Vec<Role> {
+        self.0.roles.to_vec()
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -72,7 +63,7 @@ impl From<ApiClientWithSecret> for ApiClientWithSecretGql {
 pub struct ApiClientInputGql {
     pub organisation_id: Uuid,
     pub name: String,
-    pub roles: Option<Vec<RoleGql>>,
+    pub roles: Option<Vec<Role>>,
 }
 
 #[derive(Default)]
@@ -120,7 +111,7 @@ impl ApiClientMutation {
         let input = ApiClientInput {
             organisation_id: input.organisation_id,
             name: input.name,
-            roles: input.roles.map(|r| r.into_iter().map(Into::into).collect()),
+            roles: input.roles.map(|r| r.into_iter().collect()),
         };
         api_clients::create(services(ctx)?, caller(ctx)?, &input)
             .await

@@ -2,7 +2,6 @@
 //! Queries mirror the REST collections, mutations are verb + noun, lists are Relay connections.
 
 mod api_clients;
-mod enums;
 pub mod http;
 pub mod loaders;
 mod opportunities;

@@ -7,17 +7,29 @@ use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::enums::*;
 use super::loaders::{AttendanceAt, DecisionsAt, EvidenceOf, Loaders, MembersOf, SessionsOf};
 use super::{caller, connection, cost_of_page, page_request, services, GqlResult};
 use crate::domain::glossary::{GlossaryInput, GlossaryTerm};
 use crate::domain::inclusion::Barrier;
+use crate::domain::inclusion::Format;
+use crate::domain::inclusion::Support;
+use crate::domain::ladder::ClaimCheck;
+use crate::domain::ladder::Criterion;
+use crate::domain::ladder::LadderLevel;
+use crate::domain::ladder::OpportunityKind;
 use crate::domain::ladder::OpportunityStatus;
+use crate::domain::ladder::WorkingMode;
+use crate::domain::membership::Experience;
+use crate::domain::membership::MemberRole;
+use crate::domain::membership::MemberStatus;
 use crate::domain::membership::{InterestsInput, MemberView, MembershipInput, ScoringInput};
+use crate::domain::opportunity::Admission;
+use crate::domain::opportunity::LivedExperienceArea;
 use crate::domain::opportunity::{
     EvidenceSummary, Opportunity, OpportunityFilter, OpportunityInput, OpportunityPatch,
 };
 use crate::domain::page::Page;
+use crate::domain::session::Participation;
 use crate::domain::session::{
     Attendance, AttendanceInput, Decision, DecisionInput, Session, SessionInput, SessionRecord,
 };
@@ -53,14 +65,14 @@ impl OpportunityNode {
     async fn easy_read_description(&self) -> Option<&str> {
         self.0.easy_read_description.as_deref()
     }
-    async fn kind(&self) -> OpportunityKindGql {
-        self.0.kind.into()
+    async fn kind(&self) -> OpportunityKind {
+        self.0.kind
     }
-    async fn claimed_mode(&self) -> WorkingModeGql {
-        self.0.claimed_mode.into()
+    async fn claimed_mode(&self) -> WorkingMode {
+        self.0.claimed_mode
     }
-    async fn status(&self) -> OpportunityStatusGql {
-        self.0.status.into()
+    async fn status(&self) -> OpportunityStatus {
+        self.0.status
     }
     async fn starts_on(&self) -> Option<NaiveDate> {
         self.0.starts_on
@@ -68,8 +80,8 @@ impl OpportunityNode {
     async fn ends_on(&self) -> Option<NaiveDate> {
         self.0.ends_on
     }
-    async fn format(&self) -> FormatGql {
-        self.0.format.into()
+    async fn format(&self) -> Format {
+        self.0.format
     }
     async fn venue(&self) -> Option<&str> {
         self.0.venue.as_deref()
@@ -95,17 +107,17 @@ impl OpportunityNode {
     async fn other_recognition(&self) -> Option<&str> {
         self.0.other_recognition.as_deref()
     }
-    async fn support_offered(&self) -> Vec<SupportGql> {
-        all(&self.0.support_offered)
+    async fn support_offered(&self) -> Vec<Support> {
+        self.0.support_offered.clone()
     }
-    async fn lived_experience_areas(&self) -> Vec<LivedExperienceAreaGql> {
-        all(&self.0.lived_experience_areas)
+    async fn lived_experience_areas(&self) -> Vec<LivedExperienceArea> {
+        self.0.lived_experience_areas.clone()
     }
     async fn for_carers(&self) -> bool {
         self.0.for_carers
     }
-    async fn admission(&self) -> AdmissionGql {
-        self.0.admission.into()
+    async fn admission(&self) -> Admission {
+        self.0.admission
     }
     async fn advertised_on(&self) -> Option<NaiveDate> {
         self.0.advertised_on
@@ -190,14 +202,14 @@ pub struct EvidenceNode(pub EvidenceSummary);
 /// What the evidence shows about one piece of work.
 #[Object(name = "Evidence")]
 impl EvidenceNode {
-    async fn claimed_mode(&self) -> WorkingModeGql {
-        self.0.claimed_mode.into()
+    async fn claimed_mode(&self) -> WorkingMode {
+        self.0.claimed_mode
     }
-    async fn evidenced_level(&self) -> LadderLevelGql {
-        self.0.evidence.evidenced_level.into()
+    async fn evidenced_level(&self) -> LadderLevel {
+        self.0.evidence.evidenced_level
     }
-    async fn claim_check(&self) -> ClaimCheckGql {
-        self.0.claim_check.into()
+    async fn claim_check(&self) -> ClaimCheck {
+        self.0.claim_check
     }
     async fn level_reason(&self) -> &str {
         &self.0.evidence.level_reason
@@ -208,7 +220,7 @@ impl EvidenceNode {
             .criteria
             .iter()
             .map(|c| CriterionResultGql {
-                criterion: c.criterion.into(),
+                criterion: c.criterion,
                 met: c.met,
                 reason: c.reason.clone(),
             })
@@ -219,7 +231,7 @@ impl EvidenceNode {
 #[derive(SimpleObject)]
 #[graphql(name = "CriterionResult")]
 pub struct CriterionResultGql {
-    pub criterion: CriterionGql,
+    pub criterion: Criterion,
     pub met: bool,
     pub reason: String,
 }
@@ -255,15 +267,15 @@ impl MembershipNode {
     async fn participant_id(&self) -> Uuid {
         self.0.participant_id
     }
-    async fn role(&self) -> MemberRoleGql {
-        self.0.role.into()
+    async fn role(&self) -> MemberRole {
+        self.0.role
     }
     /// Null unless the caller is this person or runs the work.
-    async fn experience(&self) -> Option<ExperienceGql> {
-        self.0.experience.map(Into::into)
+    async fn experience(&self) -> Option<Experience> {
+        self.0.experience
     }
-    async fn status(&self) -> MemberStatusGql {
-        self.0.status.into()
+    async fn status(&self) -> MemberStatus {
+        self.0.status
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -317,8 +329,8 @@ impl SessionNode {
     async fn duration_minutes(&self) -> i32 {
         self.0.duration_minutes
     }
-    async fn format(&self) -> FormatGql {
-        self.0.format.into()
+    async fn format(&self) -> Format {
+        self.0.format
     }
     async fn lived_experience_agenda_slot(&self) -> bool {
         self.0.lived_experience_agenda_slot
@@ -379,8 +391,8 @@ impl AttendanceNode {
     async fn minutes(&self) -> i32 {
         self.0.minutes
     }
-    async fn participation(&self) -> ParticipationGql {
-        self.0.participation.into()
+    async fn participation(&self) -> Participation {
+        self.0.participation
     }
 }
 
@@ -442,12 +454,12 @@ impl From<SessionRecord> for SessionRecordGql {
 #[derive(InputObject, Default)]
 #[graphql(name = "OpportunityFilter")]
 pub struct OpportunityFilterGql {
-    pub status: Option<OpportunityStatusGql>,
-    pub kind: Option<OpportunityKindGql>,
-    pub format: Option<FormatGql>,
-    pub lived_experience_area: Option<LivedExperienceAreaGql>,
+    pub status: Option<OpportunityStatus>,
+    pub kind: Option<OpportunityKind>,
+    pub format: Option<Format>,
+    pub lived_experience_area: Option<LivedExperienceArea>,
     pub paid: Option<bool>,
-    pub support: Option<SupportGql>,
+    pub support: Option<Support>,
     pub starts_after: Option<NaiveDate>,
     pub starts_before: Option<NaiveDate>,
     pub has_places: Option<bool>,
@@ -457,12 +469,12 @@ pub struct OpportunityFilterGql {
 impl From<OpportunityFilterGql> for OpportunityFilter {
     fn from(f: OpportunityFilterGql) -> Self {
         Self {
-            status: f.status.map(Into::into),
-            kind: f.kind.map(Into::into),
-            format: f.format.map(Into::into),
-            lived_experience_area: f.lived_experience_area.map(Into::into),
+            status: f.status,
+            kind: f.kind,
+            format: f.format,
+            lived_experience_area: f.lived_experience_area,
             paid: f.paid,
-            support: f.support.map(Into::into),
+            support: f.support,
             starts_after: f.starts_after,
             starts_before: f.starts_before,
             has_places: f.has_places,
@@ -480,11 +492,11 @@ pub struct OpportunityInputGql {
     pub title: String,
     pub description: String,
     pub easy_read_description: Option<String>,
-    pub kind: OpportunityKindGql,
-    pub claimed_mode: WorkingModeGql,
+    pub kind: OpportunityKind,
+    pub claimed_mode: WorkingMode,
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
-    pub format: FormatGql,
+    pub format: Format,
     pub venue: Option<String>,
     pub places: Option<i32>,
     pub time_commitment: Option<String>,
@@ -493,12 +505,12 @@ pub struct OpportunityInputGql {
     pub payment_policy_id: Option<Uuid>,
     pub other_recognition: Option<String>,
     #[graphql(default)]
-    pub support_offered: Vec<SupportGql>,
+    pub support_offered: Vec<Support>,
     #[graphql(default)]
-    pub lived_experience_areas: Vec<LivedExperienceAreaGql>,
+    pub lived_experience_areas: Vec<LivedExperienceArea>,
     #[graphql(default)]
     pub for_carers: bool,
-    pub admission: Option<AdmissionGql>,
+    pub admission: Option<Admission>,
     pub closing_on: Option<NaiveDate>,
     /// When the work was first advertised, for work recorded after the fact.
     pub advertised_on: Option<NaiveDate>,
@@ -513,21 +525,21 @@ impl From<OpportunityInputGql> for OpportunityInput {
             title: i.title,
             description: i.description,
             easy_read_description: i.easy_read_description,
-            kind: i.kind.into(),
-            claimed_mode: i.claimed_mode.into(),
+            kind: i.kind,
+            claimed_mode: i.claimed_mode,
             starts_on: i.starts_on,
             ends_on: i.ends_on,
-            format: i.format.into(),
+            format: i.format,
             venue: i.venue,
             places: i.places,
             time_commitment: i.time_commitment,
             paid: i.paid,
             payment_policy_id: i.payment_policy_id,
             other_recognition: i.other_recognition,
-            support_offered: all(&i.support_offered),
-            lived_experience_areas: all(&i.lived_experience_areas),
+            support_offered: i.support_offered,
+            lived_experience_areas: i.lived_experience_areas,
             for_carers: i.for_carers,
-            admission: i.admission.map(Into::into).unwrap_or_default(),
+            admission: i.admission.unwrap_or_default(),
             closing_on: i.closing_on,
             advertised_on: i.advertised_on,
         }
@@ -541,21 +553,21 @@ pub struct OpportunityPatchGql {
     pub title: Option<String>,
     pub description: Option<String>,
     pub easy_read_description: MaybeUndefined<String>,
-    pub kind: Option<OpportunityKindGql>,
-    pub claimed_mode: Option<WorkingModeGql>,
+    pub kind: Option<OpportunityKind>,
+    pub claimed_mode: Option<WorkingMode>,
     pub starts_on: MaybeUndefined<NaiveDate>,
     pub ends_on: MaybeUndefined<NaiveDate>,
-    pub format: Option<FormatGql>,
+    pub format: Option<Format>,
     pub venue: MaybeUndefined<String>,
     pub places: MaybeUndefined<i32>,
     pub time_commitment: MaybeUndefined<String>,
     pub paid: Option<bool>,
     pub payment_policy_id: MaybeUndefined<Uuid>,
     pub other_recognition: MaybeUndefined<String>,
-    pub support_offered: Option<Vec<SupportGql>>,
-    pub lived_experience_areas: Option<Vec<LivedExperienceAreaGql>>,
+    pub support_offered: Option<Vec<Support>>,
+    pub lived_experience_areas: Option<Vec<LivedExperienceArea>>,
     pub for_carers: Option<bool>,
-    pub admission: Option<AdmissionGql>,
+    pub admission: Option<Admission>,
     pub closing_on: MaybeUndefined<NaiveDate>,
     pub facilitator_organisation_id: MaybeUndefined<Uuid>,
     pub contract_id: MaybeUndefined<Uuid>,
@@ -576,21 +588,21 @@ impl From<OpportunityPatchGql> for OpportunityPatch {
             title: p.title,
             description: p.description,
             easy_read_description: maybe(p.easy_read_description),
-            kind: p.kind.map(Into::into),
-            claimed_mode: p.claimed_mode.map(Into::into),
+            kind: p.kind,
+            claimed_mode: p.claimed_mode,
             starts_on: maybe(p.starts_on),
             ends_on: maybe(p.ends_on),
-            format: p.format.map(Into::into),
+            format: p.format,
             venue: maybe(p.venue),
             places: maybe(p.places),
             time_commitment: maybe(p.time_commitment),
             paid: p.paid,
             payment_policy_id: maybe(p.payment_policy_id),
             other_recognition: maybe(p.other_recognition),
-            support_offered: p.support_offered.map(|s| all(&s)),
-            lived_experience_areas: p.lived_experience_areas.map(|a| all(&a)),
+            support_offered: p.support_offered,
+            lived_experience_areas: p.lived_experience_areas,
             for_carers: p.for_carers,
-            admission: p.admission.map(Into::into),
+            admission: p.admission,
             closing_on: maybe(p.closing_on),
             facilitator_organisation_id: maybe(p.facilitator_organisation_id),
             contract_id: maybe(p.contract_id),
@@ -604,7 +616,7 @@ impl From<OpportunityPatchGql> for OpportunityPatch {
 pub struct AttendanceInputGql {
     pub participant_id: Uuid,
     pub minutes: i32,
-    pub participation: ParticipationGql,
+    pub participation: Participation,
 }
 
 impl From<AttendanceInputGql> for AttendanceInput {
@@ -612,7 +624,7 @@ impl From<AttendanceInputGql> for AttendanceInput {
         Self {
             participant_id: a.participant_id,
             minutes: a.minutes,
-            participation: a.participation.into(),
+            participation: a.participation,
         }
     }
 }
@@ -638,7 +650,7 @@ impl From<DecisionInputGql> for DecisionInput {
 pub struct SessionInputGql {
     pub starts_at: DateTime<Utc>,
     pub duration_minutes: i32,
-    pub format: FormatGql,
+    pub format: Format,
     #[graphql(default)]
     pub lived_experience_agenda_slot: bool,
     #[graphql(default)]
@@ -652,7 +664,7 @@ impl From<SessionInputGql> for SessionInput {
         Self {
             starts_at: s.starts_at,
             duration_minutes: s.duration_minutes,
-            format: s.format.into(),
+            format: s.format,
             lived_experience_agenda_slot: s.lived_experience_agenda_slot,
             attendance: s.attendance.into_iter().map(Into::into).collect(),
             decisions: s.decisions.into_iter().map(Into::into).collect(),
@@ -798,12 +810,12 @@ impl OpportunityMutation {
         &self,
         ctx: &Context<'_>,
         opportunity_id: Uuid,
-        experience: Option<ExperienceGql>,
+        experience: Option<Experience>,
     ) -> async_graphql::Result<MembershipNode> {
         let input = MembershipInput {
             participant_id: None,
             role: None,
-            experience: experience.map(Into::into),
+            experience,
             joined_at: None,
         };
         let m = members::join(services(ctx)?, caller(ctx)?, opportunity_id, &input)
@@ -819,14 +831,14 @@ impl OpportunityMutation {
         ctx: &Context<'_>,
         opportunity_id: Uuid,
         participant_id: Uuid,
-        role: Option<MemberRoleGql>,
-        experience: Option<ExperienceGql>,
+        role: Option<MemberRole>,
+        experience: Option<Experience>,
         joined_at: Option<DateTime<Utc>>,
     ) -> async_graphql::Result<MembershipNode> {
         let input = MembershipInput {
             participant_id: Some(participant_id),
-            role: role.map(Into::into),
-            experience: experience.map(Into::into),
+            role,
+            experience,
             joined_at,
         };
         let m = members::join(services(ctx)?, caller(ctx)?, opportunity_id, &input)

@@ -1,7 +1,7 @@
 //! Organisations and payment policies in GraphQL.
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use async_graphql::{Context, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -12,17 +12,6 @@ use crate::domain::organisation::{
 };
 use crate::domain::payment_policy::{PaymentPolicy, PaymentRates};
 use crate::service::{organisations, payment_policies};
-
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(
-    remote = "crate::domain::organisation::OrganisationKind",
-    name = "OrganisationKind"
-)]
-pub enum OrganisationKindGql {
-    Commissioner,
-    Provider,
-    Facilitator,
-}
 
 #[derive(SimpleObject, InputObject, Clone, Default)]
 #[graphql(input_name = "OrganisationContactInput", name = "OrganisationContact")]
@@ -63,8 +52,8 @@ impl OrganisationNode {
     async fn name(&self) -> &str {
         &self.0.name
     }
-    async fn kinds(&self) -> Vec<OrganisationKindGql> {
-        self.0.kinds.iter().map(|k| (*k).into()).collect()
+    async fn kinds(&self) -> Vec<OrganisationKind> {
+        self.0.kinds.to_vec()
     }
     async fn contact(&self) -> ContactGql {
         self.0.contact.clone().into()
@@ -153,7 +142,7 @@ impl PaymentPolicyNode {
 #[graphql(name = "OrganisationInput")]
 pub struct OrganisationInputGql {
     pub name: String,
-    pub kinds: Vec<OrganisationKindGql>,
+    pub kinds: Vec<OrganisationKind>,
     pub contact: Option<ContactGql>,
 }
 
@@ -161,12 +150,12 @@ pub struct OrganisationInputGql {
 #[graphql(name = "OrganisationPatch")]
 pub struct OrganisationPatchGql {
     pub name: Option<String>,
-    pub kinds: Option<Vec<OrganisationKindGql>>,
+    pub kinds: Option<Vec<OrganisationKind>>,
     pub contact: Option<ContactGql>,
 }
 
-fn kinds(list: Vec<OrganisationKindGql>) -> Vec<OrganisationKind> {
-    list.into_iter().map(Into::into).collect()
+fn kinds(list: Vec<OrganisationKind>) -> Vec<OrganisationKind> {
+    list.into_iter().collect()
 }
 
 #[derive(Default)]
