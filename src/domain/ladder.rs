@@ -281,7 +281,16 @@ domain_enum! {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    async_graphql::SimpleObject,
+)]
 pub struct CriterionResult {
     pub criterion: Criterion,
     pub met: bool,

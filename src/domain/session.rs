@@ -28,7 +28,7 @@ domain_enum! {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
 pub struct Attendance {
     pub id: Uuid,
     pub session_id: Uuid,
@@ -38,7 +38,7 @@ pub struct Attendance {
     pub recorded_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
 pub struct Decision {
     pub id: Uuid,
     pub session_id: Uuid,

@@ -14,7 +14,7 @@ use crate::domain::inclusion::Barrier;
 use crate::domain::inclusion::Format;
 use crate::domain::inclusion::Support;
 use crate::domain::ladder::ClaimCheck;
-use crate::domain::ladder::Criterion;
+use crate::domain::ladder::CriterionResult;
 use crate::domain::ladder::LadderLevel;
 use crate::domain::ladder::OpportunityKind;
 use crate::domain::ladder::OpportunityStatus;
@@ -214,26 +214,9 @@ impl EvidenceNode {
     async fn level_reason(&self) -> &str {
         &self.0.evidence.level_reason
     }
-    async fn criteria(&self) -> Vec<CriterionResultGql> {
-        self.0
-            .evidence
-            .criteria
-            .iter()
-            .map(|c| CriterionResultGql {
-                criterion: c.criterion,
-                met: c.met,
-                reason: c.reason.clone(),
-            })
-            .collect()
+    async fn criteria(&self) -> &[CriterionResult] {
+        &self.0.evidence.criteria
     }
-}
-
-#[derive(SimpleObject)]
-#[graphql(name = "CriterionResult")]
-pub struct CriterionResultGql {
-    pub criterion: Criterion,
-    pub met: bool,
-    pub reason: String,
 }
 
 pub struct BarrierNode(pub Barrier);
@@ -341,7 +324,7 @@ impl SessionNode {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, AttendanceNode>> {
+    ) -> async_graphql::Result<Connection<String, Attendance>> {
         let request = page_request(first, after)?;
         let list = loader(ctx)?
             .load_one(AttendanceAt(self.0.id))
@@ -351,7 +334,7 @@ impl SessionNode {
             Page::slice(list, request, |a| a.id),
             request,
             |a| a.id,
-            AttendanceNode,
+            |a| a,
         ))
     }
     #[graphql(complexity = "cost_of_page(first, child_complexity)")]
@@ -360,7 +343,7 @@ impl SessionNode {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, DecisionNode>> {
+    ) -> async_graphql::Result<Connection<String, Decision>> {
         let request = page_request(first, after)?;
         let list = loader(ctx)?
             .load_one(DecisionsAt(self.0.id))
@@ -370,47 +353,8 @@ impl SessionNode {
             Page::slice(list, request, |d| d.id),
             request,
             |d| d.id,
-            DecisionNode,
+            |d| d,
         ))
-    }
-}
-
-pub struct AttendanceNode(pub Attendance);
-
-#[Object(name = "Attendance")]
-impl AttendanceNode {
-    async fn id(&self) -> Uuid {
-        self.0.id
-    }
-    async fn session_id(&self) -> Uuid {
-        self.0.session_id
-    }
-    async fn participant_id(&self) -> Uuid {
-        self.0.participant_id
-    }
-    async fn minutes(&self) -> i32 {
-        self.0.minutes
-    }
-    async fn participation(&self) -> Participation {
-        self.0.participation
-    }
-}
-
-pub struct DecisionNode(pub Decision);
-
-#[Object(name = "Decision")]
-impl DecisionNode {
-    async fn id(&self) -> Uuid {
-        self.0.id
-    }
-    async fn session_id(&self) -> Uuid {
-        self.0.session_id
-    }
-    async fn description(&self) -> &str {
-        &self.0.description
-    }
-    async fn shared_with_lived_experience(&self) -> bool {
-        self.0.shared_with_lived_experience
     }
 }
 
@@ -437,16 +381,16 @@ impl From<GlossaryTerm> for GlossaryTermGql {
 #[graphql(name = "SessionRecord")]
 pub struct SessionRecordGql {
     pub session: SessionNode,
-    pub attendance: Vec<AttendanceNode>,
-    pub decisions: Vec<DecisionNode>,
+    pub attendance: Vec<Attendance>,
+    pub decisions: Vec<Decision>,
 }
 
 impl From<SessionRecord> for SessionRecordGql {
     fn from(r: SessionRecord) -> Self {
         Self {
             session: SessionNode(r.session),
-            attendance: r.attendance.into_iter().map(AttendanceNode).collect(),
-            decisions: r.decisions.into_iter().map(DecisionNode).collect(),
+            attendance: r.attendance,
+            decisions: r.decisions,
         }
     }
 }
@@ -945,11 +889,10 @@ impl OpportunityMutation {
         ctx: &Context<'_>,
         session_id: Uuid,
         input: AttendanceInputGql,
-    ) -> async_graphql::Result<AttendanceNode> {
+    ) -> async_graphql::Result<Attendance> {
         sessions::record_attendance(services(ctx)?, caller(ctx)?, session_id, &input.into())
             .await
             .gql()
-            .map(AttendanceNode)
     }
 
     async fn record_decision(
@@ -957,11 +900,10 @@ impl OpportunityMutation {
         ctx: &Context<'_>,
         session_id: Uuid,
         input: DecisionInputGql,
-    ) -> async_graphql::Result<DecisionNode> {
+    ) -> async_graphql::Result<Decision> {
         sessions::record_decision(services(ctx)?, caller(ctx)?, session_id, &input.into())
             .await
             .gql()
-            .map(DecisionNode)
     }
 
     async fn add_glossary_term(
