@@ -10,7 +10,8 @@ use super::identity::Role;
 use super::organisation::OrganisationKind;
 use super::validation::{FieldError, Problems};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+/// A provider's or commissioner's own system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
 pub struct ApiClient {
     /// The `client_id` used at `POST /api/v1/token`.
     pub id: Uuid,

@@ -2,7 +2,6 @@
 
 use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{caller, connection, page_request, services, GqlResult};
@@ -10,49 +9,18 @@ use crate::domain::api_client::{ApiClient, ApiClientInput, ApiClientWithSecret};
 use crate::domain::identity::Role;
 use crate::service::api_clients;
 
-pub struct ApiClientNode(pub ApiClient);
-
-/// A provider's or commissioner's own system.
-#[Object(name = "ApiClient")]
-impl ApiClientNode {
-    async fn id(&self) -> Uuid {
-        self.0.id
-    }
-    async fn organisation_id(&self) -> Uuid {
-        self.0.organisation_id
-    }
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-    async fn roles(&self) -> Vec<Role> {
-        self.0.roles.to_vec()
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn rotated_at(&self) -> Option<DateTime<Utc>> {
-        self.0.rotated_at
-    }
-    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
-        self.0.revoked_at
-    }
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-}
-
 /// A client with its secret: the only time the secret is shown.
 #[derive(SimpleObject)]
 #[graphql(name = "ApiClientWithSecret")]
 pub struct ApiClientWithSecretGql {
-    pub client: ApiClientNode,
+    pub client: ApiClient,
     pub client_secret: String,
 }
 
 impl From<ApiClientWithSecret> for ApiClientWithSecretGql {
     fn from(made: ApiClientWithSecret) -> Self {
         Self {
-            client: ApiClientNode(made.client),
+            client: made.client,
             client_secret: made.client_secret.unwrap_or_default(),
         }
     }
@@ -78,23 +46,18 @@ impl ApiClientQuery {
         organisation_id: Option<Uuid>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, ApiClientNode>> {
+    ) -> async_graphql::Result<Connection<String, ApiClient>> {
         let request = page_request(first, after)?;
         let page = api_clients::list(services(ctx)?, caller(ctx)?, organisation_id, request)
             .await
             .gql()?;
-        Ok(connection(page, request, |c| c.id, ApiClientNode))
+        Ok(connection(page, request, |c| c.id, |c| c))
     }
 
-    async fn api_client(
-        &self,
-        ctx: &Context<'_>,
-        id: Uuid,
-    ) -> async_graphql::Result<ApiClientNode> {
+    async fn api_client(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<ApiClient> {
         api_clients::get(services(ctx)?, caller(ctx)?, id)
             .await
             .gql()
-            .map(ApiClientNode)
     }
 }
 
@@ -134,10 +97,9 @@ impl ApiClientMutation {
         &self,
         ctx: &Context<'_>,
         id: Uuid,
-    ) -> async_graphql::Result<ApiClientNode> {
+    ) -> async_graphql::Result<ApiClient> {
         api_clients::revoke(services(ctx)?, caller(ctx)?, id)
             .await
             .gql()
-            .map(ApiClientNode)
     }
 }
