@@ -15,10 +15,12 @@
 #           20 s, once with nothing else and once while a second process (python3's sqlite3
 #           module) opens the same database file and holds the write lock (BEGIN IMMEDIATE, a
 #           no-op UPDATE, 3 s, COMMIT) twice, and sends a few writes (POST /api/v1/organisations)
-#           through the service while it holds it. wrk runs one thread per connection, so that the
-#           Lua script can time every request (start and end in wall-clock microseconds) and the
-#           requests of the lock windows can be picked out: p50/p99/max for the whole run and for
-#           the windows, reads/s inside and outside them, and how long each write waited.
+#           through the service while it holds it; then once more with as many writes per hold as
+#           the pool has connections. wrk runs one thread per connection, so that the Lua script
+#           can time every request (start and end in wall-clock microseconds) and the requests of
+#           the lock windows can be picked out: p50/p99/max for the whole run and for the windows,
+#           per request and corrected for coordinated omission (as wrk corrects its own), reads/s
+#           inside and outside them, and how long each write waited.
 # Writes bench/results-hardening.md and prints it.
 #
 #   bench/hardening.sh
@@ -59,8 +61,8 @@
 # as in bench/run.sh and bench/opportunities.sh.
 #
 # Only 127.0.0.1 is contacted. Every process started here is stopped on exit and the temporary
-# folder (databases, logs) is removed. Each step has a time limit. About 7 minutes plus the
-# release build on a quiet 2-core machine.
+# folder (databases, logs) is removed. Each step has a time limit. About 8 minutes plus the
+# release build on a quiet 2-core machine (longer on a busy one: it waits for quiet before each run).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -277,7 +279,7 @@ start_server() { # $1 label; a fresh SQLite database in its own folder; sets SER
     # Port 0: the kernel picks a free port, which the "listening" line reports; that line stays
     # visible when RUST_LOG is warn.
     : >"$logfile"
-    env "${SENV[@]}" RUST_LOG="$LOG_LEVEL,coproduce::http::server=info" "$BIN" serve >"$logfile" 2>&1 &
+    env "${SENV[@]}" RUST_LOG="$LOG_LEVEL,coproduce::startup=info" "$BIN" serve >"$logfile" 2>&1 &
     SERVER_PID=$!
     PORT=""
     for _ in $(seq 1 600); do

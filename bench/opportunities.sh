@@ -192,7 +192,7 @@ descends_from_us() { # true if process $1 is this script, was started (indirectl
 }
 other_load() { # load generators, or another bench/run.sh (not the one that called us), running now
     local p out=""
-    for p in $(pgrep -x 'wrk|pgbench|oha' 2>/dev/null) $(pgrep -f 'bench/(run|opportunities)\.sh' 2>/dev/null); do
+    for p in $(pgrep -x 'wrk|pgbench|oha' 2>/dev/null) $(pgrep -f 'bench/(run|opportunities|hardening)\.sh' 2>/dev/null); do
         [[ $ANCESTORS == *" $p "* ]] && continue
         descends_from_us "$p" && continue # our own load generators and subshells
         out+="$p "

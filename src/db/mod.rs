@@ -217,6 +217,10 @@ pub struct Db {
     /// here fairly instead of racing for the pool on blocking threads (which starves some and
     /// spends threads on waiting).
     permits: std::sync::Arc<tokio::sync::Semaphore>,
+    /// SQLite takes one writer at a time. Writes queue here, holding no connection, so that
+    /// writes waiting out another process's lock (a backup, a second instance) cannot take
+    /// every pooled connection and stall the reads. `None` on PostgreSQL.
+    writer: Option<std::sync::Arc<tokio::sync::Semaphore>>,
     wait: Duration,
 }
 
@@ -268,6 +272,8 @@ impl Db {
             backend: url.backend(),
             queries,
             permits: std::sync::Arc::new(tokio::sync::Semaphore::new(options.max_size as usize)),
+            writer: (url.backend() == Backend::Sqlite)
+                .then(|| std::sync::Arc::new(tokio::sync::Semaphore::new(1))),
             wait: options.timeout,
         })
     }
@@ -301,13 +307,38 @@ impl Db {
         if let Some(mut managed) = self.pool.try_get() {
             return run_on(&mut managed, work);
         }
-        self.run(work).await
+        self.on_blocking_pool(None, work).await
     }
 
     /// Runs work that writes, on the blocking pool. A write may wait for a lock (up to SQLite's
     /// busy timeout while another process holds the write lock, as a backup or a second
     /// instance does), and it must not stall the other requests of an HTTP worker meanwhile.
     pub async fn run<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let writer = match &self.writer {
+            Some(gate) => Some(
+                tokio::time::timeout(self.wait, gate.clone().acquire_owned())
+                    .await
+                    .map_err(|_| {
+                        AppError::Unavailable("timed out waiting for another write".to_owned())
+                    })?
+                    .map_err(|_| AppError::internal("the write gate is closed"))?,
+            ),
+            None => None,
+        };
+        self.on_blocking_pool(writer, work).await
+    }
+
+    /// Takes a connection permit (first come, first served), then runs the work on the
+    /// blocking pool, holding `writer` (the SQLite write gate, when taken) until it ends.
+    async fn on_blocking_pool<T, F>(
+        &self,
+        writer: Option<tokio::sync::OwnedSemaphorePermit>,
+        work: F,
+    ) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
@@ -320,7 +351,7 @@ impl Db {
             .map_err(|_| AppError::internal("the database permits are closed"))?;
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let _permit = permit;
+            let _permits = (permit, writer);
             let mut managed = pool.get()?;
             run_on(&mut managed, work)
         })

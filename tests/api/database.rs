@@ -259,3 +259,55 @@ fn a_short_secret_is_refused() {
         coproduce::auth::TokenAuthority::from_settings(&settings.jwt, dir.path(), true).is_err()
     );
 }
+
+#[tokio::test]
+async fn writes_waiting_out_another_writers_lock_leave_the_reads_their_connections() {
+    if on_postgres() {
+        // PostgreSQL has no database-wide write lock; SQLite's is what a backup or a second
+        // instance holds.
+        return;
+    }
+    let app = spawn_app_with(|vars| {
+        vars.insert("COPRODUCE_SQLITE_BUSY_TIMEOUT_MS".into(), "10000".into());
+        vars.insert("COPRODUCE_POOL_TIMEOUT_SECS".into(), "20".into());
+    })
+    .await;
+    let path = app.database_url.trim_start_matches("sqlite://").to_owned();
+    let mut holder = diesel::SqliteConnection::establish(&path).expect("open");
+    holder
+        .batch_execute("BEGIN IMMEDIATE")
+        .expect("take the write lock");
+    // More writes than the pool has connections (4 in the tests) wait for the lock...
+    let writes: Vec<_> = (0..8)
+        .map(|i| {
+            let (client, url, token) = (
+                app.client.clone(),
+                app.url("/api/v1/organisations"),
+                app.admin_token.clone(),
+            );
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&json!({ "name": format!("Waiting {i}"), "kinds": ["provider"] }))
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // ...and reads are still answered while they wait.
+    for _ in 0..3 {
+        let res = app.get("/api/v1/organisations", &app.admin_token).await;
+        assert_eq!(res.status, 200, "{}", res.text);
+    }
+    assert!(
+        writes.iter().all(|w| !w.is_finished()),
+        "the reads were answered while the writes still waited"
+    );
+    holder.batch_execute("COMMIT").expect("release");
+    for w in writes {
+        assert_eq!(w.await.expect("join").expect("answer"), 201);
+    }
+}
