@@ -7,18 +7,18 @@ use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, Compress};
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use anyhow::Context;
-use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::TokenAuthority;
 use crate::config::Settings;
 use crate::db::{Backend, DatabaseUrl, Db, PoolOptions};
-use crate::error::AppError;
 use crate::http::extract::BodyLimit;
 use crate::http::metrics::Metrics;
 use crate::http::middleware::{idempotency_keys, problem_safety_net, request_context};
+use crate::http::routes::KnownRoutes;
 use crate::service::throttle::FailedExchanges;
 use crate::service::{glossary, idempotency, Services};
 use crate::{graphql, rest};
@@ -102,9 +102,10 @@ fn serve(listener: TcpListener, services: Services, settings: &Settings) -> anyh
     let metrics = web::Data::new(Metrics::new()?);
     let schema = web::Data::new(graphql::build_schema(Some(services.get_ref().clone())));
     let introspection = web::Data::new(graphql::build_introspection_schema());
-    let openapi = rest::openapi::ApiDoc::openapi();
+    let openapi = rest::openapi::document();
+    let known_routes = web::Data::new(KnownRoutes::from_document(&openapi));
     let server = HttpServer::new(move || {
-        App::new()
+        let app = App::new()
             .app_data(services.clone())
             .app_data(metrics.clone())
             .app_data(schema.clone())
@@ -115,24 +116,24 @@ fn serve(listener: TcpListener, services: Services, settings: &Settings) -> anyh
             .wrap(from_fn(problem_safety_net))
             .wrap(Compress::default())
             .wrap(from_fn(request_context))
-            // Resources, so another method answers 405 with `Allow`, as the API's do.
-            .service(web::resource("/healthz").route(web::get().to(rest::health::healthz)))
-            .service(web::resource("/readyz").route(web::get().to(rest::health::readyz)))
-            .service(web::resource("/metrics").route(web::get().to(rest::health::metrics)))
-            .route(
-                "/docs",
-                web::get().to(|| async {
-                    HttpResponse::PermanentRedirect()
-                        .insert_header(("Location", "/docs/"))
-                        .finish()
-                }),
-            )
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
-            .configure(graphql::http::routes)
-            .service(web::scope("/api/v1").configure(rest::api_v1))
-            .default_service(web::to(|| async {
-                Err::<HttpResponse, _>(AppError::NotFound("resource"))
-            }))
+            .into_utoipa_app();
+        // The document registered here is the one `openapi` holds, built the same way.
+        let (app, _) = rest::mount(app).split_for_parts();
+        let known_routes = known_routes.clone();
+        app.route(
+            "/docs",
+            web::get().to(|| async {
+                HttpResponse::PermanentRedirect()
+                    .insert_header(("Location", "/docs/"))
+                    .finish()
+            }),
+        )
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
+        .configure(graphql::http::routes)
+        .default_service(web::to(move |req: HttpRequest| {
+            let known_routes = known_routes.clone();
+            async move { known_routes.unrouted(&req) }
+        }))
     })
     .shutdown_timeout(30);
     // Short database calls run on the workers themselves (see `Db::run`), so there are more

@@ -4,3 +4,4 @@
 pub mod extract;
 pub mod metrics;
 pub mod middleware;
+pub mod routes;

@@ -1,11 +1,12 @@
 //! `/api/v1/api-clients` and `POST /api/v1/token`
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::{created, ok_tagged, ListOf};
@@ -29,7 +30,7 @@ pub struct ApiClientFilter {
 }
 
 /// Create a machine client for an organisation (platform admins). The secret is shown once.
-#[utoipa::path(post, path = "/api/v1/api-clients", tag = "api-clients",
+#[utoipa::path(tag = "api-clients",
     request_body = ApiClientInput,
     responses(
         (status = 201, description = "Created; keep the secret, it is not shown again", body = ApiClientWithSecret),
@@ -37,6 +38,7 @@ pub struct ApiClientFilter {
         (status = 422, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[post("/api-clients")]
 pub async fn create(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -65,10 +67,11 @@ fn shown_once(
 }
 
 /// List machine clients (platform admins).
-#[utoipa::path(get, path = "/api/v1/api-clients", tag = "api-clients",
+#[utoipa::path(tag = "api-clients",
     params(ApiClientFilter),
     responses((status = 200, description = "One page", body = ListOf<ApiClient>)),
     security(("bearer" = [])))]
+#[get("/api-clients")]
 pub async fn list(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -84,11 +87,12 @@ pub async fn list(
 }
 
 /// Read one machine client (platform admins).
-#[utoipa::path(get, path = "/api/v1/api-clients/{id}", tag = "api-clients",
+#[utoipa::path(tag = "api-clients",
     params(("id" = uuid::Uuid, Path)),
     responses((status = 200, description = "The client", body = ApiClient),
         (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
+#[get("/api-clients/{id}")]
 pub async fn get(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -99,11 +103,12 @@ pub async fn get(
 }
 
 /// Issue a new secret; the old one stops working at once.
-#[utoipa::path(post, path = "/api/v1/api-clients/{id}/rotate", tag = "api-clients",
+#[utoipa::path(tag = "api-clients",
     params(("id" = uuid::Uuid, Path)),
     responses((status = 200, description = "The new secret, shown once", body = ApiClientWithSecret),
         (status = 409, description = "The client is revoked", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
+#[post("/api-clients/{id}/rotate")]
 pub async fn rotate(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -114,10 +119,11 @@ pub async fn rotate(
 }
 
 /// Revoke a client: its secret and every token it holds stop working at once.
-#[utoipa::path(post, path = "/api/v1/api-clients/{id}/revoke", tag = "api-clients",
+#[utoipa::path(tag = "api-clients",
     params(("id" = uuid::Uuid, Path)),
     responses((status = 200, description = "Revoked", body = ApiClient)),
     security(("bearer" = [])))]
+#[post("/api-clients/{id}/revoke")]
 pub async fn revoke(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -151,13 +157,14 @@ pub struct TokenRequestBody {
 
 /// Exchange a client id and secret for a short-lived token scoped to the client's organisation.
 /// Credentials may also come as HTTP Basic authentication.
-#[utoipa::path(post, path = "/api/v1/token", tag = "api-clients",
+#[utoipa::path(tag = "api-clients",
     request_body(content = TokenRequestBody, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "A bearer token", body = AccessToken),
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unknown client, wrong secret, or revoked", body = Problem, content_type = "application/problem+json"),
     ))]
+#[post("/token")]
 pub async fn token(
     services: web::Data<Services>,
     req: HttpRequest,
@@ -212,14 +219,12 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
     Some((id.to_owned(), secret.to_owned()))
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api-clients")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(web::resource("/api-clients/{id}").route(web::get().to(get)))
-    .service(web::resource("/api-clients/{id}/rotate").route(web::post().to(rotate)))
-    .service(web::resource("/api-clients/{id}/revoke").route(web::post().to(revoke)))
-    .service(web::resource("/token").route(web::post().to(token)));
+/// These routes and their OpenAPI entries, registered together.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(get)
+        .service(rotate)
+        .service(revoke)
+        .service(token);
 }

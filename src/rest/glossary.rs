@@ -1,6 +1,7 @@
 //! `/api/v1/glossary`
 
-use actix_web::{web, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::ListOf;
 use crate::domain::glossary::{GlossaryInput, GlossaryTerm};
@@ -9,10 +10,11 @@ use crate::http::extract::{Caller, Json, PageParams, Query};
 use crate::service::{glossary, Services};
 
 /// The glossary: plain-English meanings, starting with the guide's jargon buster.
-#[utoipa::path(get, path = "/api/v1/glossary", tag = "glossary",
+#[utoipa::path(tag = "glossary",
     params(PageParams),
     responses((status = 200, description = "One page", body = ListOf<GlossaryTerm>)),
     security(("bearer" = [])))]
+#[get("/glossary")]
 pub async fn list(
     services: web::Data<Services>,
     Caller(_caller): Caller,
@@ -23,11 +25,12 @@ pub async fn list(
 }
 
 /// Add a term (admins and staff).
-#[utoipa::path(post, path = "/api/v1/glossary", tag = "glossary",
+#[utoipa::path(tag = "glossary",
     request_body = GlossaryInput,
     responses((status = 201, description = "Added", body = GlossaryTerm),
         (status = 409, description = "The term is already explained", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
+#[post("/glossary")]
 pub async fn add(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -37,10 +40,7 @@ pub async fn add(
     Ok(HttpResponse::Created().json(term))
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/glossary")
-            .route(web::get().to(list))
-            .route(web::post().to(add)),
-    );
+/// These routes and their OpenAPI entries, registered together.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list).service(add);
 }

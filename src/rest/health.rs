@@ -1,6 +1,6 @@
 //! `/healthz`, `/readyz`, `/metrics`
 
-use actix_web::{web, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -16,8 +16,9 @@ pub struct Liveness {
 }
 
 /// The process is up.
-#[utoipa::path(get, path = "/healthz", tag = "operations",
+#[utoipa::path(tag = "operations",
     responses((status = 200, description = "Up", body = Liveness)))]
+#[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Liveness {
         status: "ok".to_owned(),
@@ -25,9 +26,10 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// The database is reachable and its migrations are current.
-#[utoipa::path(get, path = "/readyz", tag = "operations",
+#[utoipa::path(tag = "operations",
     responses((status = 200, description = "Ready", body = Readiness),
         (status = 503, description = "Not ready", body = Problem, content_type = "application/problem+json")))]
+#[get("/readyz")]
 pub async fn readyz(services: web::Data<Services>) -> Result<HttpResponse, AppError> {
     let readiness = health::readiness(&services).await?;
     if readiness.migrations_current {
@@ -40,8 +42,9 @@ pub async fn readyz(services: web::Data<Services>) -> Result<HttpResponse, AppEr
 }
 
 /// Prometheus metrics in the text format.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(tag = "operations",
     responses((status = 200, description = "Metrics", body = String, content_type = "text/plain")))]
+#[get("/metrics")]
 pub async fn metrics(services: web::Data<Services>, metrics: web::Data<Metrics>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

@@ -10,10 +10,12 @@ pub mod organisations;
 pub mod payment_policies;
 pub mod sessions;
 
+use actix_web::dev::{ServiceFactory, ServiceRequest};
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_actix_web::UtoipaApp;
 
 use crate::domain::page::Page;
 
@@ -49,12 +51,22 @@ pub fn ok_tagged(version: i32, body: &impl Serialize) -> HttpResponse {
         .json(body)
 }
 
-/// Every `/api/v1` route.
-pub fn api_v1(cfg: &mut web::ServiceConfig) {
-    organisations::routes(cfg);
-    api_clients::routes(cfg);
-    payment_policies::routes(cfg);
-    opportunities::routes(cfg);
-    sessions::routes(cfg);
-    glossary::routes(cfg);
+/// Every REST route, each registered with its OpenAPI entry: the probes at the root, the rest
+/// under `/api/v1`. The served document is built from the same registrations (see
+/// [`openapi::document`]), so it cannot miss a route.
+pub fn mount<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.service(health::healthz)
+        .service(health::readyz)
+        .service(health::metrics)
+        .service(utoipa_actix_web::scope("/api/v1").configure(|cfg| {
+            organisations::routes(cfg);
+            api_clients::routes(cfg);
+            payment_policies::routes(cfg);
+            opportunities::routes(cfg);
+            sessions::routes(cfg);
+            glossary::routes(cfg);
+        }))
 }

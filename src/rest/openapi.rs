@@ -5,10 +5,6 @@ use utoipa::openapi::security::{
 };
 use utoipa::{Modify, OpenApi};
 
-use super::{
-    api_clients, glossary, health, opportunities, organisations, payment_policies, sessions, ListOf,
-};
-use crate::domain;
 use crate::error::Problem;
 
 #[derive(OpenApi)]
@@ -18,52 +14,7 @@ use crate::error::Problem;
         description = "Headless API that makes co-production with people who have lived experience real, paid and provable.",
         license(name = "MIT OR Apache-2.0")
     ),
-    paths(
-        health::healthz, health::readyz, health::metrics,
-        organisations::create, organisations::list, organisations::get, organisations::update,
-        api_clients::create, api_clients::list, api_clients::get, api_clients::rotate,
-        api_clients::revoke, api_clients::token,
-        payment_policies::list, payment_policies::get,
-        opportunities::create, opportunities::list, opportunities::get, opportunities::update,
-        opportunities::advertise, opportunities::start, opportunities::end, opportunities::cancel,
-        opportunities::inclusion_check,
-        opportunities::join, opportunities::list_members, opportunities::accept,
-        opportunities::decline, opportunities::withdraw, opportunities::interests,
-        opportunities::scoring,
-        opportunities::create_session, opportunities::list_sessions,
-        sessions::record_attendance, sessions::list_attendance,
-        sessions::record_decision, sessions::list_decisions,
-        glossary::list, glossary::add,
-    ),
-    components(schemas(
-        Problem, domain::validation::FieldError,
-        domain::organisation::Organisation, domain::organisation::OrganisationInput,
-        domain::organisation::OrganisationPatch, domain::organisation::OrganisationContact,
-        domain::organisation::OrganisationKind, domain::identity::Role,
-        domain::api_client::ApiClient, domain::api_client::ApiClientInput,
-        domain::api_client::ApiClientWithSecret,
-        domain::payment_policy::PaymentPolicy, domain::payment_policy::PaymentRates,
-        domain::money::Money,
-        ListOf<domain::organisation::Organisation>,
-        domain::opportunity::Opportunity, domain::opportunity::OpportunityInput,
-        domain::opportunity::OpportunityPatch, domain::opportunity::EvidenceSummary,
-        domain::opportunity::InclusionReport, domain::opportunity::LivedExperienceArea,
-        domain::opportunity::Admission,
-        domain::ladder::LadderLevel, domain::ladder::WorkingMode, domain::ladder::OpportunityKind,
-        domain::ladder::OpportunityStatus, domain::ladder::Criterion, domain::ladder::CriterionResult,
-        domain::ladder::ClaimCheck, domain::ladder::Evidence,
-        domain::inclusion::Format, domain::inclusion::Support, domain::inclusion::Barrier,
-        domain::membership::MemberView, domain::membership::MembershipInput,
-        domain::membership::MemberStatus, domain::membership::MemberRole,
-        domain::membership::Experience, domain::membership::InterestDeclaration,
-        domain::membership::InterestsInput, domain::membership::ScoringInput,
-        domain::session::SessionInput, domain::session::SessionRecord, domain::session::Session,
-        domain::session::Attendance, domain::session::AttendanceInput,
-        domain::session::Decision, domain::session::DecisionInput,
-        domain::session::Participation,
-        domain::glossary::GlossaryTerm, domain::glossary::GlossaryInput,
-    )),
-    modifiers(&BearerAuth, &Problems),
+    components(schemas(Problem)),
     tags(
         (name = "organisations", description = "Commissioners, providers and facilitators"),
         (name = "api-clients", description = "Machine clients and the client-credentials exchange"),
@@ -76,6 +27,19 @@ use crate::error::Problem;
     )
 )]
 pub struct ApiDoc;
+
+/// The document: the description above, every route as [`super::mount`] registers it, then the
+/// shared security schemes and problems.
+pub fn document() -> utoipa::openapi::OpenApi {
+    use utoipa_actix_web::AppExt;
+    let app = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi());
+    let (_, mut doc) = super::mount(app).split_for_parts();
+    BearerAuth.modify(&mut doc);
+    Problems.modify(&mut doc);
+    doc
+}
 
 struct BearerAuth;
 
@@ -260,7 +224,7 @@ fn document_headers(op: &mut utoipa::openapi::path::Operation, method: &str, pat
 pub fn document_json() -> String {
     // Through a JSON value, whose keys are sorted, so the text is the same on every run (the
     // schema keywords added in `BearerAuth` live in a hash map).
-    let mut text = serde_json::to_value(ApiDoc::openapi())
+    let mut text = serde_json::to_value(document())
         .and_then(|v| serde_json::to_string_pretty(&v))
         .unwrap_or_else(|_| "{}".to_owned());
     text.push('\n');

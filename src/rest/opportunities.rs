@@ -1,10 +1,11 @@
 //! `/api/v1/opportunities` and everything under one: members, sessions, inclusion check.
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::{created, ok_tagged, ListOf};
@@ -73,7 +74,7 @@ impl OpportunityQuery {
 
 /// Create a piece of work (providers, commissioners, facilitators; admins for anyone). It
 /// starts as a draft.
-#[utoipa::path(post, path = "/api/v1/opportunities", tag = "opportunities",
+#[utoipa::path(tag = "opportunities",
     request_body = OpportunityInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
     responses(
@@ -82,6 +83,7 @@ impl OpportunityQuery {
         (status = 422, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[post("/opportunities")]
 pub async fn create(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -97,10 +99,11 @@ pub async fn create(
 
 /// Browse opportunities: advertised work is open to everyone signed in; staff also see their
 /// organisation's work, participants the work they are members of.
-#[utoipa::path(get, path = "/api/v1/opportunities", tag = "opportunities",
+#[utoipa::path(tag = "opportunities",
     params(OpportunityQuery),
     responses((status = 200, description = "One page", body = ListOf<Opportunity>)),
     security(("bearer" = [])))]
+#[get("/opportunities")]
 pub async fn list(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -113,11 +116,12 @@ pub async fn list(
 
 /// Read one piece of work with its evidence: the claimed mode beside the evidenced level and
 /// each co-production criterion.
-#[utoipa::path(get, path = "/api/v1/opportunities/{id}", tag = "opportunities",
+#[utoipa::path(tag = "opportunities",
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The work", body = Opportunity),
         (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
+#[get("/opportunities/{id}")]
 pub async fn get(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -128,13 +132,14 @@ pub async fn get(
 }
 
 /// Change a piece of work. Send `If-Match` with its `ETag`; `null` clears an optional field.
-#[utoipa::path(patch, path = "/api/v1/opportunities/{id}", tag = "opportunities",
+#[utoipa::path(tag = "opportunities",
     params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "The ETag last read")),
     request_body = OpportunityPatch,
     responses((status = 200, description = "Changed", body = Opportunity),
         (status = 412, description = "Changed since it was read", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
+#[patch("/opportunities/{id}")]
 pub async fn update(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -168,11 +173,12 @@ async fn transition(
 }
 
 /// Advertise a draft (sets `advertised_on` to today unless already set).
-#[utoipa::path(post, path = "/api/v1/opportunities/{id}/advertise", tag = "opportunities",
+#[utoipa::path(tag = "opportunities",
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "Advertised", body = Opportunity),
         (status = 409, description = "Not allowed from the current status; `allowed` lists what is", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
+#[post("/opportunities/{id}/advertise")]
 pub async fn advertise(
     s: web::Data<Services>,
     c: Caller,
@@ -182,11 +188,12 @@ pub async fn advertise(
 }
 
 /// Start advertised work.
-#[utoipa::path(post, path = "/api/v1/opportunities/{id}/start", tag = "opportunities",
+#[utoipa::path(tag = "opportunities",
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "Running", body = Opportunity),
         (status = 409, description = "Not allowed from the current status", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
+#[post("/opportunities/{id}/start")]
 pub async fn start(
     s: web::Data<Services>,
     c: Caller,
@@ -196,11 +203,12 @@ pub async fn start(
 }
 
 /// End running work: it has a clear ending.
-#[utoipa::path(post, path = "/api/v1/opportunities/{id}/end", tag = "opportunities",
+#[utoipa::path(tag = "opportunities",
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "Ended", body = Opportunity),
         (status = 409, description = "Not allowed from the current status", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
+#[post("/opportunities/{id}/end")]
 pub async fn end(
     s: web::Data<Services>,
     c: Caller,
@@ -210,11 +218,12 @@ pub async fn end(
 }
 
 /// Cancel work that has not ended.
-#[utoipa::path(post, path = "/api/v1/opportunities/{id}/cancel", tag = "opportunities",
+#[utoipa::path(tag = "opportunities",
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "Cancelled", body = Opportunity),
         (status = 409, description = "Not allowed from the current status", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
+#[post("/opportunities/{id}/cancel")]
 pub async fn cancel(
     s: web::Data<Services>,
     c: Caller,
@@ -224,10 +233,11 @@ pub async fn cancel(
 }
 
 /// The guide's barriers that apply to this work, each with the guide's own words.
-#[utoipa::path(get, path = "/api/v1/opportunities/{id}/inclusion-check", tag = "opportunities",
+#[utoipa::path(tag = "opportunities",
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The barriers found (none is good)", body = InclusionReport)),
     security(("bearer" = [])))]
+#[get("/opportunities/{id}/inclusion-check")]
 pub async fn inclusion_check(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -238,12 +248,13 @@ pub async fn inclusion_check(
 }
 
 /// A participant applies (empty body), or staff invite someone (`participant_id`).
-#[utoipa::path(post, path = "/api/v1/opportunities/{id}/members", tag = "members",
+#[utoipa::path(tag = "members",
     params(("id" = Uuid, Path)),
     request_body = MembershipInput,
     responses((status = 201, description = "Applied, accepted (first come) or invited", body = MemberView),
         (status = 409, description = "No places left, not advertised, or already a member", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
+#[post("/opportunities/{id}/members")]
 pub async fn join(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -260,10 +271,11 @@ pub async fn join(
 }
 
 /// The members of a piece of work: for its staff, and (accepted members only) for its members.
-#[utoipa::path(get, path = "/api/v1/opportunities/{id}/members", tag = "members",
+#[utoipa::path(tag = "members",
     params(("id" = Uuid, Path), PageParams),
     responses((status = 200, description = "One page of members", body = ListOf<MemberView>)),
     security(("bearer" = [])))]
+#[get("/opportunities/{id}/members")]
 pub async fn list_members(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -279,11 +291,12 @@ fn ids(req: &HttpRequest) -> Result<(Uuid, Uuid), AppError> {
 }
 
 /// Staff accept an application, or the person invited accepts: either takes a place.
-#[utoipa::path(post, path = "/api/v1/opportunities/{id}/members/{member_id}/accept", tag = "members",
+#[utoipa::path(tag = "members",
     params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
     responses((status = 200, description = "Accepted", body = MemberView),
         (status = 409, description = "No places left, or not acceptable now", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
+#[post("/opportunities/{id}/members/{member_id}/accept")]
 pub async fn accept(
     s: web::Data<Services>,
     Caller(c): Caller,
@@ -295,10 +308,11 @@ pub async fn accept(
 }
 
 /// Staff decline an application, or the person invited declines.
-#[utoipa::path(post, path = "/api/v1/opportunities/{id}/members/{member_id}/decline", tag = "members",
+#[utoipa::path(tag = "members",
     params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
     responses((status = 200, description = "Declined", body = MemberView)),
     security(("bearer" = [])))]
+#[post("/opportunities/{id}/members/{member_id}/decline")]
 pub async fn decline(
     s: web::Data<Services>,
     Caller(c): Caller,
@@ -310,10 +324,11 @@ pub async fn decline(
 }
 
 /// A member withdraws; a place held is given back.
-#[utoipa::path(post, path = "/api/v1/opportunities/{id}/members/{member_id}/withdraw", tag = "members",
+#[utoipa::path(tag = "members",
     params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
     responses((status = 200, description = "Withdrawn", body = MemberView)),
     security(("bearer" = [])))]
+#[post("/opportunities/{id}/members/{member_id}/withdraw")]
 pub async fn withdraw(
     s: web::Data<Services>,
     Caller(c): Caller,
@@ -325,11 +340,12 @@ pub async fn withdraw(
 }
 
 /// A member declares their interests (tender scoring and interview panels).
-#[utoipa::path(post, path = "/api/v1/opportunities/{id}/members/{member_id}/interests", tag = "members",
+#[utoipa::path(tag = "members",
     params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
     request_body = InterestsInput,
     responses((status = 200, description = "Declared", body = MemberView)),
     security(("bearer" = [])))]
+#[post("/opportunities/{id}/members/{member_id}/interests")]
 pub async fn interests(
     s: web::Data<Services>,
     Caller(c): Caller,
@@ -342,12 +358,13 @@ pub async fn interests(
 }
 
 /// Staff mark a member as scoring; refused while interests are undeclared or conflicting.
-#[utoipa::path(post, path = "/api/v1/opportunities/{id}/members/{member_id}/scoring", tag = "members",
+#[utoipa::path(tag = "members",
     params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
     request_body = ScoringInput,
     responses((status = 200, description = "Set", body = MemberView),
         (status = 409, description = "Interests undeclared or conflicting", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
+#[post("/opportunities/{id}/members/{member_id}/scoring")]
 pub async fn scoring(
     s: web::Data<Services>,
     Caller(c): Caller,
@@ -360,12 +377,13 @@ pub async fn scoring(
 }
 
 /// Record a session, optionally with its attendance and decisions: all stored, or none.
-#[utoipa::path(post, path = "/api/v1/opportunities/{id}/sessions", tag = "sessions",
+#[utoipa::path(tag = "sessions",
     params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
     request_body = SessionInput,
     responses((status = 201, description = "Recorded", body = SessionRecord),
         (status = 422, description = "Invalid; nothing stored", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
+#[post("/opportunities/{id}/sessions")]
 pub async fn create_session(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -383,10 +401,11 @@ pub async fn create_session(
 
 /// The sessions of a piece of work, by start time; each session's attendance and decisions
 /// are at `/api/v1/sessions/{id}/attendance` and `/decisions`.
-#[utoipa::path(get, path = "/api/v1/opportunities/{id}/sessions", tag = "sessions",
+#[utoipa::path(tag = "sessions",
     params(("id" = Uuid, Path), PageParams),
     responses((status = 200, description = "One page of sessions", body = ListOf<Session>)),
     security(("bearer" = [])))]
+#[get("/opportunities/{id}/sessions")]
 pub async fn list_sessions(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -397,52 +416,24 @@ pub async fn list_sessions(
     Ok(HttpResponse::Ok().json(ListOf::from(page)))
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/opportunities")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
-        web::resource("/opportunities/{id}")
-            .route(web::get().to(get))
-            .route(web::patch().to(update)),
-    )
-    .service(web::resource("/opportunities/{id}/advertise").route(web::post().to(advertise)))
-    .service(web::resource("/opportunities/{id}/start").route(web::post().to(start)))
-    .service(web::resource("/opportunities/{id}/end").route(web::post().to(end)))
-    .service(web::resource("/opportunities/{id}/cancel").route(web::post().to(cancel)))
-    .service(
-        web::resource("/opportunities/{id}/inclusion-check").route(web::get().to(inclusion_check)),
-    )
-    .service(
-        web::resource("/opportunities/{id}/members")
-            .route(web::get().to(list_members))
-            .route(web::post().to(join)),
-    )
-    .service(
-        web::resource("/opportunities/{id}/members/{member_id}/accept")
-            .route(web::post().to(accept)),
-    )
-    .service(
-        web::resource("/opportunities/{id}/members/{member_id}/decline")
-            .route(web::post().to(decline)),
-    )
-    .service(
-        web::resource("/opportunities/{id}/members/{member_id}/withdraw")
-            .route(web::post().to(withdraw)),
-    )
-    .service(
-        web::resource("/opportunities/{id}/members/{member_id}/interests")
-            .route(web::post().to(interests)),
-    )
-    .service(
-        web::resource("/opportunities/{id}/members/{member_id}/scoring")
-            .route(web::post().to(scoring)),
-    )
-    .service(
-        web::resource("/opportunities/{id}/sessions")
-            .route(web::get().to(list_sessions))
-            .route(web::post().to(create_session)),
-    );
+/// These routes and their OpenAPI entries, registered together.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(get)
+        .service(update)
+        .service(advertise)
+        .service(start)
+        .service(end)
+        .service(cancel)
+        .service(inclusion_check)
+        .service(list_members)
+        .service(join)
+        .service(accept)
+        .service(decline)
+        .service(withdraw)
+        .service(interests)
+        .service(scoring)
+        .service(list_sessions)
+        .service(create_session);
 }

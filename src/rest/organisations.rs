@@ -1,6 +1,7 @@
 //! `/api/v1/organisations`
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{created, ok_tagged, ListOf};
 use crate::domain::organisation::{Organisation, OrganisationInput, OrganisationPatch};
@@ -9,7 +10,7 @@ use crate::http::extract::{if_match, path_id, Caller, Json, PageParams, Query};
 use crate::service::{organisations, Services};
 
 /// Create an organisation (platform admins). It starts with the guide's payment policy.
-#[utoipa::path(post, path = "/api/v1/organisations", tag = "organisations",
+#[utoipa::path(tag = "organisations",
     request_body = OrganisationInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
     responses(
@@ -18,6 +19,7 @@ use crate::service::{organisations, Services};
         (status = 422, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[post("/organisations")]
 pub async fn create(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -32,13 +34,14 @@ pub async fn create(
 }
 
 /// List organisations: admins see all, others their own.
-#[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations",
+#[utoipa::path(tag = "organisations",
     params(PageParams),
     responses(
         (status = 200, description = "One page", body = ListOf<Organisation>),
         (status = 400, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/organisations")]
 pub async fn list(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -49,13 +52,14 @@ pub async fn list(
 }
 
 /// Read one organisation (another organisation's answers 404).
-#[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "organisations",
+#[utoipa::path(tag = "organisations",
     params(("id" = uuid::Uuid, Path)),
     responses(
         (status = 200, description = "The organisation", body = Organisation),
         (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/organisations/{id}")]
 pub async fn get(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -66,7 +70,7 @@ pub async fn get(
 }
 
 /// Change an organisation (platform admins). Send `If-Match` with its `ETag`.
-#[utoipa::path(patch, path = "/api/v1/organisations/{id}", tag = "organisations",
+#[utoipa::path(tag = "organisations",
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "The ETag last read")),
     request_body = OrganisationPatch,
     responses(
@@ -75,6 +79,7 @@ pub async fn get(
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[patch("/organisations/{id}")]
 pub async fn update(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -87,15 +92,10 @@ pub async fn update(
     Ok(ok_tagged(org.version, &org))
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/organisations")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
-        web::resource("/organisations/{id}")
-            .route(web::get().to(get))
-            .route(web::patch().to(update)),
-    );
+/// These routes and their OpenAPI entries, registered together.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(get)
+        .service(update);
 }

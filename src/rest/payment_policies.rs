@@ -1,8 +1,9 @@
 //! `/api/v1/payment-policies`
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::ListOf;
@@ -24,10 +25,11 @@ pub struct PolicyFilter {
 }
 
 /// List payment policies: an organisation's staff see their own, admins all.
-#[utoipa::path(get, path = "/api/v1/payment-policies", tag = "payment-policies",
+#[utoipa::path(tag = "payment-policies",
     params(PolicyFilter),
     responses((status = 200, description = "One page", body = ListOf<PaymentPolicy>)),
     security(("bearer" = [])))]
+#[get("/payment-policies")]
 pub async fn list(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -43,11 +45,12 @@ pub async fn list(
 }
 
 /// Read one payment policy with all its rates.
-#[utoipa::path(get, path = "/api/v1/payment-policies/{id}", tag = "payment-policies",
+#[utoipa::path(tag = "payment-policies",
     params(("id" = uuid::Uuid, Path)),
     responses((status = 200, description = "The policy", body = PaymentPolicy),
         (status = 404, description = "No such policy", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
+#[get("/payment-policies/{id}")]
 pub async fn get(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -57,7 +60,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(policy))
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/payment-policies").route(web::get().to(list)))
-        .service(web::resource("/payment-policies/{id}").route(web::get().to(get)));
+/// These routes and their OpenAPI entries, registered together.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list).service(get);
 }

@@ -1,6 +1,7 @@
 //! `/api/v1/sessions/{id}/attendance` and `/api/v1/sessions/{id}/decisions`
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::ListOf;
 use crate::domain::session::{Attendance, AttendanceInput, Decision, DecisionInput};
@@ -10,12 +11,13 @@ use crate::service::{sessions, Services};
 
 /// Record one member's attendance at a session: minutes, and whether they participated or
 /// only attended.
-#[utoipa::path(post, path = "/api/v1/sessions/{id}/attendance", tag = "sessions",
+#[utoipa::path(tag = "sessions",
     params(("id" = uuid::Uuid, Path)),
     request_body = AttendanceInput,
     responses((status = 201, description = "Recorded", body = Attendance),
         (status = 409, description = "Already recorded for this person", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
+#[post("/sessions/{id}/attendance")]
 pub async fn record_attendance(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -27,10 +29,11 @@ pub async fn record_attendance(
 }
 
 /// Who attended a session.
-#[utoipa::path(get, path = "/api/v1/sessions/{id}/attendance", tag = "sessions",
+#[utoipa::path(tag = "sessions",
     params(("id" = uuid::Uuid, Path), PageParams),
     responses((status = 200, description = "One page of attendance", body = ListOf<Attendance>)),
     security(("bearer" = [])))]
+#[get("/sessions/{id}/attendance")]
 pub async fn list_attendance(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -43,11 +46,12 @@ pub async fn list_attendance(
 }
 
 /// Record a decision made at a session, and whether lived-experience members shared in it.
-#[utoipa::path(post, path = "/api/v1/sessions/{id}/decisions", tag = "sessions",
+#[utoipa::path(tag = "sessions",
     params(("id" = uuid::Uuid, Path)),
     request_body = DecisionInput,
     responses((status = 201, description = "Recorded", body = Decision)),
     security(("bearer" = [])))]
+#[post("/sessions/{id}/decisions")]
 pub async fn record_decision(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -59,10 +63,11 @@ pub async fn record_decision(
 }
 
 /// The decisions made at a session.
-#[utoipa::path(get, path = "/api/v1/sessions/{id}/decisions", tag = "sessions",
+#[utoipa::path(tag = "sessions",
     params(("id" = uuid::Uuid, Path), PageParams),
     responses((status = 200, description = "One page of decisions", body = ListOf<Decision>)),
     security(("bearer" = [])))]
+#[get("/sessions/{id}/decisions")]
 pub async fn list_decisions(
     services: web::Data<Services>,
     Caller(caller): Caller,
@@ -74,15 +79,10 @@ pub async fn list_decisions(
     Ok(HttpResponse::Ok().json(ListOf::from(page)))
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/sessions/{id}/attendance")
-            .route(web::get().to(list_attendance))
-            .route(web::post().to(record_attendance)),
-    )
-    .service(
-        web::resource("/sessions/{id}/decisions")
-            .route(web::get().to(list_decisions))
-            .route(web::post().to(record_decision)),
-    );
+/// These routes and their OpenAPI entries, registered together.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_attendance)
+        .service(record_attendance)
+        .service(list_decisions)
+        .service(record_decision);
 }

@@ -178,4 +178,17 @@ async fn a_wrong_method_is_a_405_problem() {
     .await;
     assert_eq!(res.status, 405, "{}", res.text);
     assert_eq!(res.problem_code(), "method_not_allowed");
+    assert_eq!(res.header("allow").as_deref(), Some("GET, POST"));
+    // A path with a parameter is known too; an unknown one is still 404.
+    let res = read(
+        app.client
+            .delete(app.url("/api/v1/opportunities/00000000-0000-0000-0000-000000000000/start"))
+            .bearer_auth(&app.admin_token)
+            .send()
+            .await
+            .expect("delete"),
+    )
+    .await;
+    assert_eq!(res.status, 405, "{}", res.text);
+    assert_eq!(res.header("allow").as_deref(), Some("POST"));
 }
