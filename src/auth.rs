@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::config::JwtSettings;
+use crate::domain::id::{ApiClientId, OrganisationId, ParticipantId};
 use crate::domain::identity::{Principal, Role};
 use crate::error::AppError;
 
@@ -35,12 +36,12 @@ struct MintedClaims<'a> {
     exp: i64,
     jti: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    org: Option<Uuid>,
+    org: Option<OrganisationId>,
     roles: Vec<Role>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    participant_id: Option<Uuid>,
+    participant_id: Option<ParticipantId>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    cid: Option<Uuid>,
+    cid: Option<ApiClientId>,
 }
 
 /// The claims read from a verified token (`iss`, `aud`, `exp`, `nbf` are checked by the decoder).
@@ -48,23 +49,23 @@ struct MintedClaims<'a> {
 struct VerifiedClaims {
     sub: String,
     #[serde(default)]
-    org: Option<Uuid>,
+    org: Option<OrganisationId>,
     #[serde(default)]
     roles: Vec<String>,
     #[serde(default)]
-    participant_id: Option<Uuid>,
+    participant_id: Option<ParticipantId>,
     #[serde(default)]
-    cid: Option<Uuid>,
+    cid: Option<ApiClientId>,
 }
 
 /// What a token asks for when minted.
 #[derive(Debug, Clone)]
 pub struct TokenRequest {
     pub subject: String,
-    pub organisation_id: Option<Uuid>,
+    pub organisation_id: Option<OrganisationId>,
     pub roles: Vec<Role>,
-    pub participant_id: Option<Uuid>,
-    pub client_id: Option<Uuid>,
+    pub participant_id: Option<ParticipantId>,
+    pub client_id: Option<ApiClientId>,
     pub ttl: Duration,
 }
 
@@ -358,7 +359,7 @@ mod tests {
     fn request() -> TokenRequest {
         TokenRequest {
             subject: "someone".into(),
-            organisation_id: Some(Uuid::nil()),
+            organisation_id: Some(OrganisationId::from_uuid(uuid::Uuid::nil())),
             roles: vec![Role::Provider],
             participant_id: None,
             client_id: None,
@@ -373,7 +374,10 @@ mod tests {
         let p = a.verify(&token).expect("verify");
         assert_eq!(p.subject, "someone");
         assert!(p.has(Role::Provider));
-        assert_eq!(p.organisation_id, Some(Uuid::nil()));
+        assert_eq!(
+            p.organisation_id,
+            Some(OrganisationId::from_uuid(uuid::Uuid::nil()))
+        );
     }
 
     #[test]

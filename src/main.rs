@@ -7,9 +7,9 @@ use clap::{Parser, Subcommand};
 use coproduce::auth::{parse_ttl, TokenAuthority, TokenRequest};
 use coproduce::config::Settings;
 use coproduce::db::{Backend, DatabaseUrl};
+use coproduce::domain::id::{OrganisationId, ParticipantId};
 use coproduce::domain::identity::Role;
 use coproduce::{db, graphql, rest, telemetry, Application};
-use uuid::Uuid;
 
 #[derive(Parser)]
 #[command(
@@ -35,10 +35,10 @@ enum Command {
         roles: Vec<String>,
         /// The organisation the caller acts for.
         #[arg(long)]
-        org: Option<Uuid>,
+        org: Option<OrganisationId>,
         /// The participant the caller is.
         #[arg(long)]
-        participant: Option<Uuid>,
+        participant: Option<ParticipantId>,
         /// The token's subject (who it names).
         #[arg(long, default_value = "local-admin")]
         sub: String,
@@ -106,8 +106,8 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
 fn token(
     settings: &Settings,
     roles: &[String],
-    org: Option<Uuid>,
-    participant: Option<Uuid>,
+    org: Option<OrganisationId>,
+    participant: Option<ParticipantId>,
     sub: String,
     ttl: &str,
 ) -> anyhow::Result<()> {

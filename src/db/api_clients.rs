@@ -2,11 +2,11 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::schema::api_clients;
 use super::{from_db_time, parse_id, to_db_time, DbConnection};
 use crate::domain::api_client::ApiClient;
+use crate::domain::id::{ApiClientId, OrganisationId};
 use crate::domain::identity::Role;
 use crate::domain::page::PageRequest;
 use crate::error::AppError;
@@ -76,7 +76,10 @@ pub fn insert(
 }
 
 /// The client and its secret hash.
-pub fn find(conn: &mut DbConnection, id: Uuid) -> Result<Option<(ApiClient, String)>, AppError> {
+pub fn find(
+    conn: &mut DbConnection,
+    id: ApiClientId,
+) -> Result<Option<(ApiClient, String)>, AppError> {
     api_clients::table
         .find(id.to_string())
         .select(ApiClientRow::as_select())
@@ -88,7 +91,7 @@ pub fn find(conn: &mut DbConnection, id: Uuid) -> Result<Option<(ApiClient, Stri
 
 pub fn list(
     conn: &mut DbConnection,
-    organisation_id: Option<Uuid>,
+    organisation_id: Option<OrganisationId>,
     page: PageRequest,
 ) -> Result<Vec<ApiClient>, AppError> {
     let mut query = keyset_page!(
@@ -109,7 +112,7 @@ pub fn list(
 /// Replaces the secret hash; returns whether the client existed and was not revoked.
 pub fn set_secret(
     conn: &mut DbConnection,
-    id: Uuid,
+    id: ApiClientId,
     secret_hash: &str,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<bool, AppError> {
@@ -130,7 +133,7 @@ pub fn set_secret(
 /// Replaces a legacy secret hash with its digest, only if it is still the one that was checked.
 pub fn replace_hash(
     conn: &mut DbConnection,
-    id: Uuid,
+    id: ApiClientId,
     old_hash: &str,
     new_hash: &str,
 ) -> Result<bool, AppError> {
@@ -147,7 +150,7 @@ pub fn replace_hash(
 /// Marks the client revoked (once: a second revoke keeps the first time).
 pub fn revoke(
     conn: &mut DbConnection,
-    id: Uuid,
+    id: ApiClientId,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), AppError> {
     diesel::update(
@@ -167,8 +170,8 @@ pub fn revoke(
 /// not revoked. One indexed lookup, made on every call that carries a client's token.
 pub fn is_active(
     conn: &mut DbConnection,
-    id: Uuid,
-    organisation_id: Uuid,
+    id: ApiClientId,
+    organisation_id: OrganisationId,
 ) -> Result<bool, AppError> {
     let found: Option<String> = api_clients::table
         .filter(api_clients::id.eq(id.to_string()))

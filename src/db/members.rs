@@ -2,11 +2,11 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::opportunities::parse_stored;
 use super::schema::memberships;
 use super::{from_db_time, parse_id, to_db_time, DbConnection};
+use crate::domain::id::{MembershipId, OpportunityId, ParticipantId};
 use crate::domain::membership::{InterestDeclaration, Membership};
 use crate::error::AppError;
 
@@ -79,7 +79,7 @@ pub fn insert(conn: &mut DbConnection, m: &Membership) -> Result<(), AppError> {
     Ok(())
 }
 
-pub fn find(conn: &mut DbConnection, id: Uuid) -> Result<Option<Membership>, AppError> {
+pub fn find(conn: &mut DbConnection, id: MembershipId) -> Result<Option<Membership>, AppError> {
     memberships::table
         .find(id.to_string())
         .select(MembershipRow::as_select())
@@ -91,8 +91,8 @@ pub fn find(conn: &mut DbConnection, id: Uuid) -> Result<Option<Membership>, App
 
 pub fn find_for(
     conn: &mut DbConnection,
-    opportunity_id: Uuid,
-    participant_id: Uuid,
+    opportunity_id: OpportunityId,
+    participant_id: ParticipantId,
 ) -> Result<Option<Membership>, AppError> {
     memberships::table
         .filter(memberships::opportunity_id.eq(opportunity_id.to_string()))
@@ -107,9 +107,12 @@ pub fn find_for(
 /// Every membership of the given opportunities, in one query, in creation order.
 pub fn for_opportunities(
     conn: &mut DbConnection,
-    opportunity_ids: &[Uuid],
+    opportunity_ids: &[OpportunityId],
 ) -> Result<Vec<Membership>, AppError> {
-    let ids: Vec<String> = opportunity_ids.iter().map(Uuid::to_string).collect();
+    let ids: Vec<String> = opportunity_ids
+        .iter()
+        .map(OpportunityId::to_string)
+        .collect();
     memberships::table
         .filter(memberships::opportunity_id.eq_any(&ids))
         .order(memberships::id.asc())
@@ -140,10 +143,13 @@ pub fn update_if_version(
 /// One participant's memberships among the given opportunities, in one query.
 pub fn of_participant_in(
     conn: &mut DbConnection,
-    participant_id: Uuid,
-    opportunity_ids: &[Uuid],
+    participant_id: ParticipantId,
+    opportunity_ids: &[OpportunityId],
 ) -> Result<Vec<Membership>, AppError> {
-    let ids: Vec<String> = opportunity_ids.iter().map(Uuid::to_string).collect();
+    let ids: Vec<String> = opportunity_ids
+        .iter()
+        .map(OpportunityId::to_string)
+        .collect();
     memberships::table
         .filter(memberships::participant_id.eq(participant_id.to_string()))
         .filter(memberships::opportunity_id.eq_any(&ids))

@@ -482,7 +482,11 @@ pub fn from_db_time(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
 }
 
 /// Reads an id stored as text; a malformed one is a fault in the data, not in the request.
-pub fn parse_id(text: &str) -> Result<uuid::Uuid, AppError> {
+pub fn parse_id<I>(text: &str) -> Result<I, AppError>
+where
+    I: std::str::FromStr,
+    I::Err: std::fmt::Display,
+{
     text.parse()
         .map_err(|e| AppError::internal(format!("stored id `{text}` is not a UUID: {e}")))
 }

@@ -2,10 +2,10 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::schema::{memberships, opportunities};
 use super::{from_db_time, parse_id, to_db_time, DbConnection};
+use crate::domain::id::{OpportunityId, OrganisationId, ParticipantId};
 use crate::domain::ladder::OpportunityStatus;
 use crate::domain::opportunity::{Opportunity, OpportunityFilter};
 use crate::domain::page::PageRequest;
@@ -72,11 +72,15 @@ where
     text.parse::<T>().map_err(AppError::internal)
 }
 
-fn opt_id(id: Option<Uuid>) -> Option<String> {
+fn opt_id(id: Option<impl std::fmt::Display>) -> Option<String> {
     id.map(|i| i.to_string())
 }
 
-fn parse_opt_id(text: Option<&str>) -> Result<Option<Uuid>, AppError> {
+fn parse_opt_id<I>(text: Option<&str>) -> Result<Option<I>, AppError>
+where
+    I: std::str::FromStr,
+    I::Err: std::fmt::Display,
+{
     text.map(parse_id).transpose()
 }
 
@@ -158,7 +162,7 @@ pub fn insert(conn: &mut DbConnection, o: &Opportunity) -> Result<(), AppError> 
     Ok(())
 }
 
-pub fn find(conn: &mut DbConnection, id: Uuid) -> Result<Option<Opportunity>, AppError> {
+pub fn find(conn: &mut DbConnection, id: OpportunityId) -> Result<Option<Opportunity>, AppError> {
     opportunities::table
         .find(id.to_string())
         .select(OpportunityRow::as_select())
@@ -169,8 +173,11 @@ pub fn find(conn: &mut DbConnection, id: Uuid) -> Result<Option<Opportunity>, Ap
 }
 
 /// Many opportunities by id, in one query.
-pub fn find_many(conn: &mut DbConnection, ids: &[Uuid]) -> Result<Vec<Opportunity>, AppError> {
-    let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+pub fn find_many(
+    conn: &mut DbConnection,
+    ids: &[OpportunityId],
+) -> Result<Vec<Opportunity>, AppError> {
+    let ids: Vec<String> = ids.iter().map(OpportunityId::to_string).collect();
     opportunities::table
         .filter(opportunities::id.eq_any(&ids))
         .select(OpportunityRow::as_select())
@@ -185,9 +192,9 @@ pub fn find_many(conn: &mut DbConnection, ids: &[Uuid]) -> Result<Vec<Opportunit
 pub enum Visibility {
     All,
     /// Advertised work, and work the organisation runs or facilitates.
-    Organisation(Uuid),
+    Organisation(OrganisationId),
     /// Advertised work, and work the participant is a member of.
-    Participant(Uuid),
+    Participant(ParticipantId),
     AdvertisedOnly,
 }
 
@@ -296,7 +303,7 @@ pub fn update_if_version(
 
 /// Takes one place if one is left, atomically on both databases (a single conditional update,
 /// so concurrent applications cannot overbook). Returns whether a place was taken.
-pub fn take_place(conn: &mut DbConnection, id: Uuid) -> Result<bool, AppError> {
+pub fn take_place(conn: &mut DbConnection, id: OpportunityId) -> Result<bool, AppError> {
     use opportunities::dsl as o;
     let changed = diesel::update(
         o::opportunities.filter(o::id.eq(id.to_string())).filter(
@@ -314,7 +321,7 @@ pub fn take_place(conn: &mut DbConnection, id: Uuid) -> Result<bool, AppError> {
 }
 
 /// Gives a place back.
-pub fn release_place(conn: &mut DbConnection, id: Uuid) -> Result<(), AppError> {
+pub fn release_place(conn: &mut DbConnection, id: OpportunityId) -> Result<(), AppError> {
     use opportunities::dsl as o;
     diesel::update(
         o::opportunities

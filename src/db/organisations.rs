@@ -2,10 +2,10 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::schema::{organisations, payment_policies, payment_policy_rates};
 use super::{from_db_time, parse_id, to_db_time, DbConnection};
+use crate::domain::id::{OrganisationId, PaymentPolicyId};
 use crate::domain::money::Money;
 use crate::domain::organisation::{Organisation, OrganisationContact, OrganisationKind};
 use crate::domain::page::PageRequest;
@@ -88,7 +88,7 @@ pub fn insert(conn: &mut DbConnection, org: &Organisation) -> Result<(), AppErro
     Ok(())
 }
 
-pub fn find(conn: &mut DbConnection, id: Uuid) -> Result<Option<Organisation>, AppError> {
+pub fn find(conn: &mut DbConnection, id: OrganisationId) -> Result<Option<Organisation>, AppError> {
     organisations::table
         .find(id.to_string())
         .select(OrganisationRow::as_select())
@@ -101,7 +101,7 @@ pub fn find(conn: &mut DbConnection, id: Uuid) -> Result<Option<Organisation>, A
 /// One page of organisations in id order; `only` limits the list to one organisation.
 pub fn list(
     conn: &mut DbConnection,
-    only: Option<Uuid>,
+    only: Option<OrganisationId>,
     page: PageRequest,
 ) -> Result<Vec<Organisation>, AppError> {
     let mut query = keyset_page!(
@@ -185,7 +185,7 @@ pub fn insert_policy(conn: &mut DbConnection, policy: &PaymentPolicy) -> Result<
     // One insert per rate: multi-row inserts do not compile for the two-backend connection.
     for r in &policy.rates {
         let row = PaymentRatesRow {
-            id: crate::domain::new_id().to_string(),
+            id: crate::domain::new_id::<uuid::Uuid>().to_string(),
             policy_id: policy.id.to_string(),
             effective_from: r.effective_from,
             hourly_rate_pence: r.hourly_rate.amount_pence,
@@ -202,7 +202,7 @@ pub fn insert_policy(conn: &mut DbConnection, policy: &PaymentPolicy) -> Result<
 /// One page of payment policies with their rates; `only_org` limits them to one organisation.
 pub fn list_policies(
     conn: &mut DbConnection,
-    only_org: Option<Uuid>,
+    only_org: Option<OrganisationId>,
     page: PageRequest,
 ) -> Result<Vec<PaymentPolicy>, AppError> {
     let mut query = keyset_page!(
@@ -217,7 +217,10 @@ pub fn list_policies(
     with_rates(conn, policies)
 }
 
-pub fn find_policy(conn: &mut DbConnection, id: Uuid) -> Result<Option<PaymentPolicy>, AppError> {
+pub fn find_policy(
+    conn: &mut DbConnection,
+    id: PaymentPolicyId,
+) -> Result<Option<PaymentPolicy>, AppError> {
     let rows = payment_policies::table
         .find(id.to_string())
         .select(PaymentPolicyRow::as_select())

@@ -2,11 +2,11 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::opportunities::parse_stored;
 use super::schema::{attendance, decisions, sessions};
 use super::{from_db_time, parse_id, to_db_time, DbConnection};
+use crate::domain::id::{MembershipId, OpportunityId, SessionId};
 use crate::domain::session::{Attendance, Decision, Session};
 use crate::error::AppError;
 
@@ -101,7 +101,7 @@ pub fn insert_session(conn: &mut DbConnection, s: &Session) -> Result<(), AppErr
 /// Attendance rows, each with the membership it belongs to, in one statement.
 pub fn insert_attendance(
     conn: &mut DbConnection,
-    rows: &[(Attendance, Uuid)],
+    rows: &[(Attendance, MembershipId)],
 ) -> Result<(), AppError> {
     if rows.is_empty() {
         return Ok(());
@@ -165,7 +165,7 @@ pub fn insert_decisions(conn: &mut DbConnection, rows: &[Decision]) -> Result<()
     Ok(())
 }
 
-pub fn find_session(conn: &mut DbConnection, id: Uuid) -> Result<Option<Session>, AppError> {
+pub fn find_session(conn: &mut DbConnection, id: SessionId) -> Result<Option<Session>, AppError> {
     sessions::table
         .find(id.to_string())
         .select(SessionRow::as_select())
@@ -178,9 +178,12 @@ pub fn find_session(conn: &mut DbConnection, id: Uuid) -> Result<Option<Session>
 /// The sessions of many opportunities, in one query, by start time.
 pub fn for_opportunities(
     conn: &mut DbConnection,
-    opportunity_ids: &[Uuid],
+    opportunity_ids: &[OpportunityId],
 ) -> Result<Vec<Session>, AppError> {
-    let ids: Vec<String> = opportunity_ids.iter().map(Uuid::to_string).collect();
+    let ids: Vec<String> = opportunity_ids
+        .iter()
+        .map(OpportunityId::to_string)
+        .collect();
     sessions::table
         .filter(sessions::opportunity_id.eq_any(&ids))
         .order((sessions::starts_at.asc(), sessions::id.asc()))
@@ -194,9 +197,9 @@ pub fn for_opportunities(
 /// The attendance at many sessions, in one query.
 pub fn attendance_for(
     conn: &mut DbConnection,
-    session_ids: &[Uuid],
+    session_ids: &[SessionId],
 ) -> Result<Vec<Attendance>, AppError> {
-    let ids: Vec<String> = session_ids.iter().map(Uuid::to_string).collect();
+    let ids: Vec<String> = session_ids.iter().map(SessionId::to_string).collect();
     attendance::table
         .filter(attendance::session_id.eq_any(&ids))
         .order(attendance::id.asc())
@@ -210,9 +213,9 @@ pub fn attendance_for(
 /// The decisions at many sessions, in one query.
 pub fn decisions_for(
     conn: &mut DbConnection,
-    session_ids: &[Uuid],
+    session_ids: &[SessionId],
 ) -> Result<Vec<Decision>, AppError> {
-    let ids: Vec<String> = session_ids.iter().map(Uuid::to_string).collect();
+    let ids: Vec<String> = session_ids.iter().map(SessionId::to_string).collect();
     decisions::table
         .filter(decisions::session_id.eq_any(&ids))
         .order(decisions::id.asc())

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
+
+use super::id::{ApiClientId, OrganisationId};
 
 use super::identity::Role;
 use super::organisation::OrganisationKind;
@@ -14,8 +15,8 @@ use super::validation::{FieldError, Problems};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
 pub struct ApiClient {
     /// The `client_id` used at `POST /api/v1/token`.
-    pub id: Uuid,
-    pub organisation_id: Uuid,
+    pub id: ApiClientId,
+    pub organisation_id: OrganisationId,
     pub name: String,
     /// The roles its tokens carry.
     pub roles: Vec<Role>,
@@ -35,7 +36,7 @@ impl ApiClient {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApiClientInput {
-    pub organisation_id: Uuid,
+    pub organisation_id: OrganisationId,
     #[schema(
         min_length = 1,
         max_length = 200,
@@ -61,7 +62,7 @@ pub enum ClientRole {
 /// A valid new client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewApiClient {
-    pub organisation_id: Uuid,
+    pub organisation_id: OrganisationId,
     pub name: String,
     pub roles: Vec<Role>,
 }
@@ -204,7 +205,7 @@ mod tests {
 
     fn input(roles: Option<Vec<Role>>) -> ApiClientInput {
         ApiClientInput {
-            organisation_id: Uuid::nil(),
+            organisation_id: OrganisationId::from_uuid(uuid::Uuid::nil()),
             name: "Case system".into(),
             roles,
         }

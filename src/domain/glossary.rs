@@ -4,15 +4,17 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
+
+use super::id::GlossaryTermId;
 
 use super::validation::{FieldError, Problems};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
 pub struct GlossaryTerm {
-    pub id: Uuid,
+    pub id: GlossaryTermId,
     pub term: String,
     pub meaning: String,
+    #[graphql(skip)]
     pub created_at: DateTime<Utc>,
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use uuid::Uuid;
+use super::id::{ApiClientId, OrganisationId, ParticipantId};
 
 domain_enum! {
     pub enum Role as "role" {
@@ -19,11 +19,11 @@ domain_enum! {
 pub struct Principal {
     /// The token's `sub`: a person's or a machine client's identifier.
     pub subject: String,
-    pub organisation_id: Option<Uuid>,
+    pub organisation_id: Option<OrganisationId>,
     pub roles: BTreeSet<Role>,
-    pub participant_id: Option<Uuid>,
+    pub participant_id: Option<ParticipantId>,
     /// Set when the token was issued to a machine client at `POST /api/v1/token`.
-    pub client_id: Option<Uuid>,
+    pub client_id: Option<ApiClientId>,
 }
 
 impl Principal {
@@ -41,7 +41,7 @@ impl Principal {
     }
 
     /// True when the caller acts for this organisation.
-    pub fn belongs_to(&self, organisation_id: Uuid) -> bool {
+    pub fn belongs_to(&self, organisation_id: OrganisationId) -> bool {
         self.organisation_id == Some(organisation_id)
     }
 }

@@ -150,9 +150,9 @@ pub struct InclusionFacts<'a> {
 }
 
 /// One barrier found: a warning, not a refusal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 pub struct Barrier {
-    /// One of `ALL_CODES`.
+    /// Which barrier: one of the guide's, in the order the check reports them.
     pub code: &'static str,
     /// Plain English, naming the specifics.
     pub message: String,

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
+
+use super::id::{MembershipId, OpportunityId, ParticipantId};
 
 use super::ladder::OpportunityKind;
 use super::validation::{FieldError, Problems};
@@ -84,9 +85,9 @@ pub struct InterestDeclaration {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Membership {
-    pub id: Uuid,
-    pub opportunity_id: Uuid,
-    pub participant_id: Uuid,
+    pub id: MembershipId,
+    pub opportunity_id: OpportunityId,
+    pub participant_id: ParticipantId,
     pub role: MemberRole,
     pub experience: Experience,
     pub status: MemberStatus,
@@ -105,11 +106,12 @@ pub struct Membership {
 /// What a caller is shown of a membership. A member's experience and their declaration of
 /// interests are for the person and the staff who run the work (and admins); everyone else in
 /// the group sees `null` there, and sees the member's role, status and dates.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "Membership", complex)]
 pub struct MemberView {
-    pub id: Uuid,
-    pub opportunity_id: Uuid,
-    pub participant_id: Uuid,
+    pub id: MembershipId,
+    pub opportunity_id: OpportunityId,
+    pub participant_id: ParticipantId,
     pub role: MemberRole,
     /// `null` unless the caller is this person or runs the work.
     pub experience: Option<Experience>,
@@ -121,6 +123,7 @@ pub struct MemberView {
     pub joined_from_start: Option<bool>,
     pub left_at: Option<DateTime<Utc>>,
     /// `null` unless the caller is this person or runs the work (or nothing is declared yet).
+    #[graphql(skip)]
     pub interests: Option<InterestDeclaration>,
     /// Whether interests have been declared; `null` for callers who may not see it.
     pub interests_declared: Option<bool>,
@@ -158,7 +161,7 @@ impl Membership {
 pub struct MembershipInput {
     /// Staff name who they invite; a participant applies as themselves.
     #[serde(default)]
-    pub participant_id: Option<Uuid>,
+    pub participant_id: Option<ParticipantId>,
     #[serde(default)]
     pub role: Option<MemberRole>,
     #[serde(default)]
@@ -232,9 +235,9 @@ mod tests {
 
     fn member(interests: Option<InterestDeclaration>) -> Membership {
         Membership {
-            id: Uuid::nil(),
-            opportunity_id: Uuid::nil(),
-            participant_id: Uuid::nil(),
+            id: MembershipId::from_uuid(uuid::Uuid::nil()),
+            opportunity_id: OpportunityId::from_uuid(uuid::Uuid::nil()),
+            participant_id: ParticipantId::from_uuid(uuid::Uuid::nil()),
             role: MemberRole::Member,
             experience: Experience::LivedExperience,
             status: MemberStatus::Accepted,

@@ -51,6 +51,7 @@ macro_rules! domain_enum {
 pub mod api_client;
 pub mod glossary;
 pub mod glossary_seed;
+pub mod id;
 pub mod identity;
 pub mod inclusion;
 pub mod ladder;
@@ -68,9 +69,10 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-/// A new time-ordered (v7) identifier: ids sort in creation order, which keeps pagination stable.
-pub fn new_id() -> Uuid {
-    Uuid::now_v7()
+/// A new time-ordered (v7) identifier of any kind (see [`id`]): ids sort in creation order,
+/// which keeps pagination stable.
+pub fn new_id<I: From<Uuid>>() -> I {
+    I::from(Uuid::now_v7())
 }
 
 /// The current time at microsecond precision, the finest both databases keep, so a value reads

@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// An amount of money: `{ "amount_pence": 1000, "currency": "GBP" }`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, async_graphql::SimpleObject,
+)]
 pub struct Money {
     /// Whole pence (or the minor unit of `currency`).
     pub amount_pence: i64,

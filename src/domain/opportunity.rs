@@ -4,7 +4,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
+
+use super::id::{ContractId, OpportunityId, OrganisationId, PaymentPolicyId};
 
 use super::inclusion::{Barrier, Format, Support};
 use super::ladder::{ClaimCheck, Evidence, OpportunityKind, OpportunityStatus, WorkingMode};
@@ -35,14 +36,15 @@ domain_enum! {
 }
 
 /// A piece of work people with lived experience are invited into.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[graphql(complex)]
 pub struct Opportunity {
-    pub id: Uuid,
+    pub id: OpportunityId,
     /// The organisation that runs the work.
-    pub organisation_id: Uuid,
-    pub contract_id: Option<Uuid>,
+    pub organisation_id: OrganisationId,
+    pub contract_id: Option<ContractId>,
     /// The involvement organisation that sources and supports participants, if any.
-    pub facilitator_organisation_id: Option<Uuid>,
+    pub facilitator_organisation_id: Option<OrganisationId>,
     pub title: String,
     /// Plain English.
     pub description: String,
@@ -55,15 +57,15 @@ pub struct Opportunity {
     pub ends_on: Option<NaiveDate>,
     pub format: Format,
     pub venue: Option<String>,
-    /// `None`: no limit.
+    /// Empty (`null`): no limit.
     pub places: Option<i32>,
     /// Accepted members holding a place.
     pub places_taken: i32,
     /// For example "2 hours a month for 6 months".
     pub time_commitment: Option<String>,
-    /// Participation is paid under `payment_policy_id`.
+    /// Participation is paid under the payment policy named here.
     pub paid: bool,
-    pub payment_policy_id: Option<Uuid>,
+    pub payment_policy_id: Option<PaymentPolicyId>,
     /// Recognition other than payment: vouchers, training places, volunteer roles, awards.
     pub other_recognition: Option<String>,
     pub support_offered: Vec<Support>,
@@ -79,6 +81,7 @@ pub struct Opportunity {
     /// The honest classification, on single reads: the evidenced level beside the claim and
     /// each co-production criterion with why it is or is not met.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[graphql(skip)]
     pub evidence: Option<EvidenceSummary>,
 }
 
@@ -98,7 +101,7 @@ impl Opportunity {
 }
 
 /// Filters for browsing opportunities, each named after a field.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, async_graphql::InputObject)]
 pub struct OpportunityFilter {
     pub status: Option<OpportunityStatus>,
     pub kind: Option<OpportunityKind>,
@@ -109,13 +112,13 @@ pub struct OpportunityFilter {
     pub starts_after: Option<NaiveDate>,
     pub starts_before: Option<NaiveDate>,
     pub has_places: Option<bool>,
-    pub organisation_id: Option<Uuid>,
+    pub organisation_id: Option<OrganisationId>,
 }
 
 /// The guide's barriers that apply to one opportunity.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct InclusionReport {
-    pub opportunity_id: Uuid,
+    pub opportunity_id: OpportunityId,
     pub barriers: Vec<Barrier>,
 }
 
@@ -150,11 +153,11 @@ pub fn check_move(
 pub struct OpportunityInput {
     /// Admins name the organisation; staff create for their own.
     #[serde(default)]
-    pub organisation_id: Option<Uuid>,
+    pub organisation_id: Option<OrganisationId>,
     #[serde(default)]
-    pub contract_id: Option<Uuid>,
+    pub contract_id: Option<ContractId>,
     #[serde(default)]
-    pub facilitator_organisation_id: Option<Uuid>,
+    pub facilitator_organisation_id: Option<OrganisationId>,
     #[schema(
         min_length = 1,
         max_length = 200,
@@ -190,7 +193,7 @@ pub struct OpportunityInput {
     pub paid: bool,
     /// Defaults to the organisation's default policy when `paid`.
     #[serde(default)]
-    pub payment_policy_id: Option<Uuid>,
+    pub payment_policy_id: Option<PaymentPolicyId>,
     #[serde(default)]
     #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
     pub other_recognition: Option<String>,
@@ -261,7 +264,7 @@ pub struct OpportunityPatch {
     pub paid: Option<bool>,
     #[serde(default, deserialize_with = "some_or_null")]
     #[schema(value_type = Option<Uuid>)]
-    pub payment_policy_id: Option<Option<Uuid>>,
+    pub payment_policy_id: Option<Option<PaymentPolicyId>>,
     #[serde(default, deserialize_with = "some_or_null")]
     #[schema(value_type = Option<String>, max_length = 500, pattern = r"^[^\x00]*$")]
     pub other_recognition: Option<Option<String>>,
@@ -274,10 +277,10 @@ pub struct OpportunityPatch {
     pub closing_on: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "some_or_null")]
     #[schema(value_type = Option<Uuid>)]
-    pub facilitator_organisation_id: Option<Option<Uuid>>,
+    pub facilitator_organisation_id: Option<Option<OrganisationId>>,
     #[serde(default, deserialize_with = "some_or_null")]
     #[schema(value_type = Option<Uuid>)]
-    pub contract_id: Option<Option<Uuid>>,
+    pub contract_id: Option<Option<ContractId>>,
     /// When the work was first advertised (see `OpportunityInput.advertised_on`).
     #[serde(default, deserialize_with = "some_or_null")]
     #[schema(value_type = Option<NaiveDate>)]
@@ -299,9 +302,9 @@ impl Opportunity {
     /// A new draft from a client's input, owned by `organisation_id`.
     pub fn draft(
         input: &OpportunityInput,
-        id: Uuid,
-        organisation_id: Uuid,
-        default_policy: Option<Uuid>,
+        id: OpportunityId,
+        organisation_id: OrganisationId,
+        default_policy: Option<PaymentPolicyId>,
         at: DateTime<Utc>,
     ) -> Result<Self, Vec<FieldError>> {
         let mut p = Problems::default();
@@ -366,7 +369,7 @@ impl Opportunity {
     pub fn apply(
         &mut self,
         patch: &OpportunityPatch,
-        default_policy: Option<Uuid>,
+        default_policy: Option<PaymentPolicyId>,
         today: NaiveDate,
     ) -> Result<(), Vec<FieldError>> {
         let mut p = Problems::default();
@@ -543,9 +546,15 @@ mod tests {
     fn paid_work_takes_the_organisations_default_policy() {
         let mut i = input();
         i.paid = true;
-        let policy = Uuid::now_v7();
-        let o = Opportunity::draft(&i, Uuid::now_v7(), Uuid::now_v7(), Some(policy), Utc::now())
-            .expect("valid");
+        let policy = crate::domain::new_id();
+        let o = Opportunity::draft(
+            &i,
+            crate::domain::new_id(),
+            crate::domain::new_id(),
+            Some(policy),
+            Utc::now(),
+        )
+        .expect("valid");
         assert_eq!(o.payment_policy_id, Some(policy));
         assert_eq!(o.status, S::Draft);
     }
@@ -556,16 +565,28 @@ mod tests {
         i.starts_on = NaiveDate::from_ymd_opt(2027, 3, 1);
         i.ends_on = NaiveDate::from_ymd_opt(2027, 2, 1);
         i.places = Some(0);
-        let errors = Opportunity::draft(&i, Uuid::now_v7(), Uuid::now_v7(), None, Utc::now())
-            .expect_err("invalid");
+        let errors = Opportunity::draft(
+            &i,
+            crate::domain::new_id(),
+            crate::domain::new_id(),
+            None,
+            Utc::now(),
+        )
+        .expect_err("invalid");
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, vec!["ends_on", "places"]);
     }
 
     #[test]
     fn a_patch_can_clear_a_field_with_null_and_leave_absent_ones() {
-        let mut o = Opportunity::draft(&input(), Uuid::now_v7(), Uuid::now_v7(), None, Utc::now())
-            .expect("valid");
+        let mut o = Opportunity::draft(
+            &input(),
+            crate::domain::new_id(),
+            crate::domain::new_id(),
+            None,
+            Utc::now(),
+        )
+        .expect("valid");
         o.venue = Some("Town hall".into());
         let patch: OpportunityPatch =
             serde_json::from_value(serde_json::json!({ "venue": null, "title": "New" }))

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
+
+use super::id::{OrganisationId, PaymentPolicyId};
 
 use super::validation::{FieldError, Problems};
 
@@ -19,7 +20,19 @@ domain_enum! {
 }
 
 /// How to reach an organisation (its office, not a person's private details).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    async_graphql::SimpleObject,
+    async_graphql::InputObject,
+)]
+#[graphql(input_name = "OrganisationContactInput")]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationContact {
     #[schema(max_length = 200, pattern = r"^[^\x00]*$")]
@@ -34,15 +47,16 @@ pub struct OrganisationContact {
     pub phone: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+/// A commissioner, provider or facilitator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
 pub struct Organisation {
-    pub id: Uuid,
+    pub id: OrganisationId,
     pub name: String,
     /// What the organisation is: one or more of commissioner, provider, facilitator.
     pub kinds: Vec<OrganisationKind>,
     pub contact: OrganisationContact,
     /// The payment policy new work uses unless it names another (the guide's, to begin with).
-    pub default_payment_policy_id: Option<Uuid>,
+    pub default_payment_policy_id: Option<PaymentPolicyId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Changes with every update; send it back as `If-Match` to update.
@@ -50,7 +64,7 @@ pub struct Organisation {
 }
 
 /// What a client sends to create an organisation.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationInput {
     #[schema(
@@ -66,7 +80,7 @@ pub struct OrganisationInput {
 }
 
 /// What a client sends to change an organisation; absent fields stay as they are.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema, async_graphql::InputObject)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationPatch {
     #[schema(

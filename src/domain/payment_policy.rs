@@ -4,7 +4,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
+
+use super::id::{OrganisationId, PaymentPolicyId};
 
 use super::money::Money;
 
@@ -16,7 +17,7 @@ pub const GUIDE_PAY_WITHIN_DAYS: i32 = 14;
 pub const GUIDE_POLICY_NAME: &str = "Co-production guide payment policy (Annex A)";
 
 /// Rates in force from a date; a claim line is priced at the rates in force on the day of the activity.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
 pub struct PaymentRates {
     pub effective_from: NaiveDate,
     /// Paid per hour of participation (time in the meeting; travel time is not paid).
@@ -25,10 +26,11 @@ pub struct PaymentRates {
     pub mileage_rate: Money,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+/// What an organisation pays for taking part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
 pub struct PaymentPolicy {
-    pub id: Uuid,
-    pub organisation_id: Uuid,
+    pub id: PaymentPolicyId,
+    pub organisation_id: OrganisationId,
     pub name: String,
     /// Bus or train fares are reimbursed only with a receipt.
     pub fares_need_receipt: bool,
@@ -38,6 +40,7 @@ pub struct PaymentPolicy {
     pub is_default: bool,
     /// Every rate the policy has had, oldest first.
     pub rates: Vec<PaymentRates>,
+    #[graphql(skip)]
     pub created_at: DateTime<Utc>,
 }
 
@@ -105,8 +108,8 @@ mod tests {
     #[test]
     fn a_claim_is_priced_at_the_rate_in_force_on_the_day() {
         let policy = PaymentPolicy {
-            id: Uuid::nil(),
-            organisation_id: Uuid::nil(),
+            id: PaymentPolicyId::from_uuid(uuid::Uuid::nil()),
+            organisation_id: OrganisationId::from_uuid(uuid::Uuid::nil()),
             name: "p".into(),
             fares_need_receipt: true,
             travel_time_paid: false,

@@ -3,20 +3,24 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
+
+use super::id::{AttendanceId, DecisionId, OpportunityId, ParticipantId, SessionId};
 
 use super::inclusion::Format;
 use super::validation::{FieldError, Problems};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+/// A meeting or event of a piece of work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[graphql(complex)]
 pub struct Session {
-    pub id: Uuid,
-    pub opportunity_id: Uuid,
+    pub id: SessionId,
+    pub opportunity_id: OpportunityId,
     pub starts_at: DateTime<Utc>,
     pub duration_minutes: i32,
     pub format: Format,
     /// The agenda had a slot for lived experience.
     pub lived_experience_agenda_slot: bool,
+    #[graphql(skip)]
     pub created_at: DateTime<Utc>,
 }
 
@@ -30,9 +34,9 @@ domain_enum! {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
 pub struct Attendance {
-    pub id: Uuid,
-    pub session_id: Uuid,
-    pub participant_id: Uuid,
+    pub id: AttendanceId,
+    pub session_id: SessionId,
+    pub participant_id: ParticipantId,
     pub minutes: i32,
     pub participation: Participation,
     pub recorded_at: DateTime<Utc>,
@@ -40,25 +44,25 @@ pub struct Attendance {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
 pub struct Decision {
-    pub id: Uuid,
-    pub session_id: Uuid,
+    pub id: DecisionId,
+    pub session_id: SessionId,
     pub description: String,
     /// Lived-experience members shared in making it.
     pub shared_with_lived_experience: bool,
     pub recorded_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
 #[serde(deny_unknown_fields)]
 pub struct AttendanceInput {
-    pub participant_id: Uuid,
+    pub participant_id: ParticipantId,
     #[schema(minimum = 0, maximum = 1440)]
     #[serde(deserialize_with = "super::validation::whole::i32")]
     pub minutes: i32,
     pub participation: Participation,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionInput {
     #[schema(
@@ -71,7 +75,7 @@ pub struct DecisionInput {
 }
 
 /// A session, optionally with its attendance and decisions: stored all together or not at all.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
 #[serde(deny_unknown_fields)]
 pub struct SessionInput {
     pub starts_at: DateTime<Utc>,
@@ -80,17 +84,20 @@ pub struct SessionInput {
     pub duration_minutes: i32,
     pub format: Format,
     #[serde(default)]
+    #[graphql(default)]
     pub lived_experience_agenda_slot: bool,
     #[serde(default)]
+    #[graphql(default)]
     #[schema(max_items = 1000)]
     pub attendance: Vec<AttendanceInput>,
     #[serde(default)]
+    #[graphql(default)]
     #[schema(max_items = 200)]
     pub decisions: Vec<DecisionInput>,
 }
 
 /// A session with everything recorded at it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
 pub struct SessionRecord {
     #[serde(flatten)]
     pub session: Session,
@@ -135,7 +142,7 @@ pub fn check_decision(p: &mut Problems, field: &str, input: &DecisionInput) -> O
 impl SessionInput {
     /// Checks the session and everything posted with it; `is_member` says whether a
     /// participant holds a place in the work.
-    pub fn check(&self, is_member: impl Fn(Uuid) -> bool) -> Result<(), Vec<FieldError>> {
+    pub fn check(&self, is_member: impl Fn(ParticipantId) -> bool) -> Result<(), Vec<FieldError>> {
         let mut p = Problems::default();
         if !(1..=DAY_MINUTES).contains(&self.duration_minutes) {
             p.add("duration_minutes", "must be between 1 and 1440");

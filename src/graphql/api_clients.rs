@@ -2,10 +2,10 @@
 
 use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, SimpleObject};
-use uuid::Uuid;
 
 use super::{caller, connection, page_request, services, GqlResult};
 use crate::domain::api_client::{ApiClient, ApiClientInput, ApiClientWithSecret};
+use crate::domain::id::{ApiClientId, OrganisationId};
 use crate::domain::identity::Role;
 use crate::service::api_clients;
 
@@ -29,7 +29,7 @@ impl From<ApiClientWithSecret> for ApiClientWithSecretGql {
 #[derive(InputObject)]
 #[graphql(name = "ApiClientInput")]
 pub struct ApiClientInputGql {
-    pub organisation_id: Uuid,
+    pub organisation_id: OrganisationId,
     pub name: String,
     pub roles: Option<Vec<Role>>,
 }
@@ -43,7 +43,7 @@ impl ApiClientQuery {
     async fn api_clients(
         &self,
         ctx: &Context<'_>,
-        organisation_id: Option<Uuid>,
+        organisation_id: Option<OrganisationId>,
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, ApiClient>> {
@@ -54,7 +54,11 @@ impl ApiClientQuery {
         Ok(connection(page, request, |c| c.id, |c| c))
     }
 
-    async fn api_client(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<ApiClient> {
+    async fn api_client(
+        &self,
+        ctx: &Context<'_>,
+        id: ApiClientId,
+    ) -> async_graphql::Result<ApiClient> {
         api_clients::get(services(ctx)?, caller(ctx)?, id)
             .await
             .gql()
@@ -85,7 +89,7 @@ impl ApiClientMutation {
     async fn rotate_api_client_secret(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
+        id: ApiClientId,
     ) -> async_graphql::Result<ApiClientWithSecretGql> {
         api_clients::rotate_secret(services(ctx)?, caller(ctx)?, id)
             .await
@@ -96,7 +100,7 @@ impl ApiClientMutation {
     async fn revoke_api_client(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
+        id: ApiClientId,
     ) -> async_graphql::Result<ApiClient> {
         api_clients::revoke(services(ctx)?, caller(ctx)?, id)
             .await

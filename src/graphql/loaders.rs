@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
 use async_graphql::ErrorExtensions;
-use uuid::Uuid;
 
+use crate::domain::id::SessionId;
 use crate::domain::identity::Principal;
 use crate::domain::membership::MemberView;
 use crate::domain::opportunity::{EvidenceSummary, Opportunity};
@@ -20,9 +20,9 @@ pub struct Loaders {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct AttendanceAt(pub Uuid);
+pub struct AttendanceAt(pub SessionId);
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct DecisionsAt(pub Uuid);
+pub struct DecisionsAt(pub SessionId);
 
 /// Keys that carry an opportunity the caller can see, whole, so the service decides what the
 /// caller may see of it without reading it again. Compared by id.
@@ -62,10 +62,10 @@ fn opportunities_of<K>(keys: &[K], of: impl Fn(&K) -> &Opportunity) -> Vec<Oppor
 type Failure = async_graphql::Error;
 
 /// Hands each key its list from a service answer keyed by id (an empty list when absent).
-fn spread<K: Clone + Eq + std::hash::Hash, V>(
+fn spread<K: Clone + Eq + std::hash::Hash, I: Eq + std::hash::Hash, V>(
     keys: &[K],
-    found: Result<HashMap<Uuid, Vec<V>>, crate::error::AppError>,
-    id: impl Fn(&K) -> Uuid,
+    found: Result<HashMap<I, Vec<V>>, crate::error::AppError>,
+    id: impl Fn(&K) -> I,
 ) -> Result<HashMap<K, Vec<V>>, Failure> {
     let mut found = found.map_err(|e| e.extend())?;
     Ok(keys

@@ -177,17 +177,17 @@ pub(crate) fn page_request(
 }
 
 /// A Relay connection from one page of the service's answer.
-pub(crate) fn connection<T, N: OutputType>(
+pub(crate) fn connection<T, I: Into<Uuid>, N: OutputType>(
     page: Page<T>,
     request: PageRequest,
-    id_of: impl Fn(&T) -> Uuid,
+    id_of: impl Fn(&T) -> I,
     node: impl Fn(T) -> N,
 ) -> Connection<String, N> {
     let mut conn = Connection::new(request.after.is_some(), page.next_cursor.is_some());
     conn.edges.extend(
         page.items
             .into_iter()
-            .map(|item| Edge::new(encode_cursor(id_of(&item)), node(item))),
+            .map(|item| Edge::new(encode_cursor(id_of(&item).into()), node(item))),
     );
     conn
 }

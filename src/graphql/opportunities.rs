@@ -3,33 +3,27 @@
 
 use async_graphql::connection::Connection;
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, NaiveDate, Utc};
-use uuid::Uuid;
 
 use super::loaders::{AttendanceAt, DecisionsAt, EvidenceOf, Loaders, MembersOf, SessionsOf};
 use super::{caller, connection, cost_of_page, page_request, services, GqlResult};
 use crate::domain::glossary::{GlossaryInput, GlossaryTerm};
-use crate::domain::inclusion::Barrier;
-use crate::domain::inclusion::Format;
-use crate::domain::inclusion::Support;
-use crate::domain::ladder::ClaimCheck;
-use crate::domain::ladder::CriterionResult;
-use crate::domain::ladder::LadderLevel;
-use crate::domain::ladder::OpportunityKind;
-use crate::domain::ladder::OpportunityStatus;
-use crate::domain::ladder::WorkingMode;
-use crate::domain::membership::Experience;
-use crate::domain::membership::MemberRole;
-use crate::domain::membership::MemberStatus;
-use crate::domain::membership::{InterestsInput, MemberView, MembershipInput, ScoringInput};
-use crate::domain::opportunity::Admission;
-use crate::domain::opportunity::LivedExperienceArea;
+use crate::domain::id::{
+    ContractId, MembershipId, OpportunityId, OrganisationId, ParticipantId, PaymentPolicyId,
+    SessionId,
+};
+use crate::domain::inclusion::{Barrier, Format, Support};
+use crate::domain::ladder::{ClaimCheck, CriterionResult, LadderLevel, OpportunityKind};
+use crate::domain::ladder::{OpportunityStatus, WorkingMode};
+use crate::domain::membership::{
+    Experience, InterestsInput, MemberRole, MemberView, MembershipInput, ScoringInput,
+};
 use crate::domain::opportunity::{
-    EvidenceSummary, Opportunity, OpportunityFilter, OpportunityInput, OpportunityPatch,
+    Admission, EvidenceSummary, LivedExperienceArea, Opportunity, OpportunityFilter,
+    OpportunityInput, OpportunityPatch,
 };
 use crate::domain::page::Page;
-use crate::domain::session::Participation;
 use crate::domain::session::{
     Attendance, AttendanceInput, Decision, DecisionInput, Session, SessionInput, SessionRecord,
 };
@@ -39,107 +33,18 @@ fn loader<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a DataLoader<Load
     ctx.data::<DataLoader<Loaders>>()
 }
 
-pub struct OpportunityNode(pub Opportunity);
-
-/// A piece of work people with lived experience are invited into.
-#[Object(name = "Opportunity")]
-impl OpportunityNode {
-    async fn id(&self) -> Uuid {
-        self.0.id
-    }
-    async fn organisation_id(&self) -> Uuid {
-        self.0.organisation_id
-    }
-    async fn contract_id(&self) -> Option<Uuid> {
-        self.0.contract_id
-    }
-    async fn facilitator_organisation_id(&self) -> Option<Uuid> {
-        self.0.facilitator_organisation_id
-    }
-    async fn title(&self) -> &str {
-        &self.0.title
-    }
-    async fn description(&self) -> &str {
-        &self.0.description
-    }
-    async fn easy_read_description(&self) -> Option<&str> {
-        self.0.easy_read_description.as_deref()
-    }
-    async fn kind(&self) -> OpportunityKind {
-        self.0.kind
-    }
-    async fn claimed_mode(&self) -> WorkingMode {
-        self.0.claimed_mode
-    }
-    async fn status(&self) -> OpportunityStatus {
-        self.0.status
-    }
-    async fn starts_on(&self) -> Option<NaiveDate> {
-        self.0.starts_on
-    }
-    async fn ends_on(&self) -> Option<NaiveDate> {
-        self.0.ends_on
-    }
-    async fn format(&self) -> Format {
-        self.0.format
-    }
-    async fn venue(&self) -> Option<&str> {
-        self.0.venue.as_deref()
-    }
-    async fn places(&self) -> Option<i32> {
-        self.0.places
-    }
-    async fn places_taken(&self) -> i32 {
-        self.0.places_taken
-    }
-    async fn places_left(&self) -> Option<i32> {
-        self.0.places_left()
-    }
-    async fn time_commitment(&self) -> Option<&str> {
-        self.0.time_commitment.as_deref()
-    }
-    async fn paid(&self) -> bool {
-        self.0.paid
-    }
-    async fn payment_policy_id(&self) -> Option<Uuid> {
-        self.0.payment_policy_id
-    }
-    async fn other_recognition(&self) -> Option<&str> {
-        self.0.other_recognition.as_deref()
-    }
-    async fn support_offered(&self) -> Vec<Support> {
-        self.0.support_offered.clone()
-    }
-    async fn lived_experience_areas(&self) -> Vec<LivedExperienceArea> {
-        self.0.lived_experience_areas.clone()
-    }
-    async fn for_carers(&self) -> bool {
-        self.0.for_carers
-    }
-    async fn admission(&self) -> Admission {
-        self.0.admission
-    }
-    async fn advertised_on(&self) -> Option<NaiveDate> {
-        self.0.advertised_on
-    }
-    async fn closing_on(&self) -> Option<NaiveDate> {
-        self.0.closing_on
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
-    }
-    /// Send back as `expectedVersion` to update.
-    async fn version(&self) -> i32 {
-        self.0.version
+#[ComplexObject]
+impl Opportunity {
+    /// Places still open; null when there is no limit.
+    #[graphql(name = "placesLeft")]
+    async fn places_left_now(&self) -> Option<i32> {
+        self.places_left()
     }
 
     /// The honest classification: the evidenced level beside the claim, and each criterion.
     async fn evidence(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<EvidenceNode>> {
         Ok(loader(ctx)?
-            .load_one(EvidenceOf(self.0.clone()))
+            .load_one(EvidenceOf(self.clone()))
             .await?
             .map(EvidenceNode))
     }
@@ -153,17 +58,17 @@ impl OpportunityNode {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, MembershipNode>> {
+    ) -> async_graphql::Result<Connection<String, MemberView>> {
         let request = page_request(first, after)?;
         let list = loader(ctx)?
-            .load_one(MembersOf(self.0.clone()))
+            .load_one(MembersOf(self.clone()))
             .await?
             .unwrap_or_default();
         Ok(connection(
             Page::slice(list, request, |m| m.id),
             request,
             |m| m.id,
-            MembershipNode,
+            |m| m,
         ))
     }
 
@@ -174,26 +79,26 @@ impl OpportunityNode {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, SessionNode>> {
+    ) -> async_graphql::Result<Connection<String, Session>> {
         let request = page_request(first, after)?;
         let list = loader(ctx)?
-            .load_one(SessionsOf(self.0.clone()))
+            .load_one(SessionsOf(self.clone()))
             .await?
             .unwrap_or_default();
         Ok(connection(
             Page::slice(list, request, |s| s.id),
             request,
             |s| s.id,
-            SessionNode,
+            |s| s,
         ))
     }
 
     /// The guide's barriers that apply to this work.
-    async fn inclusion_check(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<BarrierNode>> {
-        let report = opportunities::inclusion_check(services(ctx)?, caller(ctx)?, self.0.id)
+    async fn inclusion_check(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Barrier>> {
+        let report = opportunities::inclusion_check(services(ctx)?, caller(ctx)?, self.id)
             .await
             .gql()?;
-        Ok(report.barriers.into_iter().map(BarrierNode).collect())
+        Ok(report.barriers)
     }
 }
 
@@ -219,105 +124,21 @@ impl EvidenceNode {
     }
 }
 
-pub struct BarrierNode(pub Barrier);
-
-/// One of the guide's barriers to taking part.
-#[Object(name = "Barrier")]
-impl BarrierNode {
-    async fn code(&self) -> &str {
-        self.0.code
-    }
-    async fn message(&self) -> &str {
-        &self.0.message
-    }
-    /// The guide's own words.
-    async fn guide_quote(&self) -> &str {
-        self.0.guide_quote
-    }
-}
-
-pub struct MembershipNode(pub MemberView);
-
-/// A person's place in a piece of work.
-#[Object(name = "Membership")]
-impl MembershipNode {
-    async fn id(&self) -> Uuid {
-        self.0.id
-    }
-    async fn opportunity_id(&self) -> Uuid {
-        self.0.opportunity_id
-    }
-    async fn participant_id(&self) -> Uuid {
-        self.0.participant_id
-    }
-    async fn role(&self) -> MemberRole {
-        self.0.role
-    }
-    /// Null unless the caller is this person or runs the work.
-    async fn experience(&self) -> Option<Experience> {
-        self.0.experience
-    }
-    async fn status(&self) -> MemberStatus {
-        self.0.status
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn joined_at(&self) -> Option<DateTime<Utc>> {
-        self.0.joined_at
-    }
-    async fn left_at(&self) -> Option<DateTime<Utc>> {
-        self.0.left_at
-    }
-    /// Joined at or before the first session; null until a session exists.
-    async fn joined_from_start(&self) -> Option<bool> {
-        self.0.joined_from_start
-    }
-    /// Null unless the caller is this person or runs the work.
-    async fn interests_declared(&self) -> Option<bool> {
-        self.0.interests_declared
-    }
+#[ComplexObject]
+impl MemberView {
     /// Null unless the caller is this person or runs the work.
     async fn has_conflict_of_interest(&self) -> Option<bool> {
-        self.0
-            .interests_declared
-            .map(|_| self.0.interests.as_ref().is_some_and(|i| i.has_conflict))
+        self.interests_declared
+            .map(|_| self.interests.as_ref().is_some_and(|i| i.has_conflict))
     }
     /// What the declared conflict is; null unless the caller is this person or runs the work.
     async fn conflict_of_interest_details(&self) -> Option<&str> {
-        self.0.interests.as_ref().and_then(|i| i.details.as_deref())
-    }
-    async fn scoring(&self) -> bool {
-        self.0.scoring
-    }
-    async fn version(&self) -> i32 {
-        self.0.version
+        self.interests.as_ref().and_then(|i| i.details.as_deref())
     }
 }
 
-pub struct SessionNode(pub Session);
-
-/// A meeting or event of a piece of work.
-#[Object(name = "Session")]
-impl SessionNode {
-    async fn id(&self) -> Uuid {
-        self.0.id
-    }
-    async fn opportunity_id(&self) -> Uuid {
-        self.0.opportunity_id
-    }
-    async fn starts_at(&self) -> DateTime<Utc> {
-        self.0.starts_at
-    }
-    async fn duration_minutes(&self) -> i32 {
-        self.0.duration_minutes
-    }
-    async fn format(&self) -> Format {
-        self.0.format
-    }
-    async fn lived_experience_agenda_slot(&self) -> bool {
-        self.0.lived_experience_agenda_slot
-    }
+#[ComplexObject]
+impl Session {
     #[graphql(complexity = "cost_of_page(first, child_complexity)")]
     async fn attendance(
         &self,
@@ -327,7 +148,7 @@ impl SessionNode {
     ) -> async_graphql::Result<Connection<String, Attendance>> {
         let request = page_request(first, after)?;
         let list = loader(ctx)?
-            .load_one(AttendanceAt(self.0.id))
+            .load_one(AttendanceAt(self.id))
             .await?
             .unwrap_or_default();
         Ok(connection(
@@ -346,7 +167,7 @@ impl SessionNode {
     ) -> async_graphql::Result<Connection<String, Decision>> {
         let request = page_request(first, after)?;
         let list = loader(ctx)?
-            .load_one(DecisionsAt(self.0.id))
+            .load_one(DecisionsAt(self.id))
             .await?
             .unwrap_or_default();
         Ok(connection(
@@ -358,81 +179,12 @@ impl SessionNode {
     }
 }
 
-#[derive(SimpleObject)]
-#[graphql(name = "GlossaryTerm")]
-pub struct GlossaryTermGql {
-    pub id: Uuid,
-    pub term: String,
-    pub meaning: String,
-}
-
-impl From<GlossaryTerm> for GlossaryTermGql {
-    fn from(t: GlossaryTerm) -> Self {
-        Self {
-            id: t.id,
-            term: t.term,
-            meaning: t.meaning,
-        }
-    }
-}
-
-/// A session with what was recorded at it, as returned by `createSession`.
-#[derive(SimpleObject)]
-#[graphql(name = "SessionRecord")]
-pub struct SessionRecordGql {
-    pub session: SessionNode,
-    pub attendance: Vec<Attendance>,
-    pub decisions: Vec<Decision>,
-}
-
-impl From<SessionRecord> for SessionRecordGql {
-    fn from(r: SessionRecord) -> Self {
-        Self {
-            session: SessionNode(r.session),
-            attendance: r.attendance,
-            decisions: r.decisions,
-        }
-    }
-}
-
-#[derive(InputObject, Default)]
-#[graphql(name = "OpportunityFilter")]
-pub struct OpportunityFilterGql {
-    pub status: Option<OpportunityStatus>,
-    pub kind: Option<OpportunityKind>,
-    pub format: Option<Format>,
-    pub lived_experience_area: Option<LivedExperienceArea>,
-    pub paid: Option<bool>,
-    pub support: Option<Support>,
-    pub starts_after: Option<NaiveDate>,
-    pub starts_before: Option<NaiveDate>,
-    pub has_places: Option<bool>,
-    pub organisation_id: Option<Uuid>,
-}
-
-impl From<OpportunityFilterGql> for OpportunityFilter {
-    fn from(f: OpportunityFilterGql) -> Self {
-        Self {
-            status: f.status,
-            kind: f.kind,
-            format: f.format,
-            lived_experience_area: f.lived_experience_area,
-            paid: f.paid,
-            support: f.support,
-            starts_after: f.starts_after,
-            starts_before: f.starts_before,
-            has_places: f.has_places,
-            organisation_id: f.organisation_id,
-        }
-    }
-}
-
 #[derive(InputObject)]
 #[graphql(name = "OpportunityInput")]
 pub struct OpportunityInputGql {
-    pub organisation_id: Option<Uuid>,
-    pub contract_id: Option<Uuid>,
-    pub facilitator_organisation_id: Option<Uuid>,
+    pub organisation_id: Option<OrganisationId>,
+    pub contract_id: Option<ContractId>,
+    pub facilitator_organisation_id: Option<OrganisationId>,
     pub title: String,
     pub description: String,
     pub easy_read_description: Option<String>,
@@ -446,7 +198,7 @@ pub struct OpportunityInputGql {
     pub time_commitment: Option<String>,
     #[graphql(default)]
     pub paid: bool,
-    pub payment_policy_id: Option<Uuid>,
+    pub payment_policy_id: Option<PaymentPolicyId>,
     pub other_recognition: Option<String>,
     #[graphql(default)]
     pub support_offered: Vec<Support>,
@@ -506,15 +258,15 @@ pub struct OpportunityPatchGql {
     pub places: MaybeUndefined<i32>,
     pub time_commitment: MaybeUndefined<String>,
     pub paid: Option<bool>,
-    pub payment_policy_id: MaybeUndefined<Uuid>,
+    pub payment_policy_id: MaybeUndefined<PaymentPolicyId>,
     pub other_recognition: MaybeUndefined<String>,
     pub support_offered: Option<Vec<Support>>,
     pub lived_experience_areas: Option<Vec<LivedExperienceArea>>,
     pub for_carers: Option<bool>,
     pub admission: Option<Admission>,
     pub closing_on: MaybeUndefined<NaiveDate>,
-    pub facilitator_organisation_id: MaybeUndefined<Uuid>,
-    pub contract_id: MaybeUndefined<Uuid>,
+    pub facilitator_organisation_id: MaybeUndefined<OrganisationId>,
+    pub contract_id: MaybeUndefined<ContractId>,
     pub advertised_on: MaybeUndefined<NaiveDate>,
 }
 
@@ -555,67 +307,6 @@ impl From<OpportunityPatchGql> for OpportunityPatch {
     }
 }
 
-#[derive(InputObject)]
-#[graphql(name = "AttendanceInput")]
-pub struct AttendanceInputGql {
-    pub participant_id: Uuid,
-    pub minutes: i32,
-    pub participation: Participation,
-}
-
-impl From<AttendanceInputGql> for AttendanceInput {
-    fn from(a: AttendanceInputGql) -> Self {
-        Self {
-            participant_id: a.participant_id,
-            minutes: a.minutes,
-            participation: a.participation,
-        }
-    }
-}
-
-#[derive(InputObject)]
-#[graphql(name = "DecisionInput")]
-pub struct DecisionInputGql {
-    pub description: String,
-    pub shared_with_lived_experience: bool,
-}
-
-impl From<DecisionInputGql> for DecisionInput {
-    fn from(d: DecisionInputGql) -> Self {
-        Self {
-            description: d.description,
-            shared_with_lived_experience: d.shared_with_lived_experience,
-        }
-    }
-}
-
-#[derive(InputObject)]
-#[graphql(name = "SessionInput")]
-pub struct SessionInputGql {
-    pub starts_at: DateTime<Utc>,
-    pub duration_minutes: i32,
-    pub format: Format,
-    #[graphql(default)]
-    pub lived_experience_agenda_slot: bool,
-    #[graphql(default)]
-    pub attendance: Vec<AttendanceInputGql>,
-    #[graphql(default)]
-    pub decisions: Vec<DecisionInputGql>,
-}
-
-impl From<SessionInputGql> for SessionInput {
-    fn from(s: SessionInputGql) -> Self {
-        Self {
-            starts_at: s.starts_at,
-            duration_minutes: s.duration_minutes,
-            format: s.format,
-            lived_experience_agenda_slot: s.lived_experience_agenda_slot,
-            attendance: s.attendance.into_iter().map(Into::into).collect(),
-            decisions: s.decisions.into_iter().map(Into::into).collect(),
-        }
-    }
-}
-
 #[derive(Default)]
 pub struct OpportunityQuery;
 
@@ -627,27 +318,26 @@ impl OpportunityQuery {
     async fn opportunities(
         &self,
         ctx: &Context<'_>,
-        filter: Option<OpportunityFilterGql>,
+        filter: Option<OpportunityFilter>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, OpportunityNode>> {
+    ) -> async_graphql::Result<Connection<String, Opportunity>> {
         let request = page_request(first, after)?;
-        let filter = filter.unwrap_or_default().into();
+        let filter = filter.unwrap_or_default();
         let page = opportunities::list(services(ctx)?, caller(ctx)?, filter, request)
             .await
             .gql()?;
-        Ok(connection(page, request, |o| o.id, OpportunityNode))
+        Ok(connection(page, request, |o| o.id, |o| o))
     }
 
     async fn opportunity(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
-    ) -> async_graphql::Result<OpportunityNode> {
+        id: OpportunityId,
+    ) -> async_graphql::Result<Opportunity> {
         opportunities::get(services(ctx)?, caller(ctx)?, id)
             .await
             .gql()
-            .map(OpportunityNode)
     }
 
     /// Plain-English meanings of the words services use.
@@ -657,11 +347,11 @@ impl OpportunityQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, GlossaryTermGql>> {
+    ) -> async_graphql::Result<Connection<String, GlossaryTerm>> {
         caller(ctx)?;
         let request = page_request(first, after)?;
         let page = glossary::list(services(ctx)?, request).await.gql()?;
-        Ok(connection(page, request, |t| t.id, GlossaryTermGql::from))
+        Ok(connection(page, request, |t| t.id, |t| t))
     }
 }
 
@@ -670,14 +360,13 @@ pub struct OpportunityMutation;
 
 async fn move_to(
     ctx: &Context<'_>,
-    id: Uuid,
+    id: OpportunityId,
     to: OpportunityStatus,
     expected_version: Option<i32>,
-) -> async_graphql::Result<OpportunityNode> {
+) -> async_graphql::Result<Opportunity> {
     opportunities::transition(services(ctx)?, caller(ctx)?, id, to, expected_version)
         .await
         .gql()
-        .map(OpportunityNode)
 }
 
 #[Object]
@@ -686,21 +375,20 @@ impl OpportunityMutation {
         &self,
         ctx: &Context<'_>,
         input: OpportunityInputGql,
-    ) -> async_graphql::Result<OpportunityNode> {
+    ) -> async_graphql::Result<Opportunity> {
         opportunities::create(services(ctx)?, caller(ctx)?, &input.into())
             .await
             .gql()
-            .map(OpportunityNode)
     }
 
     /// `expectedVersion` is the `version` last read; a stale one is refused.
     async fn update_opportunity(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
+        id: OpportunityId,
         expected_version: i32,
         input: OpportunityPatchGql,
-    ) -> async_graphql::Result<OpportunityNode> {
+    ) -> async_graphql::Result<Opportunity> {
         opportunities::update(
             services(ctx)?,
             caller(ctx)?,
@@ -710,42 +398,41 @@ impl OpportunityMutation {
         )
         .await
         .gql()
-        .map(OpportunityNode)
     }
 
     async fn advertise_opportunity(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
+        id: OpportunityId,
         expected_version: Option<i32>,
-    ) -> async_graphql::Result<OpportunityNode> {
+    ) -> async_graphql::Result<Opportunity> {
         move_to(ctx, id, OpportunityStatus::Advertised, expected_version).await
     }
 
     async fn start_opportunity(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
+        id: OpportunityId,
         expected_version: Option<i32>,
-    ) -> async_graphql::Result<OpportunityNode> {
+    ) -> async_graphql::Result<Opportunity> {
         move_to(ctx, id, OpportunityStatus::Running, expected_version).await
     }
 
     async fn end_opportunity(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
+        id: OpportunityId,
         expected_version: Option<i32>,
-    ) -> async_graphql::Result<OpportunityNode> {
+    ) -> async_graphql::Result<Opportunity> {
         move_to(ctx, id, OpportunityStatus::Ended, expected_version).await
     }
 
     async fn cancel_opportunity(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
+        id: OpportunityId,
         expected_version: Option<i32>,
-    ) -> async_graphql::Result<OpportunityNode> {
+    ) -> async_graphql::Result<Opportunity> {
         move_to(ctx, id, OpportunityStatus::Cancelled, expected_version).await
     }
 
@@ -753,9 +440,9 @@ impl OpportunityMutation {
     async fn apply_to_opportunity(
         &self,
         ctx: &Context<'_>,
-        opportunity_id: Uuid,
+        opportunity_id: OpportunityId,
         experience: Option<Experience>,
-    ) -> async_graphql::Result<MembershipNode> {
+    ) -> async_graphql::Result<MemberView> {
         let input = MembershipInput {
             participant_id: None,
             role: None,
@@ -765,7 +452,7 @@ impl OpportunityMutation {
         let m = members::join(services(ctx)?, caller(ctx)?, opportunity_id, &input)
             .await
             .gql()?;
-        Ok(MembershipNode(m))
+        Ok(m)
     }
 
     /// Staff of the work invite a participant; with `joinedAt`, they record someone who
@@ -773,12 +460,12 @@ impl OpportunityMutation {
     async fn invite_member(
         &self,
         ctx: &Context<'_>,
-        opportunity_id: Uuid,
-        participant_id: Uuid,
+        opportunity_id: OpportunityId,
+        participant_id: ParticipantId,
         role: Option<MemberRole>,
         experience: Option<Experience>,
         joined_at: Option<DateTime<Utc>>,
-    ) -> async_graphql::Result<MembershipNode> {
+    ) -> async_graphql::Result<MemberView> {
         let input = MembershipInput {
             participant_id: Some(participant_id),
             role,
@@ -788,53 +475,53 @@ impl OpportunityMutation {
         let m = members::join(services(ctx)?, caller(ctx)?, opportunity_id, &input)
             .await
             .gql()?;
-        Ok(MembershipNode(m))
+        Ok(m)
     }
 
     async fn accept_member(
         &self,
         ctx: &Context<'_>,
-        opportunity_id: Uuid,
-        member_id: Uuid,
-    ) -> async_graphql::Result<MembershipNode> {
+        opportunity_id: OpportunityId,
+        member_id: MembershipId,
+    ) -> async_graphql::Result<MemberView> {
         let m = members::accept(services(ctx)?, caller(ctx)?, opportunity_id, member_id)
             .await
             .gql()?;
-        Ok(MembershipNode(m))
+        Ok(m)
     }
 
     async fn decline_member(
         &self,
         ctx: &Context<'_>,
-        opportunity_id: Uuid,
-        member_id: Uuid,
-    ) -> async_graphql::Result<MembershipNode> {
+        opportunity_id: OpportunityId,
+        member_id: MembershipId,
+    ) -> async_graphql::Result<MemberView> {
         let m = members::decline(services(ctx)?, caller(ctx)?, opportunity_id, member_id)
             .await
             .gql()?;
-        Ok(MembershipNode(m))
+        Ok(m)
     }
 
     async fn withdraw_member(
         &self,
         ctx: &Context<'_>,
-        opportunity_id: Uuid,
-        member_id: Uuid,
-    ) -> async_graphql::Result<MembershipNode> {
+        opportunity_id: OpportunityId,
+        member_id: MembershipId,
+    ) -> async_graphql::Result<MemberView> {
         let m = members::withdraw(services(ctx)?, caller(ctx)?, opportunity_id, member_id)
             .await
             .gql()?;
-        Ok(MembershipNode(m))
+        Ok(m)
     }
 
     async fn declare_interests(
         &self,
         ctx: &Context<'_>,
-        opportunity_id: Uuid,
-        member_id: Uuid,
+        opportunity_id: OpportunityId,
+        member_id: MembershipId,
         has_conflict: bool,
         details: Option<String>,
-    ) -> async_graphql::Result<MembershipNode> {
+    ) -> async_graphql::Result<MemberView> {
         let input = InterestsInput {
             has_conflict,
             details,
@@ -848,16 +535,16 @@ impl OpportunityMutation {
         )
         .await
         .gql()?;
-        Ok(MembershipNode(m))
+        Ok(m)
     }
 
     async fn set_member_scoring(
         &self,
         ctx: &Context<'_>,
-        opportunity_id: Uuid,
-        member_id: Uuid,
+        opportunity_id: OpportunityId,
+        member_id: MembershipId,
         scoring: bool,
-    ) -> async_graphql::Result<MembershipNode> {
+    ) -> async_graphql::Result<MemberView> {
         let input = ScoringInput { scoring };
         let m = members::set_scoring(
             services(ctx)?,
@@ -868,29 +555,28 @@ impl OpportunityMutation {
         )
         .await
         .gql()?;
-        Ok(MembershipNode(m))
+        Ok(m)
     }
 
     /// A session with its attendance and decisions: all stored, or none.
     async fn create_session(
         &self,
         ctx: &Context<'_>,
-        opportunity_id: Uuid,
-        input: SessionInputGql,
-    ) -> async_graphql::Result<SessionRecordGql> {
-        sessions::create(services(ctx)?, caller(ctx)?, opportunity_id, &input.into())
+        opportunity_id: OpportunityId,
+        input: SessionInput,
+    ) -> async_graphql::Result<SessionRecord> {
+        sessions::create(services(ctx)?, caller(ctx)?, opportunity_id, &input)
             .await
             .gql()
-            .map(Into::into)
     }
 
     async fn record_attendance(
         &self,
         ctx: &Context<'_>,
-        session_id: Uuid,
-        input: AttendanceInputGql,
+        session_id: SessionId,
+        input: AttendanceInput,
     ) -> async_graphql::Result<Attendance> {
-        sessions::record_attendance(services(ctx)?, caller(ctx)?, session_id, &input.into())
+        sessions::record_attendance(services(ctx)?, caller(ctx)?, session_id, &input)
             .await
             .gql()
     }
@@ -898,10 +584,10 @@ impl OpportunityMutation {
     async fn record_decision(
         &self,
         ctx: &Context<'_>,
-        session_id: Uuid,
-        input: DecisionInputGql,
+        session_id: SessionId,
+        input: DecisionInput,
     ) -> async_graphql::Result<Decision> {
-        sessions::record_decision(services(ctx)?, caller(ctx)?, session_id, &input.into())
+        sessions::record_decision(services(ctx)?, caller(ctx)?, session_id, &input)
             .await
             .gql()
     }
@@ -911,7 +597,7 @@ impl OpportunityMutation {
         ctx: &Context<'_>,
         term: String,
         meaning: String,
-    ) -> async_graphql::Result<GlossaryTermGql> {
+    ) -> async_graphql::Result<GlossaryTerm> {
         glossary::add(
             services(ctx)?,
             caller(ctx)?,
@@ -919,6 +605,5 @@ impl OpportunityMutation {
         )
         .await
         .gql()
-        .map(Into::into)
     }
 }

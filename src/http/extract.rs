@@ -11,7 +11,6 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use utoipa::IntoParams;
-use uuid::Uuid;
 
 use crate::domain::identity::Principal;
 use crate::domain::page::PageRequest;
@@ -175,7 +174,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
 }
 
 /// Parses an id from the path; a malformed one is a 400 problem, never a panic.
-pub fn path_id(req: &HttpRequest, name: &str) -> Result<Uuid, AppError> {
+pub fn path_id<I: std::str::FromStr>(req: &HttpRequest, name: &str) -> Result<I, AppError> {
     let raw = req.match_info().get(name).unwrap_or_default();
     raw.parse()
         .map_err(|_| AppError::BadRequest(format!("`{raw}` is not a valid id: ids are UUIDs")))

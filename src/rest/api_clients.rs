@@ -7,10 +7,10 @@ use base64::Engine;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 use super::{created, ok_tagged, ListOf};
 use crate::domain::api_client::{ApiClient, ApiClientInput, ApiClientWithSecret};
+use crate::domain::id::OrganisationId;
 use crate::error::{AppError, Problem};
 use crate::http::extract::{parse_json, path_id, Caller, Json, PageParams, Query};
 use crate::http::middleware::ReplayBody;
@@ -26,7 +26,7 @@ pub struct ApiClientFilter {
     #[param(value_type = Option<uuid::Uuid>)]
     pub cursor: Option<String>,
     /// Only the clients of this organisation.
-    pub organisation_id: Option<Uuid>,
+    pub organisation_id: Option<OrganisationId>,
 }
 
 /// Create a machine client for an organisation (platform admins). The secret is shown once.

@@ -6,9 +6,9 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 use super::{created, ok_tagged, ListOf};
+use crate::domain::id::{MembershipId, OpportunityId, OrganisationId};
 use crate::domain::inclusion::{Format, Support};
 use crate::domain::ladder::{OpportunityKind, OpportunityStatus};
 use crate::domain::membership::{InterestsInput, MemberView, MembershipInput, ScoringInput};
@@ -44,7 +44,7 @@ pub struct OpportunityQuery {
     pub starts_before: Option<NaiveDate>,
     /// Only work with places left (`true`) or full (`false`).
     pub has_places: Option<bool>,
-    pub organisation_id: Option<Uuid>,
+    pub organisation_id: Option<OrganisationId>,
 }
 
 impl OpportunityQuery {
@@ -117,7 +117,7 @@ pub async fn list(
 /// Read one piece of work with its evidence: the claimed mode beside the evidenced level and
 /// each co-production criterion.
 #[utoipa::path(tag = "opportunities",
-    params(("id" = Uuid, Path)),
+    params(("id" = uuid::Uuid, Path)),
     responses((status = 200, description = "The work", body = Opportunity),
         (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -133,7 +133,7 @@ pub async fn get(
 
 /// Change a piece of work. Send `If-Match` with its `ETag`; `null` clears an optional field.
 #[utoipa::path(tag = "opportunities",
-    params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "The ETag last read")),
+    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "The ETag last read")),
     request_body = OpportunityPatch,
     responses((status = 200, description = "Changed", body = Opportunity),
         (status = 412, description = "Changed since it was read", body = Problem, content_type = "application/problem+json"),
@@ -174,7 +174,7 @@ async fn transition(
 
 /// Advertise a draft (sets `advertised_on` to today unless already set).
 #[utoipa::path(tag = "opportunities",
-    params(("id" = Uuid, Path)),
+    params(("id" = uuid::Uuid, Path)),
     responses((status = 200, description = "Advertised", body = Opportunity),
         (status = 409, description = "Not allowed from the current status; `allowed` lists what is", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -189,7 +189,7 @@ pub async fn advertise(
 
 /// Start advertised work.
 #[utoipa::path(tag = "opportunities",
-    params(("id" = Uuid, Path)),
+    params(("id" = uuid::Uuid, Path)),
     responses((status = 200, description = "Running", body = Opportunity),
         (status = 409, description = "Not allowed from the current status", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -204,7 +204,7 @@ pub async fn start(
 
 /// End running work: it has a clear ending.
 #[utoipa::path(tag = "opportunities",
-    params(("id" = Uuid, Path)),
+    params(("id" = uuid::Uuid, Path)),
     responses((status = 200, description = "Ended", body = Opportunity),
         (status = 409, description = "Not allowed from the current status", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -219,7 +219,7 @@ pub async fn end(
 
 /// Cancel work that has not ended.
 #[utoipa::path(tag = "opportunities",
-    params(("id" = Uuid, Path)),
+    params(("id" = uuid::Uuid, Path)),
     responses((status = 200, description = "Cancelled", body = Opportunity),
         (status = 409, description = "Not allowed from the current status", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -234,7 +234,7 @@ pub async fn cancel(
 
 /// The guide's barriers that apply to this work, each with the guide's own words.
 #[utoipa::path(tag = "opportunities",
-    params(("id" = Uuid, Path)),
+    params(("id" = uuid::Uuid, Path)),
     responses((status = 200, description = "The barriers found (none is good)", body = InclusionReport)),
     security(("bearer" = [])))]
 #[get("/opportunities/{id}/inclusion-check")]
@@ -249,7 +249,7 @@ pub async fn inclusion_check(
 
 /// A participant applies (empty body), or staff invite someone (`participant_id`).
 #[utoipa::path(tag = "members",
-    params(("id" = Uuid, Path)),
+    params(("id" = uuid::Uuid, Path)),
     request_body = MembershipInput,
     responses((status = 201, description = "Applied, accepted (first come) or invited", body = MemberView),
         (status = 409, description = "No places left, not advertised, or already a member", body = Problem, content_type = "application/problem+json")),
@@ -272,7 +272,7 @@ pub async fn join(
 
 /// The members of a piece of work: for its staff, and (accepted members only) for its members.
 #[utoipa::path(tag = "members",
-    params(("id" = Uuid, Path), PageParams),
+    params(("id" = uuid::Uuid, Path), PageParams),
     responses((status = 200, description = "One page of members", body = ListOf<MemberView>)),
     security(("bearer" = [])))]
 #[get("/opportunities/{id}/members")]
@@ -286,13 +286,13 @@ pub async fn list_members(
     Ok(HttpResponse::Ok().json(ListOf::from(page)))
 }
 
-fn ids(req: &HttpRequest) -> Result<(Uuid, Uuid), AppError> {
+fn ids(req: &HttpRequest) -> Result<(OpportunityId, MembershipId), AppError> {
     Ok((path_id(req, "id")?, path_id(req, "member_id")?))
 }
 
 /// Staff accept an application, or the person invited accepts: either takes a place.
 #[utoipa::path(tag = "members",
-    params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
+    params(("id" = uuid::Uuid, Path), ("member_id" = uuid::Uuid, Path)),
     responses((status = 200, description = "Accepted", body = MemberView),
         (status = 409, description = "No places left, or not acceptable now", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -309,7 +309,7 @@ pub async fn accept(
 
 /// Staff decline an application, or the person invited declines.
 #[utoipa::path(tag = "members",
-    params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
+    params(("id" = uuid::Uuid, Path), ("member_id" = uuid::Uuid, Path)),
     responses((status = 200, description = "Declined", body = MemberView)),
     security(("bearer" = [])))]
 #[post("/opportunities/{id}/members/{member_id}/decline")]
@@ -325,7 +325,7 @@ pub async fn decline(
 
 /// A member withdraws; a place held is given back.
 #[utoipa::path(tag = "members",
-    params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
+    params(("id" = uuid::Uuid, Path), ("member_id" = uuid::Uuid, Path)),
     responses((status = 200, description = "Withdrawn", body = MemberView)),
     security(("bearer" = [])))]
 #[post("/opportunities/{id}/members/{member_id}/withdraw")]
@@ -341,7 +341,7 @@ pub async fn withdraw(
 
 /// A member declares their interests (tender scoring and interview panels).
 #[utoipa::path(tag = "members",
-    params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
+    params(("id" = uuid::Uuid, Path), ("member_id" = uuid::Uuid, Path)),
     request_body = InterestsInput,
     responses((status = 200, description = "Declared", body = MemberView)),
     security(("bearer" = [])))]
@@ -359,7 +359,7 @@ pub async fn interests(
 
 /// Staff mark a member as scoring; refused while interests are undeclared or conflicting.
 #[utoipa::path(tag = "members",
-    params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
+    params(("id" = uuid::Uuid, Path), ("member_id" = uuid::Uuid, Path)),
     request_body = ScoringInput,
     responses((status = 200, description = "Set", body = MemberView),
         (status = 409, description = "Interests undeclared or conflicting", body = Problem, content_type = "application/problem+json")),
@@ -378,7 +378,7 @@ pub async fn scoring(
 
 /// Record a session, optionally with its attendance and decisions: all stored, or none.
 #[utoipa::path(tag = "sessions",
-    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
+    params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
     request_body = SessionInput,
     responses((status = 201, description = "Recorded", body = SessionRecord),
         (status = 422, description = "Invalid; nothing stored", body = Problem, content_type = "application/problem+json")),
@@ -402,7 +402,7 @@ pub async fn create_session(
 /// The sessions of a piece of work, by start time; each session's attendance and decisions
 /// are at `/api/v1/sessions/{id}/attendance` and `/decisions`.
 #[utoipa::path(tag = "sessions",
-    params(("id" = Uuid, Path), PageParams),
+    params(("id" = uuid::Uuid, Path), PageParams),
     responses((status = 200, description = "One page of sessions", body = ListOf<Session>)),
     security(("bearer" = [])))]
 #[get("/opportunities/{id}/sessions")]

@@ -4,9 +4,9 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 use super::ListOf;
+use crate::domain::id::OrganisationId;
 use crate::domain::payment_policy::PaymentPolicy;
 use crate::error::{AppError, Problem};
 use crate::http::extract::{path_id, Caller, PageParams, Query};
@@ -21,7 +21,7 @@ pub struct PolicyFilter {
     #[param(value_type = Option<uuid::Uuid>)]
     pub cursor: Option<String>,
     /// Only this organisation's policies.
-    pub organisation_id: Option<Uuid>,
+    pub organisation_id: Option<OrganisationId>,
 }
 
 /// List payment policies: an organisation's staff see their own, admins all.

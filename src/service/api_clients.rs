@@ -11,7 +11,6 @@ use base64::Engine;
 use rand::RngCore;
 use serde::Serialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::identity::require_admin;
 use super::Services;
@@ -21,6 +20,7 @@ use crate::domain::api_client::{
     check_secret, secret_digest, ApiClient, ApiClientInput, ApiClientWithSecret, NewApiClient,
     SecretCheck,
 };
+use crate::domain::id::{ApiClientId, OrganisationId};
 use crate::domain::identity::Principal;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::{new_id, now};
@@ -62,7 +62,7 @@ pub async fn create(
 pub async fn list(
     services: &Services,
     principal: &Principal,
-    organisation_id: Option<Uuid>,
+    organisation_id: Option<OrganisationId>,
     page: PageRequest,
 ) -> Result<Page<ApiClient>, AppError> {
     require_admin(principal, "manage API clients")?;
@@ -76,7 +76,7 @@ pub async fn list(
 pub async fn get(
     services: &Services,
     principal: &Principal,
-    id: Uuid,
+    id: ApiClientId,
 ) -> Result<ApiClient, AppError> {
     require_admin(principal, "manage API clients")?;
     services
@@ -92,7 +92,7 @@ pub async fn get(
 pub async fn rotate_secret(
     services: &Services,
     principal: &Principal,
-    id: Uuid,
+    id: ApiClientId,
 ) -> Result<ApiClientWithSecret, AppError> {
     require_admin(principal, "manage API clients")?;
     let (secret, hash) = new_secret();
@@ -117,7 +117,7 @@ pub async fn rotate_secret(
 pub async fn revoke(
     services: &Services,
     principal: &Principal,
-    id: Uuid,
+    id: ApiClientId,
 ) -> Result<ApiClient, AppError> {
     require_admin(principal, "manage API clients")?;
     services
@@ -151,7 +151,7 @@ pub async fn exchange(
     client_secret: &str,
     source: Option<IpAddr>,
 ) -> Result<AccessToken, AppError> {
-    let id: Option<Uuid> = client_id.trim().parse().ok();
+    let id: Option<ApiClientId> = client_id.trim().parse().ok();
     if let Some(wait) = services.failed_exchanges.blocked_for(id, source) {
         let retry_after_secs = wait.as_secs().max(1) + u64::from(wait.subsec_nanos() > 0);
         return Err(AppError::TooManyRequests {

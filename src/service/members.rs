@@ -1,11 +1,10 @@
 //! Members of a piece of work: applying, invitations, places (never overbooked, even under
 //! concurrent applications), withdrawing, and declarations of interest before scoring.
 
-use uuid::Uuid;
-
 use super::opportunities::{can_manage, load_visible, participant_of};
 use super::Services;
 use crate::db::{self, DbConnection};
+use crate::domain::id::{MembershipId, OpportunityId, ParticipantId};
 use crate::domain::identity::Principal;
 use crate::domain::ladder::OpportunityStatus;
 use crate::domain::membership::{
@@ -23,7 +22,7 @@ const NOT_FOUND: AppError = AppError::NotFound("member");
 pub async fn join(
     services: &Services,
     principal: &Principal,
-    opportunity_id: Uuid,
+    opportunity_id: OpportunityId,
     input: &MembershipInput,
 ) -> Result<MemberView, AppError> {
     let (principal, input) = (principal.clone(), input.clone());
@@ -112,7 +111,7 @@ fn refuse_closed(o: &Opportunity) -> Result<(), AppError> {
 fn fresh_or_reopened(
     existing: Option<Membership>,
     o: &Opportunity,
-    participant_id: Uuid,
+    participant_id: ParticipantId,
     input: &MembershipInput,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Membership, AppError> {
@@ -182,8 +181,8 @@ fn take_place(conn: &mut DbConnection, o: &Opportunity) -> Result<(), AppError> 
 /// Loads a member of the work, checking both belong together.
 fn load_member(
     conn: &mut DbConnection,
-    opportunity_id: Uuid,
-    member_id: Uuid,
+    opportunity_id: OpportunityId,
+    member_id: MembershipId,
 ) -> Result<Membership, AppError> {
     db::members::find(conn, member_id)?
         .filter(|m| m.opportunity_id == opportunity_id)
@@ -199,8 +198,8 @@ fn is_self(principal: &Principal, m: &Membership) -> bool {
 pub async fn accept(
     services: &Services,
     principal: &Principal,
-    opportunity_id: Uuid,
-    member_id: Uuid,
+    opportunity_id: OpportunityId,
+    member_id: MembershipId,
 ) -> Result<MemberView, AppError> {
     change(
         services,
@@ -239,8 +238,8 @@ pub async fn accept(
 pub async fn decline(
     services: &Services,
     principal: &Principal,
-    opportunity_id: Uuid,
-    member_id: Uuid,
+    opportunity_id: OpportunityId,
+    member_id: MembershipId,
 ) -> Result<MemberView, AppError> {
     change(
         services,
@@ -273,8 +272,8 @@ pub async fn decline(
 pub async fn withdraw(
     services: &Services,
     principal: &Principal,
-    opportunity_id: Uuid,
-    member_id: Uuid,
+    opportunity_id: OpportunityId,
+    member_id: MembershipId,
 ) -> Result<MemberView, AppError> {
     change(
         services,
@@ -308,8 +307,8 @@ pub async fn withdraw(
 pub async fn declare_interests(
     services: &Services,
     principal: &Principal,
-    opportunity_id: Uuid,
-    member_id: Uuid,
+    opportunity_id: OpportunityId,
+    member_id: MembershipId,
     input: &InterestsInput,
 ) -> Result<MemberView, AppError> {
     let declaration = input.parse(now())?;
@@ -337,8 +336,8 @@ pub async fn declare_interests(
 pub async fn set_scoring(
     services: &Services,
     principal: &Principal,
-    opportunity_id: Uuid,
-    member_id: Uuid,
+    opportunity_id: OpportunityId,
+    member_id: MembershipId,
     input: &ScoringInput,
 ) -> Result<MemberView, AppError> {
     let scoring = input.scoring;
@@ -373,8 +372,8 @@ type Change = dyn FnOnce(&mut DbConnection, &Principal, &Opportunity, &mut Membe
 async fn change<F>(
     services: &Services,
     principal: &Principal,
-    opportunity_id: Uuid,
-    member_id: Uuid,
+    opportunity_id: OpportunityId,
+    member_id: MembershipId,
     f: F,
 ) -> Result<Membership, AppError>
 where
@@ -404,7 +403,7 @@ where
 pub async fn list(
     services: &Services,
     principal: &Principal,
-    opportunity_id: Uuid,
+    opportunity_id: OpportunityId,
     page: PageRequest,
 ) -> Result<Page<MemberView>, AppError> {
     let principal = principal.clone();
@@ -475,8 +474,8 @@ pub fn with_start(
 /// Used by the sessions module: the accepted member a participant is, if any.
 pub fn accepted_member(
     conn: &mut DbConnection,
-    opportunity_id: Uuid,
-    participant_id: Uuid,
+    opportunity_id: OpportunityId,
+    participant_id: ParticipantId,
 ) -> Result<Option<Membership>, AppError> {
     Ok(db::members::find_for(conn, opportunity_id, participant_id)?
         .filter(|m| m.status == MemberStatus::Accepted))
@@ -489,18 +488,19 @@ pub async fn for_many(
     services: &Services,
     principal: &Principal,
     opportunities: Vec<Opportunity>,
-) -> Result<std::collections::HashMap<Uuid, Vec<MemberView>>, AppError> {
+) -> Result<std::collections::HashMap<OpportunityId, Vec<MemberView>>, AppError> {
     let principal = principal.clone();
     let me = participant_of(&principal);
     services
         .db
         .read(move |conn| {
-            let ids: Vec<Uuid> = opportunities.iter().map(|o| o.id).collect();
-            let mut all: std::collections::HashMap<Uuid, Vec<Membership>> = Default::default();
+            let ids: Vec<OpportunityId> = opportunities.iter().map(|o| o.id).collect();
+            let mut all: std::collections::HashMap<OpportunityId, Vec<Membership>> =
+                Default::default();
             for m in db::members::for_opportunities(conn, &ids)? {
                 all.entry(m.opportunity_id).or_default().push(m);
             }
-            let mut sessions: std::collections::HashMap<Uuid, Vec<_>> = Default::default();
+            let mut sessions: std::collections::HashMap<OpportunityId, Vec<_>> = Default::default();
             for s in db::sessions::for_opportunities(conn, &ids)? {
                 sessions.entry(s.opportunity_id).or_default().push(s);
             }

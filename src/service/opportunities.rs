@@ -3,11 +3,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use uuid::Uuid;
-
 use super::Services;
 use crate::db::opportunities::Visibility;
 use crate::db::{self, DbConnection};
+use crate::domain::id::{OpportunityId, ParticipantId, SessionId};
 use crate::domain::identity::{Principal, Role};
 use crate::domain::inclusion::{self, SessionSlot};
 use crate::domain::ladder::{
@@ -37,7 +36,7 @@ pub fn can_manage(principal: &Principal, o: &Opportunity) -> bool {
 }
 
 /// The caller's participant id, when they act as a participant.
-pub fn participant_of(principal: &Principal) -> Option<Uuid> {
+pub fn participant_of(principal: &Principal) -> Option<ParticipantId> {
     if principal.has(Role::Participant) {
         principal.participant_id
     } else {
@@ -57,7 +56,7 @@ pub fn can_view(principal: &Principal, o: &Opportunity, membership: Option<&Memb
 pub fn load_visible(
     conn: &mut DbConnection,
     principal: &Principal,
-    id: Uuid,
+    id: OpportunityId,
 ) -> Result<(Opportunity, Option<Membership>), AppError> {
     let o = db::opportunities::find(conn, id)?.ok_or(NOT_FOUND)?;
     let membership = match participant_of(principal) {
@@ -76,7 +75,7 @@ pub fn load_visible(
 pub fn load_managed(
     conn: &mut DbConnection,
     principal: &Principal,
-    id: Uuid,
+    id: OpportunityId,
 ) -> Result<Opportunity, AppError> {
     let (o, _) = load_visible(conn, principal, id)?;
     if can_manage(principal, &o) {
@@ -176,7 +175,7 @@ fn check_references(conn: &mut DbConnection, o: &Opportunity) -> Result<(), AppE
 pub async fn get(
     services: &Services,
     principal: &Principal,
-    id: Uuid,
+    id: OpportunityId,
 ) -> Result<Opportunity, AppError> {
     let principal = principal.clone();
     services
@@ -199,12 +198,12 @@ pub fn records_readable_by(
     conn: &mut DbConnection,
     principal: &Principal,
     opportunities: &[Opportunity],
-) -> Result<HashSet<Uuid>, AppError> {
+) -> Result<HashSet<OpportunityId>, AppError> {
     let (managed, unmanaged): (Vec<&Opportunity>, Vec<&Opportunity>) =
         opportunities.iter().partition(|o| can_manage(principal, o));
-    let mut readable: HashSet<Uuid> = managed.iter().map(|o| o.id).collect();
+    let mut readable: HashSet<OpportunityId> = managed.iter().map(|o| o.id).collect();
     if let (Some(p), false) = (participant_of(principal), unmanaged.is_empty()) {
-        let ids: Vec<Uuid> = unmanaged.iter().map(|o| o.id).collect();
+        let ids: Vec<OpportunityId> = unmanaged.iter().map(|o| o.id).collect();
         readable.extend(
             db::members::of_participant_in(conn, p, &ids)?
                 .into_iter()
@@ -251,7 +250,7 @@ pub async fn list(
 pub async fn update(
     services: &Services,
     principal: &Principal,
-    id: Uuid,
+    id: OpportunityId,
     expected_version: i32,
     patch: &OpportunityPatch,
 ) -> Result<Opportunity, AppError> {
@@ -294,7 +293,7 @@ pub async fn update(
 pub async fn transition(
     services: &Services,
     principal: &Principal,
-    id: Uuid,
+    id: OpportunityId,
     to: OpportunityStatus,
     expected_version: Option<i32>,
 ) -> Result<Opportunity, AppError> {
@@ -343,7 +342,7 @@ pub async fn transition(
 pub async fn inclusion_check(
     services: &Services,
     principal: &Principal,
-    id: Uuid,
+    id: OpportunityId,
 ) -> Result<InclusionReport, AppError> {
     let principal = principal.clone();
     services
@@ -393,11 +392,11 @@ pub fn barriers(
 pub fn evidence_for(
     conn: &mut DbConnection,
     opportunities: &[Opportunity],
-) -> Result<HashMap<Uuid, EvidenceSummary>, AppError> {
-    let ids: Vec<Uuid> = opportunities.iter().map(|o| o.id).collect();
+) -> Result<HashMap<OpportunityId, EvidenceSummary>, AppError> {
+    let ids: Vec<OpportunityId> = opportunities.iter().map(|o| o.id).collect();
     let sessions = db::sessions::for_opportunities(conn, &ids)?;
     let members = db::members::for_opportunities(conn, &ids)?;
-    let session_ids: Vec<Uuid> = sessions.iter().map(|s| s.id).collect();
+    let session_ids: Vec<SessionId> = sessions.iter().map(|s| s.id).collect();
     let attendance = db::sessions::attendance_for(conn, &session_ids)?;
     let decisions = db::sessions::decisions_for(conn, &session_ids)?;
     let at = now();
@@ -427,7 +426,7 @@ pub fn evidence_facts(
     decisions: &[Decision],
     at: chrono::DateTime<chrono::Utc>,
 ) -> EvidenceFacts {
-    let experience: HashMap<Uuid, Experience> = members
+    let experience: HashMap<ParticipantId, Experience> = members
         .iter()
         .filter(|m| m.opportunity_id == o.id)
         .map(|m| (m.participant_id, m.experience))
@@ -437,7 +436,7 @@ pub fn evidence_facts(
         .filter(|s| s.opportunity_id == o.id)
         .collect();
     // Decisions count once their session has been held, like the sessions themselves.
-    let held_session_ids: HashSet<Uuid> = own_sessions
+    let held_session_ids: HashSet<SessionId> = own_sessions
         .iter()
         .filter(|s| s.starts_at <= at)
         .map(|s| s.id)
@@ -481,7 +480,7 @@ pub fn evidence_facts(
             })
         })
         .collect();
-    let session_of: HashMap<Uuid, (chrono::DateTime<chrono::Utc>, bool)> = own_sessions
+    let session_of: HashMap<SessionId, (chrono::DateTime<chrono::Utc>, bool)> = own_sessions
         .iter()
         .zip(&session_facts)
         .map(|(s, f): (&&Session, &SessionFacts)| {
@@ -519,7 +518,7 @@ pub async fn evidence_many(
     services: &Services,
     principal: &Principal,
     opportunities: Vec<Opportunity>,
-) -> Result<HashMap<Uuid, EvidenceSummary>, AppError> {
+) -> Result<HashMap<OpportunityId, EvidenceSummary>, AppError> {
     let principal = principal.clone();
     services
         .db

@@ -1,11 +1,10 @@
 //! Organisations: admins create and change them; staff see their own. Every new organisation
 //! starts with the guide's payment policy as its default.
 
-use uuid::Uuid;
-
 use super::identity::require_admin;
 use super::Services;
 use crate::db;
+use crate::domain::id::OrganisationId;
 use crate::domain::identity::Principal;
 use crate::domain::organisation::{
     NewOrganisation, Organisation, OrganisationChanges, OrganisationInput, OrganisationPatch,
@@ -85,7 +84,7 @@ pub async fn list(
 pub async fn get(
     services: &Services,
     principal: &Principal,
-    id: Uuid,
+    id: OrganisationId,
 ) -> Result<Organisation, AppError> {
     // Another organisation answers exactly as a missing one does.
     if !principal.is_admin() && !principal.belongs_to(id) {
@@ -102,7 +101,7 @@ pub async fn get(
 pub async fn update(
     services: &Services,
     principal: &Principal,
-    id: Uuid,
+    id: OrganisationId,
     expected_version: i32,
     patch: &OrganisationPatch,
 ) -> Result<Organisation, AppError> {

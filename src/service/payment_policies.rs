@@ -1,9 +1,8 @@
 //! Payment policies: read by the organisation's staff and by admins.
 
-use uuid::Uuid;
-
 use super::Services;
 use crate::db;
+use crate::domain::id::{OrganisationId, PaymentPolicyId};
 use crate::domain::identity::Principal;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::payment_policy::PaymentPolicy;
@@ -12,7 +11,7 @@ use crate::error::AppError;
 pub async fn list(
     services: &Services,
     principal: &Principal,
-    organisation_id: Option<Uuid>,
+    organisation_id: Option<OrganisationId>,
     page: PageRequest,
 ) -> Result<Page<PaymentPolicy>, AppError> {
     let only = if principal.is_admin() {
@@ -34,7 +33,7 @@ pub async fn list(
 pub async fn get(
     services: &Services,
     principal: &Principal,
-    id: Uuid,
+    id: PaymentPolicyId,
 ) -> Result<PaymentPolicy, AppError> {
     let policy = services
         .db

@@ -3,12 +3,11 @@
 
 use std::collections::HashMap;
 
-use uuid::Uuid;
-
 use super::members::accepted_member;
 use super::opportunities::{load_managed, load_visible, may_read_records, records_readable_by};
 use super::Services;
 use crate::db::{self, DbConnection};
+use crate::domain::id::{OpportunityId, ParticipantId, SessionId};
 use crate::domain::identity::Principal;
 use crate::domain::ladder::OpportunityStatus;
 use crate::domain::membership::{MemberStatus, Membership};
@@ -27,7 +26,7 @@ const NOT_FOUND: AppError = AppError::NotFound("session");
 pub async fn create(
     services: &Services,
     principal: &Principal,
-    opportunity_id: Uuid,
+    opportunity_id: OpportunityId,
     input: &SessionInput,
 ) -> Result<SessionRecord, AppError> {
     let (principal, input) = (principal.clone(), input.clone());
@@ -35,11 +34,12 @@ pub async fn create(
         .db
         .transaction(move |conn| {
             let o = load_recordable(conn, &principal, opportunity_id)?;
-            let members: HashMap<Uuid, Membership> = db::members::for_opportunities(conn, &[o.id])?
-                .into_iter()
-                .filter(|m| m.status == MemberStatus::Accepted)
-                .map(|m| (m.participant_id, m))
-                .collect();
+            let members: HashMap<ParticipantId, Membership> =
+                db::members::for_opportunities(conn, &[o.id])?
+                    .into_iter()
+                    .filter(|m| m.status == MemberStatus::Accepted)
+                    .map(|m| (m.participant_id, m))
+                    .collect();
             let starts_at = crate::domain::truncate_to_micros(input.starts_at);
             input.check(|p| members.contains_key(&p))?;
             let mut p = Problems::default();
@@ -107,7 +107,7 @@ pub async fn create(
 fn load_recordable(
     conn: &mut DbConnection,
     principal: &Principal,
-    opportunity_id: Uuid,
+    opportunity_id: OpportunityId,
 ) -> Result<Opportunity, AppError> {
     let o = load_managed(conn, principal, opportunity_id)?;
     if o.status == OpportunityStatus::Cancelled {
@@ -142,7 +142,7 @@ fn check_joined_before(
 fn load_readable(
     conn: &mut DbConnection,
     principal: &Principal,
-    opportunity_id: Uuid,
+    opportunity_id: OpportunityId,
 ) -> Result<Opportunity, AppError> {
     let (o, own) = load_visible(conn, principal, opportunity_id)?;
     if may_read_records(principal, &o, own.as_ref()) {
@@ -156,7 +156,7 @@ fn load_readable(
 pub async fn list(
     services: &Services,
     principal: &Principal,
-    opportunity_id: Uuid,
+    opportunity_id: OpportunityId,
     page: PageRequest,
 ) -> Result<Page<Session>, AppError> {
     let principal = principal.clone();
@@ -170,8 +170,8 @@ pub async fn list(
         .await
 }
 
-fn group<T>(items: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
-    let mut map: HashMap<Uuid, Vec<T>> = HashMap::new();
+fn group<K: std::hash::Hash + Eq, T>(items: Vec<T>, key: impl Fn(&T) -> K) -> HashMap<K, Vec<T>> {
+    let mut map: HashMap<K, Vec<T>> = HashMap::new();
     for item in items {
         map.entry(key(&item)).or_default().push(item);
     }
@@ -182,7 +182,7 @@ fn group<T>(items: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
 fn load_session(
     conn: &mut DbConnection,
     principal: &Principal,
-    session_id: Uuid,
+    session_id: SessionId,
     write: bool,
 ) -> Result<(Session, Opportunity), AppError> {
     let session = db::sessions::find_session(conn, session_id)?.ok_or(NOT_FOUND)?;
@@ -201,7 +201,7 @@ fn load_session(
 pub async fn record_attendance(
     services: &Services,
     principal: &Principal,
-    session_id: Uuid,
+    session_id: SessionId,
     input: &AttendanceInput,
 ) -> Result<Attendance, AppError> {
     let (principal, input) = (principal.clone(), input.clone());
@@ -235,7 +235,7 @@ pub async fn record_attendance(
 pub async fn list_attendance(
     services: &Services,
     principal: &Principal,
-    session_id: Uuid,
+    session_id: SessionId,
     page: PageRequest,
 ) -> Result<Page<Attendance>, AppError> {
     let principal = principal.clone();
@@ -252,7 +252,7 @@ pub async fn list_attendance(
 pub async fn record_decision(
     services: &Services,
     principal: &Principal,
-    session_id: Uuid,
+    session_id: SessionId,
     input: &DecisionInput,
 ) -> Result<Decision, AppError> {
     let (principal, input) = (principal.clone(), input.clone());
@@ -281,7 +281,7 @@ pub async fn record_decision(
 pub async fn list_decisions(
     services: &Services,
     principal: &Principal,
-    session_id: Uuid,
+    session_id: SessionId,
     page: PageRequest,
 ) -> Result<Page<Decision>, AppError> {
     let principal = principal.clone();
@@ -302,13 +302,13 @@ pub async fn for_many(
     services: &Services,
     principal: &Principal,
     opportunities: Vec<Opportunity>,
-) -> Result<HashMap<Uuid, Vec<Session>>, AppError> {
+) -> Result<HashMap<OpportunityId, Vec<Session>>, AppError> {
     let principal = principal.clone();
     services
         .db
         .read(move |conn| {
             let readable_ids = records_readable_by(conn, &principal, &opportunities)?;
-            let readable: Vec<Uuid> = opportunities
+            let readable: Vec<OpportunityId> = opportunities
                 .iter()
                 .map(|o| o.id)
                 .filter(|id| readable_ids.contains(id))
@@ -328,8 +328,8 @@ pub async fn for_many(
 /// Attendance at many sessions (already checked readable by the caller), in one query.
 pub async fn attendance_for_many(
     services: &Services,
-    session_ids: Vec<Uuid>,
-) -> Result<HashMap<Uuid, Vec<Attendance>>, AppError> {
+    session_ids: Vec<SessionId>,
+) -> Result<HashMap<SessionId, Vec<Attendance>>, AppError> {
     services
         .db
         .read(move |conn| {
@@ -344,8 +344,8 @@ pub async fn attendance_for_many(
 /// Decisions at many sessions (already checked readable by the caller), in one query.
 pub async fn decisions_for_many(
     services: &Services,
-    session_ids: Vec<Uuid>,
-) -> Result<HashMap<Uuid, Vec<Decision>>, AppError> {
+    session_ids: Vec<SessionId>,
+) -> Result<HashMap<SessionId, Vec<Decision>>, AppError> {
     services
         .db
         .read(move |conn| {

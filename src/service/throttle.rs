@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use uuid::Uuid;
+use crate::domain::id::ApiClientId;
 
 /// Most keys each map holds; past it, finished windows are dropped first, then everything.
 const MAX_ENTRIES: usize = 50_000;
@@ -70,7 +70,7 @@ impl<K: Hash + Eq + Copy> Counter<K> {
 pub struct FailedExchanges {
     limit: u32,
     window: Duration,
-    state: Arc<Mutex<(Counter<Uuid>, Counter<IpAddr>)>>,
+    state: Arc<Mutex<(Counter<ApiClientId>, Counter<IpAddr>)>>,
 }
 
 impl FailedExchanges {
@@ -83,7 +83,11 @@ impl FailedExchanges {
     }
 
     /// `Some(wait)` when the client or the address has failed `limit` times in this window.
-    pub fn blocked_for(&self, client: Option<Uuid>, address: Option<IpAddr>) -> Option<Duration> {
+    pub fn blocked_for(
+        &self,
+        client: Option<ApiClientId>,
+        address: Option<IpAddr>,
+    ) -> Option<Duration> {
         let now = Instant::now();
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let by_client = client.and_then(|c| state.0.blocked_for(&c, self.limit, self.window, now));
@@ -92,7 +96,7 @@ impl FailedExchanges {
         by_client.max(by_address)
     }
 
-    pub fn record_failure(&self, client: Option<Uuid>, address: Option<IpAddr>) {
+    pub fn record_failure(&self, client: Option<ApiClientId>, address: Option<IpAddr>) {
         let now = Instant::now();
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(c) = client {
