@@ -33,7 +33,7 @@ impl ApiClient {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
 #[serde(deny_unknown_fields)]
 pub struct ApiClientInput {
     pub organisation_id: OrganisationId,

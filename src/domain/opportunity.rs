@@ -148,7 +148,7 @@ pub fn check_move(
 }
 
 /// What a client sends to create an opportunity.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
 #[serde(deny_unknown_fields)]
 pub struct OpportunityInput {
     /// Admins name the organisation; staff create for their own.
@@ -190,6 +190,7 @@ pub struct OpportunityInput {
     #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
     pub time_commitment: Option<String>,
     #[serde(default)]
+    #[graphql(default)]
     pub paid: bool,
     /// Defaults to the organisation's default policy when `paid`.
     #[serde(default)]
@@ -198,12 +199,16 @@ pub struct OpportunityInput {
     #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
     pub other_recognition: Option<String>,
     #[serde(default)]
+    #[graphql(default)]
     pub support_offered: Vec<Support>,
     #[serde(default)]
+    #[graphql(default)]
     pub lived_experience_areas: Vec<LivedExperienceArea>,
     #[serde(default)]
+    #[graphql(default)]
     pub for_carers: bool,
     #[serde(default)]
+    #[graphql(default)]
     pub admission: Admission,
     #[serde(default)]
     pub closing_on: Option<NaiveDate>,

@@ -1,12 +1,11 @@
 //! Machine clients in GraphQL.
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, InputObject, Object, SimpleObject};
+use async_graphql::{Context, Object, SimpleObject};
 
 use super::{caller, connection, page_request, services, GqlResult};
 use crate::domain::api_client::{ApiClient, ApiClientInput, ApiClientWithSecret};
 use crate::domain::id::{ApiClientId, OrganisationId};
-use crate::domain::identity::Role;
 use crate::service::api_clients;
 
 /// A client with its secret: the only time the secret is shown.
@@ -24,14 +23,6 @@ impl From<ApiClientWithSecret> for ApiClientWithSecretGql {
             client_secret: made.client_secret.unwrap_or_default(),
         }
     }
-}
-
-#[derive(InputObject)]
-#[graphql(name = "ApiClientInput")]
-pub struct ApiClientInputGql {
-    pub organisation_id: OrganisationId,
-    pub name: String,
-    pub roles: Option<Vec<Role>>,
 }
 
 #[derive(Default)]
@@ -73,13 +64,8 @@ impl ApiClientMutation {
     async fn create_api_client(
         &self,
         ctx: &Context<'_>,
-        input: ApiClientInputGql,
+        input: ApiClientInput,
     ) -> async_graphql::Result<ApiClientWithSecretGql> {
-        let input = ApiClientInput {
-            organisation_id: input.organisation_id,
-            name: input.name,
-            roles: input.roles.map(|r| r.into_iter().collect()),
-        };
         api_clients::create(services(ctx)?, caller(ctx)?, &input)
             .await
             .gql()

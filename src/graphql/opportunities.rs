@@ -179,69 +179,6 @@ impl Session {
     }
 }
 
-#[derive(InputObject)]
-#[graphql(name = "OpportunityInput")]
-pub struct OpportunityInputGql {
-    pub organisation_id: Option<OrganisationId>,
-    pub contract_id: Option<ContractId>,
-    pub facilitator_organisation_id: Option<OrganisationId>,
-    pub title: String,
-    pub description: String,
-    pub easy_read_description: Option<String>,
-    pub kind: OpportunityKind,
-    pub claimed_mode: WorkingMode,
-    pub starts_on: Option<NaiveDate>,
-    pub ends_on: Option<NaiveDate>,
-    pub format: Format,
-    pub venue: Option<String>,
-    pub places: Option<i32>,
-    pub time_commitment: Option<String>,
-    #[graphql(default)]
-    pub paid: bool,
-    pub payment_policy_id: Option<PaymentPolicyId>,
-    pub other_recognition: Option<String>,
-    #[graphql(default)]
-    pub support_offered: Vec<Support>,
-    #[graphql(default)]
-    pub lived_experience_areas: Vec<LivedExperienceArea>,
-    #[graphql(default)]
-    pub for_carers: bool,
-    pub admission: Option<Admission>,
-    pub closing_on: Option<NaiveDate>,
-    /// When the work was first advertised, for work recorded after the fact.
-    pub advertised_on: Option<NaiveDate>,
-}
-
-impl From<OpportunityInputGql> for OpportunityInput {
-    fn from(i: OpportunityInputGql) -> Self {
-        Self {
-            organisation_id: i.organisation_id,
-            contract_id: i.contract_id,
-            facilitator_organisation_id: i.facilitator_organisation_id,
-            title: i.title,
-            description: i.description,
-            easy_read_description: i.easy_read_description,
-            kind: i.kind,
-            claimed_mode: i.claimed_mode,
-            starts_on: i.starts_on,
-            ends_on: i.ends_on,
-            format: i.format,
-            venue: i.venue,
-            places: i.places,
-            time_commitment: i.time_commitment,
-            paid: i.paid,
-            payment_policy_id: i.payment_policy_id,
-            other_recognition: i.other_recognition,
-            support_offered: i.support_offered,
-            lived_experience_areas: i.lived_experience_areas,
-            for_carers: i.for_carers,
-            admission: i.admission.unwrap_or_default(),
-            closing_on: i.closing_on,
-            advertised_on: i.advertised_on,
-        }
-    }
-}
-
 /// Absent fields stay as they are; `null` clears a field that may be empty.
 #[derive(InputObject, Default)]
 #[graphql(name = "OpportunityPatch")]
@@ -374,9 +311,9 @@ impl OpportunityMutation {
     async fn create_opportunity(
         &self,
         ctx: &Context<'_>,
-        input: OpportunityInputGql,
+        input: OpportunityInput,
     ) -> async_graphql::Result<Opportunity> {
-        opportunities::create(services(ctx)?, caller(ctx)?, &input.into())
+        opportunities::create(services(ctx)?, caller(ctx)?, &input)
             .await
             .gql()
     }
