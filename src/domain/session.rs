@@ -119,30 +119,141 @@ fn path(prefix: &str, name: &str) -> String {
     }
 }
 
-pub fn check_attendance(
-    p: &mut Problems,
-    field: &str,
-    input: &AttendanceInput,
-    session_minutes: i32,
-) {
-    if input.minutes < 0 {
-        p.add(path(field, "minutes"), "must not be negative");
-    } else if input.minutes > session_minutes.max(0) {
-        p.add(
-            path(field, "minutes"),
-            format!("must not be more than the session's {session_minutes} minutes"),
-        );
+/// Attendance that passed its checks: the only way to get one is to parse an
+/// [`AttendanceInput`] against the session's length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttendance {
+    participant_id: ParticipantId,
+    minutes: i32,
+    participation: Participation,
+}
+
+impl NewAttendance {
+    pub fn participant_id(&self) -> ParticipantId {
+        self.participant_id
+    }
+
+    /// The record, at a session, as of `at`.
+    pub fn record(&self, session_id: SessionId, at: DateTime<Utc>) -> Attendance {
+        Attendance {
+            id: super::new_id(),
+            session_id,
+            participant_id: self.participant_id,
+            minutes: self.minutes,
+            participation: self.participation,
+            recorded_at: at,
+        }
     }
 }
 
-pub fn check_decision(p: &mut Problems, field: &str, input: &DecisionInput) -> Option<String> {
-    p.required_text(&path(field, "description"), &input.description, 2000)
+/// A decision that passed its checks, its description trimmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDecision {
+    description: String,
+    shared_with_lived_experience: bool,
+}
+
+impl NewDecision {
+    /// The record, at a session, as of `at`.
+    pub fn record(&self, session_id: SessionId, at: DateTime<Utc>) -> Decision {
+        Decision {
+            id: super::new_id(),
+            session_id,
+            description: self.description.clone(),
+            shared_with_lived_experience: self.shared_with_lived_experience,
+            recorded_at: at,
+        }
+    }
+}
+
+/// A session that passed its checks, with the attendance and decisions posted with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    starts_at: DateTime<Utc>,
+    duration_minutes: i32,
+    format: Format,
+    lived_experience_agenda_slot: bool,
+    attendance: Vec<NewAttendance>,
+    decisions: Vec<NewDecision>,
+}
+
+impl NewSession {
+    pub fn starts_at(&self) -> DateTime<Utc> {
+        self.starts_at
+    }
+
+    pub fn attendance(&self) -> &[NewAttendance] {
+        &self.attendance
+    }
+
+    pub fn decisions(&self) -> &[NewDecision] {
+        &self.decisions
+    }
+
+    /// The session record of a piece of work, as of `at`.
+    pub fn record(&self, opportunity_id: OpportunityId, at: DateTime<Utc>) -> Session {
+        Session {
+            id: super::new_id(),
+            opportunity_id,
+            starts_at: self.starts_at,
+            duration_minutes: self.duration_minutes,
+            format: self.format,
+            lived_experience_agenda_slot: self.lived_experience_agenda_slot,
+            created_at: at,
+        }
+    }
+}
+
+impl AttendanceInput {
+    /// Checks the minutes against the session's length.
+    pub fn parse(&self, session_minutes: i32) -> Result<NewAttendance, Vec<FieldError>> {
+        let mut p = Problems::default();
+        let parsed = self.parse_into(&mut p, "", session_minutes);
+        p.finish(parsed)
+    }
+
+    /// Checks into `p`, naming fields under `field`; returns the value whatever was found, so
+    /// the caller can add its own checks before finishing.
+    pub fn parse_into(&self, p: &mut Problems, field: &str, session_minutes: i32) -> NewAttendance {
+        if self.minutes < 0 {
+            p.add(path(field, "minutes"), "must not be negative");
+        } else if self.minutes > session_minutes.max(0) {
+            p.add(
+                path(field, "minutes"),
+                format!("must not be more than the session's {session_minutes} minutes"),
+            );
+        }
+        NewAttendance {
+            participant_id: self.participant_id,
+            minutes: self.minutes,
+            participation: self.participation,
+        }
+    }
+}
+
+impl DecisionInput {
+    pub fn parse(&self) -> Result<NewDecision, Vec<FieldError>> {
+        let mut p = Problems::default();
+        let parsed = self.parse_into(&mut p, "");
+        p.finish_parsed(parsed)
+    }
+
+    fn parse_into(&self, p: &mut Problems, field: &str) -> Option<NewDecision> {
+        let description = p.required_text(&path(field, "description"), &self.description, 2000)?;
+        Some(NewDecision {
+            description,
+            shared_with_lived_experience: self.shared_with_lived_experience,
+        })
+    }
 }
 
 impl SessionInput {
     /// Checks the session and everything posted with it; `is_member` says whether a
     /// participant holds a place in the work.
-    pub fn check(&self, is_member: impl Fn(ParticipantId) -> bool) -> Result<(), Vec<FieldError>> {
+    pub fn parse(
+        &self,
+        is_member: impl Fn(ParticipantId) -> bool,
+    ) -> Result<NewSession, Vec<FieldError>> {
         let mut p = Problems::default();
         if !(1..=DAY_MINUTES).contains(&self.duration_minutes) {
             p.add("duration_minutes", "must be between 1 and 1440");
@@ -152,19 +263,20 @@ impl SessionInput {
                 "attendance",
                 format!("at most {MAX_ATTENDANCE} people can be recorded at one session"),
             );
-            return p.finish(());
+            return Err(p.into_errors());
         }
         if self.decisions.len() > MAX_DECISIONS {
             p.add(
                 "decisions",
                 format!("at most {MAX_DECISIONS} decisions can be recorded with one session"),
             );
-            return p.finish(());
+            return Err(p.into_errors());
         }
         let mut seen = std::collections::HashSet::new();
+        let mut attendance = Vec::with_capacity(self.attendance.len());
         for (i, a) in self.attendance.iter().enumerate() {
             let field = format!("attendance[{i}]");
-            check_attendance(&mut p, &field, a, self.duration_minutes);
+            attendance.push(a.parse_into(&mut p, &field, self.duration_minutes));
             if !is_member(a.participant_id) {
                 p.add(
                     format!("{field}.participant_id"),
@@ -178,9 +290,78 @@ impl SessionInput {
                 );
             }
         }
-        for (i, d) in self.decisions.iter().enumerate() {
-            check_decision(&mut p, &format!("decisions[{i}]"), d);
+        let decisions: Vec<Option<NewDecision>> = self
+            .decisions
+            .iter()
+            .enumerate()
+            .map(|(i, d)| d.parse_into(&mut p, &format!("decisions[{i}]")))
+            .collect();
+        let decisions: Option<Vec<NewDecision>> = decisions.into_iter().collect();
+        let parsed = decisions.map(|decisions| NewSession {
+            starts_at: super::truncate_to_micros(self.starts_at),
+            duration_minutes: self.duration_minutes,
+            format: self.format,
+            lived_experience_agenda_slot: self.lived_experience_agenda_slot,
+            attendance,
+            decisions,
+        });
+        p.finish_parsed(parsed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> SessionInput {
+        SessionInput {
+            starts_at: DateTime::from_timestamp_nanos(1_700_000_000_123_456_789),
+            duration_minutes: 90,
+            format: Format::Virtual,
+            lived_experience_agenda_slot: true,
+            attendance: vec![AttendanceInput {
+                participant_id: ParticipantId::new(),
+                minutes: 60,
+                participation: Participation::Participated,
+            }],
+            decisions: vec![DecisionInput {
+                description: "  Meet monthly \n".to_owned(),
+                shared_with_lived_experience: true,
+            }],
         }
-        p.finish(())
+    }
+
+    #[test]
+    fn a_parsed_session_holds_the_values_as_they_will_be_stored() {
+        let input = input();
+        let new = input.parse(|_| true).expect("valid");
+        assert_eq!(new.starts_at().timestamp_subsec_nanos(), 123_456_000);
+        let at = Utc::now();
+        let session = new.record(OpportunityId::new(), at);
+        let decision = new.decisions()[0].record(session.id, at);
+        assert_eq!(decision.description, "Meet monthly");
+        let attendance = new.attendance()[0].record(session.id, at);
+        assert_eq!(
+            attendance.participant_id,
+            input.attendance[0].participant_id
+        );
+        assert_eq!(attendance.minutes, 60);
+    }
+
+    #[test]
+    fn every_problem_is_named_at_once() {
+        let mut input = input();
+        input.attendance[0].minutes = 91;
+        input.decisions[0].description = "   ".to_owned();
+        let errors = input.parse(|_| false).expect_err("invalid");
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "attendance[0].minutes",
+                "attendance[0].participant_id",
+                "decisions[0].description"
+            ]
+        );
     }
 }

@@ -54,6 +54,14 @@ impl Problems {
         }
     }
 
+    /// The parsed value when nothing was added and it was found, otherwise every message.
+    pub fn finish_parsed<T>(self, value: Option<T>) -> Result<T, Vec<FieldError>> {
+        match value {
+            Some(v) if self.0.is_empty() => Ok(v),
+            _ => Err(self.into_errors()),
+        }
+    }
+
     /// The problems found so far (never empty after a required value was found missing).
     pub fn into_errors(self) -> Vec<FieldError> {
         if self.0.is_empty() {

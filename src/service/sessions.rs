@@ -11,14 +11,13 @@ use crate::domain::id::{OpportunityId, ParticipantId, SessionId};
 use crate::domain::identity::Principal;
 use crate::domain::ladder::OpportunityStatus;
 use crate::domain::membership::{MemberStatus, Membership};
+use crate::domain::now;
 use crate::domain::opportunity::Opportunity;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::session::{
-    check_attendance, check_decision, Attendance, AttendanceInput, Decision, DecisionInput,
-    Session, SessionInput, SessionRecord,
+    Attendance, AttendanceInput, Decision, DecisionInput, Session, SessionInput, SessionRecord,
 };
 use crate::domain::validation::Problems;
-use crate::domain::{new_id, now};
 use crate::error::AppError;
 
 const NOT_FOUND: AppError = AppError::NotFound("session");
@@ -40,57 +39,34 @@ pub async fn create(
                     .filter(|m| m.status == MemberStatus::Accepted)
                     .map(|m| (m.participant_id, m))
                     .collect();
-            let starts_at = crate::domain::truncate_to_micros(input.starts_at);
-            input.check(|p| members.contains_key(&p))?;
+            let new = input.parse(|p| members.contains_key(&p))?;
             let mut p = Problems::default();
-            for (i, a) in input.attendance.iter().enumerate() {
-                if let Some(m) = members.get(&a.participant_id) {
+            for (i, a) in new.attendance().iter().enumerate() {
+                if let Some(m) = members.get(&a.participant_id()) {
                     check_joined_before(
                         &mut p,
                         &format!("attendance[{i}].participant_id"),
                         m,
-                        starts_at,
+                        new.starts_at(),
                     );
                 }
             }
             p.finish(())?;
             let at = now();
-            let session = Session {
-                id: new_id(),
-                opportunity_id: o.id,
-                starts_at,
-                duration_minutes: input.duration_minutes,
-                format: input.format,
-                lived_experience_agenda_slot: input.lived_experience_agenda_slot,
-                created_at: at,
-            };
+            let session = new.record(o.id, at);
             db::sessions::insert_session(conn, &session)?;
-            let mut rows = Vec::with_capacity(input.attendance.len());
-            for a in &input.attendance {
-                let membership = members.get(&a.participant_id).ok_or_else(|| {
+            let mut rows = Vec::with_capacity(new.attendance().len());
+            for a in new.attendance() {
+                let membership = members.get(&a.participant_id()).ok_or_else(|| {
                     AppError::validation("attendance", "names someone who is not a member")
                 })?;
-                let record = Attendance {
-                    id: new_id(),
-                    session_id: session.id,
-                    participant_id: a.participant_id,
-                    minutes: a.minutes,
-                    participation: a.participation,
-                    recorded_at: at,
-                };
-                rows.push((record, membership.id));
+                rows.push((a.record(session.id, at), membership.id));
             }
             db::sessions::insert_attendance(conn, &rows)?;
-            let decisions: Vec<Decision> = input
-                .decisions
+            let decisions: Vec<Decision> = new
+                .decisions()
                 .iter()
-                .map(|d| Decision {
-                    id: new_id(),
-                    session_id: session.id,
-                    description: d.description.trim().to_owned(),
-                    shared_with_lived_experience: d.shared_with_lived_experience,
-                    recorded_at: at,
-                })
+                .map(|d| d.record(session.id, at))
                 .collect();
             db::sessions::insert_decisions(conn, &decisions)?;
             Ok(SessionRecord {
@@ -210,22 +186,15 @@ pub async fn record_attendance(
         .transaction(move |conn| {
             let (session, o) = load_session(conn, &principal, session_id, true)?;
             let mut p = Problems::default();
-            check_attendance(&mut p, "", &input, session.duration_minutes);
-            let member = accepted_member(conn, o.id, input.participant_id)?;
+            let new = input.parse_into(&mut p, "", session.duration_minutes);
+            let member = accepted_member(conn, o.id, new.participant_id())?;
             match &member {
                 None => p.add("participant_id", "is not an accepted member of this work"),
                 Some(m) => check_joined_before(&mut p, "participant_id", m, session.starts_at),
             }
             p.finish(())?;
             let membership = member.ok_or(AppError::NotFound("member"))?;
-            let record = Attendance {
-                id: new_id(),
-                session_id,
-                participant_id: input.participant_id,
-                minutes: input.minutes,
-                participation: input.participation,
-                recorded_at: now(),
-            };
+            let record = new.record(session_id, now());
             db::sessions::insert_attendance(conn, &[(record.clone(), membership.id)])?;
             Ok(record)
         })
@@ -260,18 +229,7 @@ pub async fn record_decision(
         .db
         .transaction(move |conn| {
             load_session(conn, &principal, session_id, true)?;
-            let mut p = Problems::default();
-            let description = check_decision(&mut p, "", &input);
-            let Some(description) = description else {
-                return Err(p.into_errors().into());
-            };
-            let record = Decision {
-                id: new_id(),
-                session_id,
-                description,
-                shared_with_lived_experience: input.shared_with_lived_experience,
-                recorded_at: now(),
-            };
+            let record = input.parse()?.record(session_id, now());
             db::sessions::insert_decisions(conn, std::slice::from_ref(&record))?;
             Ok(record)
         })
