@@ -20,9 +20,12 @@ pub struct ApiClient {
     pub name: String,
     /// The roles its tokens carry.
     pub roles: Vec<Role>,
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "super::time::rfc3339_opt")]
     pub rotated_at: Option<DateTime<Utc>>,
     /// Once set, the client's secret and every token it was given stop working.
+    #[serde(serialize_with = "super::time::rfc3339_opt")]
     pub revoked_at: Option<DateTime<Utc>>,
     pub version: i32,
 }

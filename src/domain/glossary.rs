@@ -15,6 +15,7 @@ pub struct GlossaryTerm {
     pub term: String,
     pub meaning: String,
     #[graphql(skip)]
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 

@@ -78,6 +78,7 @@ impl Experience {
 /// A declaration of interests, made before scoring.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct InterestDeclaration {
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub declared_at: DateTime<Utc>,
     pub has_conflict: bool,
     pub details: Option<String>,
@@ -91,11 +92,14 @@ pub struct Membership {
     pub role: MemberRole,
     pub experience: Experience,
     pub status: MemberStatus,
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     /// When the person took up a place.
+    #[serde(serialize_with = "super::time::rfc3339_opt")]
     pub joined_at: Option<DateTime<Utc>>,
     /// Joined at or before the first session ("from the start"); unknown until a session exists.
     pub joined_from_start: Option<bool>,
+    #[serde(serialize_with = "super::time::rfc3339_opt")]
     pub left_at: Option<DateTime<Utc>>,
     pub interests: Option<InterestDeclaration>,
     /// Scores bids or candidates (tender scoring and interview panels).
@@ -116,11 +120,14 @@ pub struct MemberView {
     /// `null` unless the caller is this person or runs the work.
     pub experience: Option<Experience>,
     pub status: MemberStatus,
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     /// When the person took up a place.
+    #[serde(serialize_with = "super::time::rfc3339_opt")]
     pub joined_at: Option<DateTime<Utc>>,
     /// Joined at or before the first session ("from the start"); unknown until a session exists.
     pub joined_from_start: Option<bool>,
+    #[serde(serialize_with = "super::time::rfc3339_opt")]
     pub left_at: Option<DateTime<Utc>>,
     /// `null` unless the caller is this person or runs the work (or nothing is declared yet).
     #[graphql(skip)]

@@ -62,6 +62,7 @@ pub mod organisation;
 pub mod page;
 pub mod payment_policy;
 pub mod session;
+pub mod time;
 pub mod validation;
 
 use std::fmt;

@@ -75,7 +75,9 @@ pub struct Opportunity {
     pub admission: Admission,
     pub advertised_on: Option<NaiveDate>,
     pub closing_on: Option<NaiveDate>,
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub updated_at: DateTime<Utc>,
     pub version: i32,
     /// The honest classification, on single reads: the evidenced level beside the claim and

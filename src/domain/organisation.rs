@@ -57,7 +57,9 @@ pub struct Organisation {
     pub contact: OrganisationContact,
     /// The payment policy new work uses unless it names another (the guide's, to begin with).
     pub default_payment_policy_id: Option<PaymentPolicyId>,
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub updated_at: DateTime<Utc>,
     /// Changes with every update; send it back as `If-Match` to update.
     pub version: i32,

@@ -41,6 +41,7 @@ pub struct PaymentPolicy {
     /// Every rate the policy has had, oldest first.
     pub rates: Vec<PaymentRates>,
     #[graphql(skip)]
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 

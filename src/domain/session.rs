@@ -15,12 +15,14 @@ use super::validation::{FieldError, Problems};
 pub struct Session {
     pub id: SessionId,
     pub opportunity_id: OpportunityId,
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub starts_at: DateTime<Utc>,
     pub duration_minutes: i32,
     pub format: Format,
     /// The agenda had a slot for lived experience.
     pub lived_experience_agenda_slot: bool,
     #[graphql(skip)]
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -39,6 +41,7 @@ pub struct Attendance {
     pub participant_id: ParticipantId,
     pub minutes: i32,
     pub participation: Participation,
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub recorded_at: DateTime<Utc>,
 }
 
@@ -49,6 +52,7 @@ pub struct Decision {
     pub description: String,
     /// Lived-experience members shared in making it.
     pub shared_with_lived_experience: bool,
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub recorded_at: DateTime<Utc>,
 }
 
