@@ -45,7 +45,7 @@ async fn two_instances_starting_at_once_on_an_empty_database_both_come_up() {
             Application::build(settings).await
         }
     });
-    let built = futures::future::join_all(starts).await;
+    let built = futures_util::future::join_all(starts).await;
     let mut addresses = Vec::new();
     for app in built {
         let app = app.expect("each instance starts and migrates");

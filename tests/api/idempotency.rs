@@ -68,7 +68,7 @@ async fn concurrent_repeats_write_once() {
     let app = spawn_app().await;
     let body = json!({ "name": "Raced", "kinds": ["provider"] });
     let attempts = (0..8).map(|_| post_with_key(&app, &app.admin_token, "key-race", &body));
-    let answers = futures::future::join_all(attempts).await;
+    let answers = futures_util::future::join_all(attempts).await;
     for a in &answers {
         assert!(
             a.status == 201 || a.status == 409,

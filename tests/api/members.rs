@@ -75,7 +75,7 @@ async fn twenty_applications_at_once_for_five_places_leave_exactly_five_members(
     )
     .await;
     let people: Vec<Person> = (0..20).map(|_| participant()).collect();
-    let answers = futures::future::join_all(people.iter().map(|p| apply(&app, p, &id))).await;
+    let answers = futures_util::future::join_all(people.iter().map(|p| apply(&app, p, &id))).await;
 
     let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
     let accepted: Vec<&Answer> = answers.iter().filter(|a| a.status == 201).collect();

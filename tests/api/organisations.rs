@@ -339,7 +339,7 @@ async fn concurrent_updates_with_the_same_etag_let_exactly_one_win() {
                 .status
         }
     });
-    let statuses = futures::future::join_all(attempts).await;
+    let statuses = futures_util::future::join_all(attempts).await;
     assert_eq!(
         statuses.iter().filter(|s| **s == 200).count(),
         1,
