@@ -11,6 +11,12 @@ use coproduce::domain::id::{OrganisationId, ParticipantId};
 use coproduce::domain::identity::Role;
 use coproduce::{db, graphql, rest, telemetry, Application};
 
+/// mimalloc rather than the system allocator: a GraphQL list allocates for every field of
+/// every item, and glibc's malloc and free were a quarter of its server time (see
+/// BENCHMARKS.md). Its C source is built with the binary, so nothing needs installing.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "coproduce",
