@@ -13,6 +13,7 @@ use super::validation::{FieldError, Problems};
 
 /// A provider's or commissioner's own system.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[graphql(serial)]
 pub struct ApiClient {
     /// The `client_id` used at `POST /api/v1/token`.
     pub id: ApiClientId,

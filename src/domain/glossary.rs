@@ -10,6 +10,7 @@ use super::id::GlossaryTermId;
 use super::validation::{FieldError, Problems};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[graphql(serial)]
 pub struct GlossaryTerm {
     pub id: GlossaryTermId,
     pub term: String,

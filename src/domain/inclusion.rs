@@ -151,6 +151,7 @@ pub struct InclusionFacts<'a> {
 
 /// One barrier found: a warning, not a refusal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(serial)]
 pub struct Barrier {
     /// Which barrier: one of the guide's, in the order the check reports them.
     pub code: &'static str,

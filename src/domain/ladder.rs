@@ -291,6 +291,7 @@ domain_enum! {
     utoipa::ToSchema,
     async_graphql::SimpleObject,
 )]
+#[graphql(serial)]
 pub struct CriterionResult {
     pub criterion: Criterion,
     pub met: bool,

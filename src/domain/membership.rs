@@ -111,7 +111,7 @@ pub struct Membership {
 /// interests are for the person and the staff who run the work (and admins); everyone else in
 /// the group sees `null` there, and sees the member's role, status and dates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
-#[graphql(name = "Membership", complex)]
+#[graphql(serial, name = "Membership", complex)]
 pub struct MemberView {
     pub id: MembershipId,
     pub opportunity_id: OpportunityId,

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 #[derive(
     Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, async_graphql::SimpleObject,
 )]
+#[graphql(serial)]
 pub struct Money {
     /// Whole pence (or the minor unit of `currency`).
     pub amount_pence: i64,

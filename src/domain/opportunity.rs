@@ -37,7 +37,7 @@ domain_enum! {
 
 /// A piece of work people with lived experience are invited into.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema, async_graphql::SimpleObject)]
-#[graphql(complex)]
+#[graphql(serial, complex)]
 pub struct Opportunity {
     pub id: OpportunityId,
     /// The organisation that runs the work.

@@ -49,6 +49,7 @@ pub struct OrganisationContact {
 
 /// A commissioner, provider or facilitator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[graphql(serial)]
 pub struct Organisation {
     pub id: OrganisationId,
     pub name: String,

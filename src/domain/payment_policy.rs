@@ -18,6 +18,7 @@ pub const GUIDE_POLICY_NAME: &str = "Co-production guide payment policy (Annex A
 
 /// Rates in force from a date; a claim line is priced at the rates in force on the day of the activity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[graphql(serial)]
 pub struct PaymentRates {
     pub effective_from: NaiveDate,
     /// Paid per hour of participation (time in the meeting; travel time is not paid).
@@ -28,6 +29,7 @@ pub struct PaymentRates {
 
 /// What an organisation pays for taking part.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[graphql(serial)]
 pub struct PaymentPolicy {
     pub id: PaymentPolicyId,
     pub organisation_id: OrganisationId,

@@ -11,7 +11,7 @@ use super::validation::{FieldError, Problems};
 
 /// A meeting or event of a piece of work.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
-#[graphql(complex)]
+#[graphql(serial, complex)]
 pub struct Session {
     pub id: SessionId,
     pub opportunity_id: OpportunityId,
@@ -35,6 +35,7 @@ domain_enum! {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[graphql(serial)]
 pub struct Attendance {
     pub id: AttendanceId,
     pub session_id: SessionId,
@@ -46,6 +47,7 @@ pub struct Attendance {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[graphql(serial)]
 pub struct Decision {
     pub id: DecisionId,
     pub session_id: SessionId,
@@ -102,6 +104,7 @@ pub struct SessionInput {
 
 /// A session with everything recorded at it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[graphql(serial)]
 pub struct SessionRecord {
     #[serde(flatten)]
     pub session: Session,

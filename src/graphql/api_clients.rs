@@ -10,7 +10,7 @@ use crate::service::api_clients;
 
 /// A client with its secret: the only time the secret is shown.
 #[derive(SimpleObject)]
-#[graphql(name = "ApiClientWithSecret")]
+#[graphql(serial, name = "ApiClientWithSecret")]
 pub struct ApiClientWithSecretGql {
     pub client: ApiClient,
     pub client_secret: String,
