@@ -1,0 +1,316 @@
+//! Child processes with time limits, stopped on drop; free ports; memory sampling from /proc.
+
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+pub fn log(msg: impl AsRef<str>) {
+    eprintln!(
+        "[bench {}] {}",
+        chrono::Local::now().format("%H:%M:%S"),
+        msg.as_ref()
+    );
+}
+
+/// Runs a command to its end within `limit`, capturing its output; kills it when the limit passes.
+pub fn run(cmd: &mut Command, limit: Duration) -> Result<Output> {
+    let what = format!("{:?}", cmd.get_program());
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start {what}"))?;
+    let drain = |r: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = drain(child.stdout.take().map(|s| Box::new(s) as _));
+    let err = drain(child.stderr.take().map(|s| Box::new(s) as _));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("{what} did not finish within {} s", limit.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Ok(Output {
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+    })
+}
+
+/// `run`, failing unless the command exits 0; returns its standard output.
+pub fn run_ok(cmd: &mut Command, limit: Duration) -> Result<String> {
+    let what = format!("{:?}", cmd.get_program());
+    let out = run(cmd, limit)?;
+    if !out.status.success() {
+        bail!(
+            "{what} failed ({}): {}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim(),
+            String::from_utf8_lossy(&out.stdout).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+pub fn have(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Installs Debian packages when `program` is missing.
+pub fn ensure_tool(program: &str, packages: &[&str]) -> Result<()> {
+    if have(program) {
+        return Ok(());
+    }
+    log(format!("installing {} with apt-get", packages.join(" ")));
+    let install = || {
+        run_ok(
+            Command::new("apt-get")
+                .args(["install", "-y", "-qq"])
+                .args(packages)
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+            Duration::from_secs(600),
+        )
+    };
+    if install().is_err() {
+        run_ok(
+            Command::new("apt-get").args(["update", "-qq"]),
+            Duration::from_secs(600),
+        )?;
+        install()?;
+    }
+    Ok(())
+}
+
+/// A port the kernel says is free on 127.0.0.1 just now.
+pub fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// A long-running child (server, PostGraphile) with its output in a log file. Dropping it stops
+/// it: SIGTERM (to its whole process group when it has one), then SIGKILL after 10 s.
+pub struct Service {
+    pub name: String,
+    pub log: PathBuf,
+    child: Child,
+    group: bool,
+    stopped: bool,
+}
+
+impl Service {
+    pub fn spawn(name: &str, mut cmd: Command, log: &Path, group: bool) -> Result<Self> {
+        let file = File::create(log)?;
+        cmd.stdin(Stdio::null())
+            .stdout(file.try_clone()?)
+            .stderr(file);
+        if group {
+            cmd.process_group(0);
+        }
+        let child = cmd
+            .spawn()
+            .with_context(|| format!("cannot start {name}"))?;
+        Ok(Self {
+            name: name.to_owned(),
+            log: log.to_owned(),
+            child,
+            group,
+            stopped: false,
+        })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// The last lines of its log, for error messages.
+    pub fn tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(15)..].join("\n")
+    }
+
+    fn signal(&self, sig: &str) {
+        let target = if self.group {
+            format!("-{}", self.pid())
+        } else {
+            self.pid().to_string()
+        };
+        let _ = Command::new("kill")
+            .args([sig, "--", &target])
+            .stderr(Stdio::null())
+            .status();
+    }
+
+    pub fn stop(&mut self) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
+        if self.alive() {
+            self.signal("-TERM");
+            let start = Instant::now();
+            while self.alive() && start.elapsed() < Duration::from_secs(10) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        // The group's other members (node's cluster workers) may outlive the leader.
+        self.signal("-KILL");
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Waits until `ready` holds, failing when the service exits or `limit` passes.
+pub fn wait_ready(svc: &mut Service, limit: Duration, ready: impl Fn() -> bool) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        if !svc.alive() {
+            bail!("{} exited at start:\n{}", svc.name, svc.tail());
+        }
+        if ready() {
+            return Ok(());
+        }
+        if start.elapsed() > limit {
+            bail!(
+                "{} not ready within {} s:\n{}",
+                svc.name,
+                limit.as_secs(),
+                svc.tail()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A field of /proc/<pid>/status in kB (VmRSS, VmHWM).
+pub fn status_kb(pid: u32, field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    text.lines()
+        .find(|l| l.starts_with(field) && l[field.len()..].starts_with(':'))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Samples a process's VmRSS every 200 ms on a thread of its own until `finish`.
+pub struct RssSampler {
+    pid: u32,
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<u64>>,
+}
+
+impl RssSampler {
+    pub fn start(pid: u32) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = std::thread::spawn(move || {
+            let mut max = 0;
+            while !flag.load(Ordering::Relaxed) {
+                max = max.max(status_kb(pid, "VmRSS").unwrap_or(0));
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            max
+        });
+        Self {
+            pid,
+            stop,
+            handle: Some(handle),
+        }
+    }
+
+    /// The peak in MB: the highest sample, or VmHWM when the kernel saw a higher one.
+    pub fn finish(mut self) -> f64 {
+        let hwm = status_kb(self.pid, "VmHWM").unwrap_or(0);
+        self.stop.store(true, Ordering::Relaxed);
+        let max = self.handle.take().and_then(|h| h.join().ok()).unwrap_or(0);
+        max.max(hwm) as f64 / 1024.0
+    }
+}
+
+impl Drop for RssSampler {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A temporary folder, removed on drop unless the run failed (then its logs are kept).
+pub struct WorkDir {
+    pub path: PathBuf,
+    pub keep: bool,
+}
+
+impl WorkDir {
+    pub fn new(prefix: &str) -> Result<Self> {
+        let path = std::env::temp_dir().join(format!(
+            "{prefix}-{}-{}",
+            std::process::id(),
+            chrono::Local::now().format("%H%M%S")
+        ));
+        std::fs::create_dir_all(&path)?;
+        Ok(Self { path, keep: true })
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        if self.keep {
+            log(format!("logs kept in {}", self.path.display()));
+        } else {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// The load averages of /proc/loadavg (1, 5, 15 min).
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// 48 random characters from the kernel, for a JWT secret.
+pub fn random_secret() -> Result<String> {
+    let mut bytes = [0u8; 24];
+    File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}

@@ -1,0 +1,217 @@
+//! wrk runs: a Lua script (written from strings here) whose `done()` prints one JSON line.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use crate::procs::{log, run_ok};
+
+/// What one load did.
+#[derive(Debug, Clone, Default)]
+pub struct Load {
+    pub rps: f64,
+    pub requests: u64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    pub socket_errors: u64,
+    /// Answers with status 400 or above (wrk's `errors.status`).
+    pub non2xx: u64,
+    /// Answers by status, when the script tallies them.
+    pub statuses: Vec<(u16, u64)>,
+}
+
+impl Load {
+    pub fn errors(&self) -> String {
+        format!("{} non-2xx, {} socket", self.non2xx, self.socket_errors)
+    }
+
+    pub fn statuses(&self) -> String {
+        self.statuses
+            .iter()
+            .map(|(s, n)| format!("{s}: {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Quotes text as a Lua string literal.
+pub fn lua_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for b in s.bytes() {
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\{b:03}")),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// What wrk sends: method, headers, body, or a `request()` function of its own.
+#[derive(Default)]
+pub struct Script {
+    pub method: &'static str,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    /// Lua defining `request()` (and `init(args)` when it needs wrk's arguments).
+    pub custom: Option<String>,
+    /// Count the answers by status (defines `response()`, which costs wrk some CPU).
+    pub tally: bool,
+}
+
+const DONE: &str = r#"
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function done(summary, latency, requests)
+  local e, parts, total = summary.errors, {}, {}
+  for _, t in ipairs(threads) do
+    local s = t:get("statuses")
+    if s then for k, v in pairs(s) do total[k] = (total[k] or 0) + v end end
+  end
+  for k, v in pairs(total) do table.insert(parts, string.format('"%d":%d', k, v)) end
+  io.write(string.format('BENCH_JSON {"requests":%d,"rps":%.2f,"p50_ms":%.3f,"p90_ms":%.3f,' ..
+    '"p99_ms":%.3f,"max_ms":%.3f,"socket_errors":%d,"non2xx":%d,"statuses":{%s}}\n',
+    summary.requests, summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
+    latency:percentile(90) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
+    e.connect + e.read + e.write + e.timeout, e.status, table.concat(parts, ",")))
+end
+"#;
+
+const TALLY: &str = r#"
+statuses = {}
+function response(status, headers, body) statuses[status] = (statuses[status] or 0) + 1 end
+"#;
+
+impl Script {
+    pub fn get(headers: &[(&str, &str)]) -> Self {
+        Self {
+            method: "GET",
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Self::default()
+        }
+    }
+
+    pub fn graphql(token: Option<&str>, query: &str) -> Self {
+        let mut headers = vec![("Content-Type".to_owned(), "application/json".to_owned())];
+        if let Some(t) = token {
+            headers.push(("Authorization".to_owned(), format!("Bearer {t}")));
+        }
+        Self {
+            method: "POST",
+            headers,
+            body: Some(serde_json::json!({ "query": query }).to_string()),
+            ..Self::default()
+        }
+    }
+
+    fn lua(&self) -> String {
+        let mut s = format!("wrk.method = {}\n", lua_str(self.method));
+        for (k, v) in &self.headers {
+            s.push_str(&format!("wrk.headers[{}] = {}\n", lua_str(k), lua_str(v)));
+        }
+        if let Some(b) = &self.body {
+            s.push_str(&format!("wrk.body = {}\n", lua_str(b)));
+        }
+        if let Some(c) = &self.custom {
+            s.push_str(c);
+        }
+        if self.tally {
+            s.push_str(TALLY);
+        }
+        s.push_str(DONE);
+        s
+    }
+}
+
+pub struct Wrk {
+    pub threads: u32,
+    pub connections: u32,
+    pub duration: u64,
+    /// Seconds of load before the measured run (not counted); 0 = none.
+    pub warmup: u64,
+}
+
+impl Wrk {
+    /// Runs wrk against `url` (on 127.0.0.1) with the script; `args` go to the script's init().
+    pub fn run(
+        &self,
+        dir: &Path,
+        name: &str,
+        url: &str,
+        script: &Script,
+        args: &[&str],
+    ) -> Result<Load> {
+        let lua = dir.join(format!("{name}.lua"));
+        std::fs::write(&lua, script.lua())?;
+        let go = |secs: u64| -> Result<String> {
+            let mut cmd = Command::new("wrk");
+            cmd.arg(format!("-t{}", self.threads))
+                .arg(format!("-c{}", self.connections))
+                .arg(format!("-d{secs}s"))
+                .args(["--timeout", "10s", "--latency", "-s"])
+                .arg(&lua)
+                .arg(url);
+            if !args.is_empty() {
+                cmd.arg("--").args(args);
+            }
+            run_ok(&mut cmd, Duration::from_secs(secs + 60))
+        };
+        if self.warmup > 0 {
+            go(self.warmup).with_context(|| format!("wrk warm-up for {name}"))?;
+        }
+        log(format!(
+            "wrk {name}: -t{} -c{} -d{}s {url}",
+            self.threads, self.connections, self.duration
+        ));
+        let out = go(self.duration).with_context(|| format!("wrk {name}"))?;
+        let load = parse(&out).with_context(|| format!("wrk {name} printed no result: {out}"))?;
+        log(format!(
+            "  -> {:.0}/s ({} requests), p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, {}",
+            load.rps,
+            load.requests,
+            load.p50_ms,
+            load.p90_ms,
+            load.p99_ms,
+            load.errors()
+        ));
+        Ok(load)
+    }
+}
+
+fn parse(out: &str) -> Result<Load> {
+    let line = out
+        .lines()
+        .find_map(|l| l.strip_prefix("BENCH_JSON "))
+        .context("no BENCH_JSON line")?;
+    let v: serde_json::Value = serde_json::from_str(line)?;
+    let f = |k: &str| v[k].as_f64().unwrap_or(0.0);
+    let mut statuses: Vec<(u16, u64)> = v["statuses"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, n)| Some((k.parse().ok()?, n.as_u64()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    statuses.sort();
+    Ok(Load {
+        rps: f("rps"),
+        requests: v["requests"].as_u64().unwrap_or(0),
+        p50_ms: f("p50_ms"),
+        p90_ms: f("p90_ms"),
+        p99_ms: f("p99_ms"),
+        max_ms: f("max_ms"),
+        socket_errors: v["socket_errors"].as_u64().unwrap_or(0),
+        non2xx: v["non2xx"].as_u64().unwrap_or(0),
+        statuses,
+    })
+}
