@@ -247,13 +247,18 @@ fn lock_run(opts: &Opts, dir: &Path, srv: &Server, db_url: &str, writes: usize) 
 }
 
 pub fn run(opts: &Opts) -> Result<String> {
+    if opts.duration < 6 {
+        bail!(
+            "hardening needs --duration 6 or more (the lock is held 3 s from a third of the run)"
+        );
+    }
     let mut work = WorkDir::new("coproduce-bench-hardening")?;
     let dir = work.path.clone();
     let bin = server::binary(opts.server_bin.as_deref(), opts.build_jobs)?;
     let mut r = header(
         "Coproduce hardening: SQLite",
         opts,
-        "; each memory load on a fresh server holding one organisation and one API client",
+        "; each memory load on a fresh server holding one organisation and one API client; the lock runs after one 3 s warm-up",
     );
     r.push_str(&format!(
         "- Command: `cargo run --release -p coproduce-bench -- hardening --duration {}`\n\n## Memory under wrong credentials\n\n",
@@ -270,11 +275,11 @@ pub fn run(opts: &Opts) -> Result<String> {
         memory_run(opts, &bin, &dir, "attack", &[])?,
         memory_run(opts, &bin, &dir, "attack-unlimited", &lifted)?,
     ];
-    r.push_str("| Load | Requests/s | Answers by status | p99 (ms) | RSS before (MB) | Peak RSS (MB) | RSS after (MB) | Peak / peer |\n|---|---:|---|---:|---:|---:|---:|---:|\n");
+    r.push_str("| Load | Requests/s | Answers by status | p99 (ms) | RSS before (MB) | Peak RSS (MB) | RSS after (MB) | Peak / peer | Others' CPU % |\n|---|---:|---|---:|---:|---:|---:|---:|---:|\n");
     let peer = mem[0].peak.max(1.0);
     for m in &mem {
         r.push_str(&format!(
-            "| {} | {:.0} | {} | {:.2} | {:.1} | {:.1} | {:.1} | {:.2} |\n",
+            "| {} | {:.0} | {} | {:.2} | {:.1} | {:.1} | {:.1} | {:.2} | {:.0} |\n",
             m.what,
             m.load.rps,
             m.load.statuses(),
@@ -282,7 +287,8 @@ pub fn run(opts: &Opts) -> Result<String> {
             m.before,
             m.peak,
             m.after,
-            m.peak / peer
+            m.peak / peer,
+            m.load.other_cpu
         ));
     }
     let no_5xx = mem
@@ -336,7 +342,7 @@ pub fn run(opts: &Opts) -> Result<String> {
         lock_run(opts, &dir, &srv, &db_url, pool)?,
     ];
     r.push_str(&format!(
-        "\n## SQLite reads while another connection holds the write lock\n\n{} organisations; `GET /api/v1/organisations?limit=50` with an admin token. The lock: a second connection (the db layer's transaction, `BEGIN IMMEDIATE`) holds it for 3 s; the writes are `POST /api/v1/organisations` sent 0.5 s into the hold. The last run sends as many as the pool has connections ({pool}).\n\n| Run | Reads/s | p50 (ms) | p99 (ms) | max (ms) | Read errors | Writes by status | Slowest write (s) |\n|---|---:|---:|---:|---:|---|---|---:|\n",
+        "\n## SQLite reads while another connection holds the write lock\n\n{} organisations; `GET /api/v1/organisations?limit=50` with an admin token. The lock: a second connection (the db layer's transaction, `BEGIN IMMEDIATE`) holds it for 3 s; the writes are `POST /api/v1/organisations` sent 0.5 s into the hold. The last run sends as many as the pool has connections ({pool}).\n\n| Run | Reads/s | p50 (ms) | p99 (ms) | max (ms) | Read errors | Writes by status | Slowest write (s) | Others' CPU % |\n|---|---:|---:|---:|---:|---|---|---:|---:|\n",
         opts.orgs
     ));
     for l in &lock {
@@ -349,7 +355,7 @@ pub fn run(opts: &Opts) -> Result<String> {
         }
         let slowest = l.writes.iter().map(|w| w.1).fold(0.0, f64::max);
         r.push_str(&format!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {} | {:.2} |\n",
+            "| {} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {} | {:.2} | {:.0} |\n",
             l.what,
             l.load.rps,
             l.load.p50_ms,
@@ -360,7 +366,8 @@ pub fn run(opts: &Opts) -> Result<String> {
                 .map(|(s, n)| format!("{n} x {s}"))
                 .collect::<Vec<_>>()
                 .join(", "),
-            slowest
+            slowest,
+            l.load.other_cpu
         ));
     }
     let worst = lock.iter().map(|l| l.load.p99_ms).fold(0.0, f64::max);

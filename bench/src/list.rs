@@ -47,6 +47,7 @@ struct Row {
     p99: f64,
     errors: String,
     bad: u64,
+    other: f64,
 }
 
 impl Row {
@@ -58,6 +59,7 @@ impl Row {
             p99: l.p99_ms,
             errors: l.errors(),
             bad: l.non2xx + l.socket_errors,
+            other: l.other_cpu,
         }
     }
 }
@@ -150,6 +152,7 @@ pub fn run(opts: &Opts) -> Result<String> {
             p99: b.p99_ms,
             errors: format!("{} failed", b.failed),
             bad: b.failed,
+            other: b.other_cpu,
         });
     }
 
@@ -207,7 +210,7 @@ pub fn run(opts: &Opts) -> Result<String> {
         "Coproduce benchmark: the list of 50",
         opts,
         &format!(
-            "; pgbench -c16 and -c{} -j{} -T{} -M prepared; {} organisations seeded through the db layer, PostgreSQL",
+            " after a 3 s warm-up; pgbench -c16 and -c{} -j{} -T{} -M prepared (also after a 3 s warm-up); {} organisations seeded through the db layer, PostgreSQL",
             opts.connections, opts.threads, opts.duration, opts.orgs
         ),
     );
@@ -216,13 +219,14 @@ pub fn run(opts: &Opts) -> Result<String> {
         loadavg(),
         opts.duration
     ));
-    r.push_str("| Load | Requests/s | p50 (ms) | p99 (ms) | Errors |\n|---|---:|---:|---:|---|\n");
+    r.push_str("| Load | Requests/s | p50 (ms) | p99 (ms) | Errors | Others' CPU % |\n|---|---:|---:|---:|---|---:|\n");
     for row in &rows {
         r.push_str(&format!(
-            "| {} | {:.0} | {:.2} | {:.2} | {} |\n",
-            row.what, row.rps, row.p50, row.p99, row.errors
+            "| {} | {:.0} | {:.2} | {:.2} | {} | {:.0} |\n",
+            row.what, row.rps, row.p50, row.p99, row.errors, row.other
         ));
     }
+    r.push_str("\nOthers' CPU: what processes not started here (builds, tests) took during the run, as a share of all cores; above a few % the figures are noisy.\n");
     let rest_ratio = rest_load.rps / best;
     let gql_ratio = gql_load.rps / rest_load.rps;
     r.push_str("\n| Figure | Value | Target | |\n|---|---:|---|---|\n");

@@ -101,7 +101,7 @@ pub fn header(title: &str, opts: &Opts, extra: &str) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     format!(
-        "# {title}\n\n- Date: {}\n- Revision: {rev}\n- Machine: {cores} cores; load generator, server and PostgreSQL share them; load average at the start {}\n- Load: wrk -t{} -c{} -d{}s --latency after a 3 s warm-up{extra}\n- Server: RUST_LOG={}, logs to a file{}{}\n",
+        "# {title}\n\n- Date: {}\n- Revision: {rev}\n- Machine: {cores} cores; load generator, server and PostgreSQL share them; load average at the start {}\n- Load: wrk -t{} -c{} -d{}s --latency{extra}\n- Server: RUST_LOG={}, logs to a file{}{}\n",
         chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"),
         procs::loadavg(),
         opts.threads,

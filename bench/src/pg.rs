@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
-use crate::procs::{log, run_ok};
+use crate::procs::{log, run_ok, CpuMonitor};
 
 const DB_NAME: &str = "coproduce_bench";
 
@@ -140,6 +140,7 @@ pub struct Pgbench {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub failed: u64,
+    pub other_cpu: f64,
 }
 
 /// pgbench -M prepared with `sql`: a 3 s warm-up, then `duration` s with a 10 % latency log.
@@ -174,7 +175,9 @@ pub fn pgbench(
     log(format!(
         "pgbench -c{clients} -j{threads} -T{duration} -M prepared (the list's SELECT)"
     ));
+    let cpu = CpuMonitor::start();
     let out = go(duration, true).context("pgbench")?;
+    let other_cpu = cpu.finish();
     let field = |prefix: &str| {
         out.lines()
             .find_map(|l| l.strip_prefix(prefix))
@@ -207,9 +210,10 @@ pub fn pgbench(
         p50_ms: pct(0.50),
         p99_ms: pct(0.99),
         failed,
+        other_cpu,
     };
     log(format!(
-        "  -> {:.0}/s, p50 {:.2} ms, p99 {:.2} ms, {} failed",
+        "  -> {:.0}/s, p50 {:.2} ms, p99 {:.2} ms, {} failed; others took {other_cpu:.0}% CPU",
         result.tps, result.p50_ms, result.p99_ms, result.failed
     ));
     Ok(result)

@@ -314,3 +314,75 @@ pub fn random_secret() -> Result<String> {
     File::open("/dev/urandom")?.read_exact(&mut bytes)?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
+
+/// CPU that processes other than the benchmark's own took while a load ran: every process's
+/// user+system ticks from /proc/<pid>/stat, sampled every 250 ms (so short-lived compiler runs
+/// count too). "Ours" are the server, PostgreSQL, the load generators, node and this program.
+pub struct CpuMonitor {
+    stop: Arc<AtomicBool>,
+    start: Instant,
+    handle: Option<JoinHandle<u64>>,
+}
+
+const OURS: &[&str] = &["coproduce", "postgres", "wrk", "pgbench", "node", "bench"];
+
+fn proc_ticks() -> Vec<(u32, String, u64)> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| {
+        let pid: u32 = e.ok()?.file_name().to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+        let name = stat[open + 1..close].to_owned();
+        let rest: Vec<&str> = stat[close + 2..].split_whitespace().collect();
+        let ticks = rest.get(11)?.parse::<u64>().ok()? + rest.get(12)?.parse::<u64>().ok()?;
+        Some((pid, name, ticks))
+    })
+    .collect()
+}
+
+impl CpuMonitor {
+    pub fn start() -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = std::thread::spawn(move || {
+            let base: std::collections::HashMap<u32, u64> =
+                proc_ticks().into_iter().map(|(p, _, t)| (p, t)).collect();
+            let mut last: std::collections::HashMap<u32, (bool, u64)> = Default::default();
+            loop {
+                for (pid, name, ticks) in proc_ticks() {
+                    last.insert(pid, (OURS.contains(&name.as_str()), ticks));
+                }
+                if flag.load(Ordering::Relaxed) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            last.iter()
+                .filter(|(_, (ours, _))| !ours)
+                .map(|(pid, (_, t))| t.saturating_sub(base.get(pid).copied().unwrap_or(0)))
+                .sum()
+        });
+        Self {
+            stop,
+            start: Instant::now(),
+            handle: Some(handle),
+        }
+    }
+
+    /// Others' CPU as a percentage of all cores over the run.
+    pub fn finish(mut self) -> f64 {
+        self.stop.store(true, Ordering::Relaxed);
+        let ticks = self.handle.take().and_then(|h| h.join().ok()).unwrap_or(0);
+        let hz = 100.0; // USER_HZ, 100 on Linux
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        100.0 * ticks as f64 / hz / (self.start.elapsed().as_secs_f64() * cores)
+    }
+}
+
+impl Drop for CpuMonitor {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}

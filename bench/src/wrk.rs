@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::procs::{log, run_ok};
+use crate::procs::{log, run_ok, CpuMonitor};
 
 /// What one load did.
 #[derive(Debug, Clone, Default)]
@@ -22,6 +22,8 @@ pub struct Load {
     pub non2xx: u64,
     /// Answers by status, when the script tallies them.
     pub statuses: Vec<(u16, u64)>,
+    /// CPU that other processes on the machine took during the run, % of all cores.
+    pub other_cpu: f64,
 }
 
 impl Load {
@@ -172,10 +174,14 @@ impl Wrk {
             "wrk {name}: -t{} -c{} -d{}s {url}",
             self.threads, self.connections, self.duration
         ));
+        let cpu = CpuMonitor::start();
         let out = go(self.duration).with_context(|| format!("wrk {name}"))?;
-        let load = parse(&out).with_context(|| format!("wrk {name} printed no result: {out}"))?;
+        let other_cpu = cpu.finish();
+        let mut load =
+            parse(&out).with_context(|| format!("wrk {name} printed no result: {out}"))?;
+        load.other_cpu = other_cpu;
         log(format!(
-            "  -> {:.0}/s ({} requests), p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, {}",
+            "  -> {:.0}/s ({} requests), p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, {}; others took {other_cpu:.0}% CPU",
             load.rps,
             load.requests,
             load.p50_ms,
@@ -213,5 +219,6 @@ fn parse(out: &str) -> Result<Load> {
         socket_errors: v["socket_errors"].as_u64().unwrap_or(0),
         non2xx: v["non2xx"].as_u64().unwrap_or(0),
         statuses,
+        other_cpu: 0.0,
     })
 }
