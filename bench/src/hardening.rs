@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 use crate::pg;
-use crate::procs::{log, status_kb, RssSampler, WorkDir};
+use crate::procs::{log, status_kb, wait_quiet, RssSampler, WorkDir};
 use crate::server::{self, Server, ServerConfig};
 use crate::wrk::{Load, Script, Wrk};
 use crate::{header, http, verdict, Opts};
@@ -121,6 +121,7 @@ fn memory_run(
         connections: opts.connections,
         duration: opts.duration,
         warmup: 0,
+        quiet: true,
     };
     let base = format!("http://127.0.0.1:{}", srv.port);
     let (what, load) = if name == "healthz" {
@@ -176,6 +177,7 @@ fn lock_run(opts: &Opts, dir: &Path, srv: &Server, db_url: &str, writes: usize) 
         connections: opts.connections,
         duration: opts.duration,
         warmup: 0,
+        quiet: false,
     };
     let url = format!(
         "http://127.0.0.1:{}/api/v1/organisations?limit=50",
@@ -184,6 +186,7 @@ fn lock_run(opts: &Opts, dir: &Path, srv: &Server, db_url: &str, writes: usize) 
     let bearer = srv.bearer();
     let script = Script::get(&[("Authorization", &bearer)]);
     let name = format!("lock-{writes}");
+    wait_quiet();
     let holder = (writes > 0).then(|| {
         let db_url = db_url.to_owned();
         let (port, bearer) = (srv.port, bearer.clone());
@@ -260,10 +263,7 @@ pub fn run(opts: &Opts) -> Result<String> {
         opts,
         "; each memory load on a fresh server holding one organisation and one API client; the lock runs after one 3 s warm-up",
     );
-    r.push_str(&format!(
-        "- Command: `cargo run --release -p coproduce-bench -- hardening --duration {}`\n\n## Memory under wrong credentials\n\n",
-        opts.duration
-    ));
+    r.push_str("\n## Memory under wrong credentials\n\n");
 
     // 1. Memory: the peer, the flood, the flood with the failed-exchange limit lifted.
     let lifted = [(
@@ -318,6 +318,7 @@ pub fn run(opts: &Opts) -> Result<String> {
         connections: opts.connections,
         duration: 3,
         warmup: 0,
+        quiet: true,
     };
     let bearer = srv.bearer();
     warm.run(

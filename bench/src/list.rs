@@ -81,6 +81,7 @@ pub fn run(opts: &Opts) -> Result<String> {
         connections: opts.connections,
         duration: opts.duration,
         warmup: 3,
+        quiet: true,
     };
     let mut rows = Vec::new();
 
@@ -215,9 +216,8 @@ pub fn run(opts: &Opts) -> Result<String> {
         ),
     );
     r.push_str(&format!(
-        "- Load average before the runs {load_before}, after {}\n- Command: `cargo run --release -p coproduce-bench -- list --duration {}`\n\n",
-        loadavg(),
-        opts.duration
+        "- Load average before the runs {load_before}, after {}\n\n",
+        loadavg()
     ));
     r.push_str("| Load | Requests/s | p50 (ms) | p99 (ms) | Errors | Others' CPU % |\n|---|---:|---:|---:|---|---:|\n");
     for row in &rows {

@@ -66,6 +66,12 @@ pub struct Opts {
     /// A further server setting, KEY=VALUE (repeatable), e.g. COPRODUCE_POOL_SIZE=8.
     #[arg(long = "server-env", global = true, value_parser = parse_kv)]
     pub server_env: Vec<(String, String)>,
+    /// Before each run, wait until other processes take at most this % of the machine...
+    #[arg(long, global = true, default_value_t = 25.0)]
+    pub quiet_max: f64,
+    /// ...for up to this many seconds (0 = measure at once).
+    #[arg(long, global = true, default_value_t = 120)]
+    pub quiet_wait: u64,
     /// Also write the report to this file.
     #[arg(long, global = true)]
     pub out: Option<PathBuf>,
@@ -101,7 +107,7 @@ pub fn header(title: &str, opts: &Opts, extra: &str) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     format!(
-        "# {title}\n\n- Date: {}\n- Revision: {rev}\n- Machine: {cores} cores; load generator, server and PostgreSQL share them; load average at the start {}\n- Load: wrk -t{} -c{} -d{}s --latency{extra}\n- Server: RUST_LOG={}, logs to a file{}{}\n",
+        "# {title}\n\n- Date: {}\n- Revision: {rev}\n- Machine: {cores} cores; load generator, server and PostgreSQL share them; load average at the start {}\n- Load: wrk -t{} -c{} -d{}s --latency{extra}\n- Server: RUST_LOG={}, logs to a file{}{}\n- Command: `cargo run --release -p coproduce-bench -- {}`\n",
         chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"),
         procs::loadavg(),
         opts.threads,
@@ -110,6 +116,7 @@ pub fn header(title: &str, opts: &Opts, extra: &str) -> String {
         opts.log_level,
         if settings.is_empty() { "" } else { ", " },
         settings.join(" "),
+        std::env::args().skip(1).collect::<Vec<_>>().join(" "),
     )
 }
 
@@ -126,6 +133,7 @@ fn main() -> Result<()> {
     if cli.opts.duration == 0 || cli.opts.connections == 0 || cli.opts.threads == 0 {
         bail!("--duration, --connections and --threads must be at least 1");
     }
+    let _ = procs::QUIET.set((cli.opts.quiet_max, cli.opts.quiet_wait));
     procs::ensure_tool("wrk", &["wrk"])?;
     let report = match cli.scenario {
         Scenario::List => list::run(&cli.opts)?,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
-use crate::procs::{log, run_ok, CpuMonitor};
+use crate::procs::{log, run_ok, wait_quiet, CpuMonitor};
 
 const DB_NAME: &str = "coproduce_bench";
 
@@ -171,6 +171,7 @@ pub fn pgbench(
         cmd.arg(url);
         run_ok(&mut cmd, Duration::from_secs(secs + 60))
     };
+    wait_quiet();
     go(3, false).context("pgbench warm-up")?;
     log(format!(
         "pgbench -c{clients} -j{threads} -T{duration} -M prepared (the list's SELECT)"

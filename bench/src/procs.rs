@@ -386,3 +386,35 @@ impl Drop for CpuMonitor {
         self.stop.store(true, Ordering::Relaxed);
     }
 }
+
+/// (--quiet-max %, --quiet-wait s), set once by main.
+pub static QUIET: std::sync::OnceLock<(f64, u64)> = std::sync::OnceLock::new();
+
+/// Before a measured run: waits (up to --quiet-wait s) until other processes take at most
+/// --quiet-max % of the machine over 2 s, so that someone else's build skews fewer figures.
+pub fn wait_quiet() {
+    let (max, wait) = QUIET.get().copied().unwrap_or((25.0, 0));
+    if wait == 0 {
+        return;
+    }
+    let start = Instant::now();
+    loop {
+        let mon = CpuMonitor::start();
+        std::thread::sleep(Duration::from_secs(2));
+        let other = mon.finish();
+        if other <= max {
+            return;
+        }
+        if start.elapsed() > Duration::from_secs(wait) {
+            log(format!(
+                "others still take {other:.0}% CPU after {wait} s; measuring anyway"
+            ));
+            return;
+        }
+        if start.elapsed() < Duration::from_secs(3) {
+            log(format!(
+                "others take {other:.0}% CPU; waiting up to {wait} s for at most {max:.0}%"
+            ));
+        }
+    }
+}

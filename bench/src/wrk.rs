@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::procs::{log, run_ok, CpuMonitor};
+use crate::procs::{log, run_ok, wait_quiet, CpuMonitor};
 
 /// What one load did.
 #[derive(Debug, Clone, Default)]
@@ -140,6 +140,8 @@ pub struct Wrk {
     pub duration: u64,
     /// Seconds of load before the measured run (not counted); 0 = none.
     pub warmup: u64,
+    /// Wait for a quiet machine first (`procs::wait_quiet`).
+    pub quiet: bool,
 }
 
 impl Wrk {
@@ -167,6 +169,9 @@ impl Wrk {
             }
             run_ok(&mut cmd, Duration::from_secs(secs + 60))
         };
+        if self.quiet {
+            wait_quiet();
+        }
         if self.warmup > 0 {
             go(self.warmup).with_context(|| format!("wrk warm-up for {name}"))?;
         }
