@@ -133,6 +133,7 @@ fn main() -> Result<()> {
     if cli.opts.duration == 0 || cli.opts.connections == 0 || cli.opts.threads == 0 {
         bail!("--duration, --connections and --threads must be at least 1");
     }
+    procs::clean_up_on_signal();
     let _ = procs::QUIET.set((cli.opts.quiet_max, cli.opts.quiet_wait));
     procs::ensure_tool("wrk", &["wrk"])?;
     let report = match cli.scenario {

@@ -44,6 +44,12 @@ impl BenchDb {
             &format!("DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"),
         )?;
         psql(admin_url, &format!("CREATE DATABASE {DB_NAME}"))?;
+        if let Ok(mut d) = crate::procs::DROP_ON_SIGNAL.lock() {
+            *d = Some((
+                admin_url.to_owned(),
+                format!("DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"),
+            ));
+        }
         log(format!("created database {DB_NAME}"));
         Ok(Self {
             admin_url: admin_url.to_owned(),
@@ -54,6 +60,9 @@ impl BenchDb {
 
 impl Drop for BenchDb {
     fn drop(&mut self) {
+        if let Ok(mut d) = crate::procs::DROP_ON_SIGNAL.lock() {
+            *d = None;
+        }
         match psql(
             &self.admin_url,
             &format!("DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"),

@@ -114,6 +114,72 @@ pub fn free_port() -> Result<u16> {
         .port())
 }
 
+/// What a signal (Ctrl-C, SIGTERM) must still clean up: the services running, by (pid, whether
+/// it leads its own process group), and the database to drop (admin URL, statement).
+static LIVE: std::sync::Mutex<Vec<(u32, bool)>> = std::sync::Mutex::new(Vec::new());
+pub static DROP_ON_SIGNAL: std::sync::Mutex<Option<(String, String)>> = std::sync::Mutex::new(None);
+
+fn send(sig: &str, pid: u32, group: bool) {
+    let target = if group {
+        format!("-{pid}")
+    } else {
+        pid.to_string()
+    };
+    let _ = Command::new("kill")
+        .args([sig, "--", &target])
+        .stderr(Stdio::null())
+        .status();
+}
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: i32) {
+    // Only an atomic store: all a signal handler may safely do here.
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+extern "C" {
+    // The C library's signal(2), which std links anyway.
+    fn signal(signum: i32, handler: extern "C" fn(i32)) -> usize;
+}
+
+/// On SIGINT or SIGTERM (which would end the program without running destructors): stops what
+/// is running, drops the database, exits 130. A watcher thread does the work; the handler only
+/// sets a flag.
+pub fn clean_up_on_signal() {
+    const SIGINT: i32 = 2;
+    const SIGTERM: i32 = 15;
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+    }
+    std::thread::spawn(|| {
+        while !INTERRUPTED.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let live: Vec<(u32, bool)> = LIVE.lock().map(|l| l.clone()).unwrap_or_default();
+        log(format!(
+            "interrupted: stopping what was started ({} services)",
+            live.len()
+        ));
+        for &(pid, group) in &live {
+            send("-TERM", pid, group);
+        }
+        std::thread::sleep(Duration::from_secs(2));
+        for &(pid, group) in &live {
+            send("-KILL", pid, group);
+        }
+        if let Some((url, sql)) = DROP_ON_SIGNAL.lock().ok().and_then(|mut d| d.take()) {
+            let _ = run(
+                Command::new("psql").args([url.as_str(), "-qAtX", "-c", sql.as_str()]),
+                Duration::from_secs(30),
+            );
+        }
+        std::process::exit(130);
+    });
+}
+
 /// A long-running child (server, PostGraphile) with its output in a log file. Dropping it stops
 /// it: SIGTERM (to its whole process group when it has one), then SIGKILL after 10 s.
 pub struct Service {
@@ -136,6 +202,9 @@ impl Service {
         let child = cmd
             .spawn()
             .with_context(|| format!("cannot start {name}"))?;
+        if let Ok(mut live) = LIVE.lock() {
+            live.push((child.id(), group));
+        }
         Ok(Self {
             name: name.to_owned(),
             log: log.to_owned(),
@@ -161,15 +230,7 @@ impl Service {
     }
 
     fn signal(&self, sig: &str) {
-        let target = if self.group {
-            format!("-{}", self.pid())
-        } else {
-            self.pid().to_string()
-        };
-        let _ = Command::new("kill")
-            .args([sig, "--", &target])
-            .stderr(Stdio::null())
-            .status();
+        send(sig, self.pid(), self.group);
     }
 
     pub fn stop(&mut self) {
@@ -187,6 +248,10 @@ impl Service {
         // The group's other members (node's cluster workers) may outlive the leader.
         self.signal("-KILL");
         let _ = self.child.wait();
+        let pid = self.pid();
+        if let Ok(mut live) = LIVE.lock() {
+            live.retain(|(p, _)| *p != pid);
+        }
     }
 }
 
