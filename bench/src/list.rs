@@ -8,7 +8,7 @@ use crate::postgraphile;
 use crate::procs::{ensure_tool, loadavg, log, RssSampler, WorkDir};
 use crate::server::{self, Server, ServerConfig};
 use crate::wrk::{Load, Script, Wrk};
-use crate::{header, http, verdict, Opts};
+use crate::{header, http, verdict, Backend, Opts};
 
 const PAGE: usize = 50;
 const REST_PATH: &str = "/api/v1/organisations?limit=50";
@@ -73,9 +73,20 @@ pub fn run(opts: &Opts) -> Result<String> {
     let bin = server::binary(opts.server_bin.as_deref(), opts.build_jobs)?;
     let load_before = loadavg();
 
-    let db = BenchDb::create(&opts.pg_admin_url)?;
-    pg::seed_organisations(&db.url, opts.orgs)?;
-    pg::psql(&db.url, "VACUUM ANALYZE organisations")?;
+    let sqlite = opts.backend == Backend::Sqlite;
+    let db = if sqlite {
+        None
+    } else {
+        Some(BenchDb::create(&opts.pg_admin_url)?)
+    };
+    let db_url = match &db {
+        Some(d) => d.url.clone(),
+        None => format!("sqlite://{}", dir.join("data/coproduce.db").display()),
+    };
+    pg::seed_organisations(&db_url, opts.orgs)?;
+    if !sqlite {
+        pg::psql(&db_url, "VACUUM ANALYZE organisations")?;
+    }
     let wrk = Wrk {
         threads: opts.threads,
         connections: opts.connections,
@@ -89,7 +100,7 @@ pub fn run(opts: &Opts) -> Result<String> {
     let data_dir = dir.join("data");
     let cfg = ServerConfig {
         bin: &bin,
-        database_url: &db.url,
+        database_url: &db_url,
         data_dir: &data_dir,
         log_level: &opts.log_level,
         env: &opts.server_env,
@@ -140,8 +151,11 @@ pub fn run(opts: &Opts) -> Result<String> {
     let mut best = 0.0f64;
     let mut clients = vec![16, opts.connections];
     clients.dedup();
+    if sqlite {
+        clients.clear();
+    }
     for c in clients {
-        let b = pg::pgbench(&dir, &db.url, pg::LIST_SQL, c, opts.threads, opts.duration)?;
+        let b = pg::pgbench(&dir, &db_url, pg::LIST_SQL, c, opts.threads, opts.duration)?;
         best = best.max(b.tps);
         rows.push(Row {
             what: format!(
@@ -160,13 +174,13 @@ pub fn run(opts: &Opts) -> Result<String> {
     // PostGraphile 4 and 5, on Node 22, two workers each, the same list.
     let mut pgl = Vec::new();
     let mut notes = Vec::new();
-    if !opts.skip_postgraphile {
+    if !opts.skip_postgraphile && !sqlite {
         match postgraphile::node22() {
             Err(e) => notes.push(format!("PostGraphile left out: {e:#}")),
             Ok(node) => {
                 for major in [4, 5] {
                     let one = || -> Result<(String, Load)> {
-                        let p = postgraphile::start(major, &node, &db.url, &dir)?;
+                        let p = postgraphile::start(major, &node, &db_url, &dir)?;
                         let query = pgl_query(major);
                         let field = if major >= 5 { "rowId" } else { "id" };
                         let json = http::graphql(p.port, None, &query)?;
@@ -211,8 +225,17 @@ pub fn run(opts: &Opts) -> Result<String> {
         "Coproduce benchmark: the list of 50",
         opts,
         &format!(
-            " after a 3 s warm-up; pgbench -c16 and -c{} -j{} -T{} -M prepared (also after a 3 s warm-up); {} organisations seeded through the db layer, PostgreSQL",
-            opts.connections, opts.threads, opts.duration, opts.orgs
+            "{}; {} organisations seeded through the db layer, {}",
+            if sqlite {
+                " after a 3 s warm-up".to_owned()
+            } else {
+                format!(
+                    " after a 3 s warm-up; pgbench -c16 and -c{} -j{} -T{} -M prepared (also after a 3 s warm-up)",
+                    opts.connections, opts.threads, opts.duration
+                )
+            },
+            opts.orgs,
+            if sqlite { "SQLite" } else { "PostgreSQL" }
         ),
     );
     r.push_str(&format!(
@@ -230,10 +253,12 @@ pub fn run(opts: &Opts) -> Result<String> {
     let rest_ratio = rest_load.rps / best;
     let gql_ratio = gql_load.rps / rest_load.rps;
     r.push_str("\n| Figure | Value | Target | |\n|---|---:|---|---|\n");
-    r.push_str(&format!(
-        "| REST / pgbench best | {rest_ratio:.2} | >= 0.80 | {} |\n",
-        verdict(rest_ratio >= 0.8)
-    ));
+    if best > 0.0 {
+        r.push_str(&format!(
+            "| REST / pgbench best | {rest_ratio:.2} | >= 0.80 | {} |\n",
+            verdict(rest_ratio >= 0.8)
+        ));
+    }
     r.push_str(&format!(
         "| GraphQL / REST | {gql_ratio:.2} | >= 0.80 | {} |\n",
         verdict(gql_ratio >= 0.8)

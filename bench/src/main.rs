@@ -44,6 +44,9 @@ pub struct Opts {
     /// Organisations seeded before measuring.
     #[arg(long, global = true, default_value_t = 200)]
     pub orgs: usize,
+    /// The list's database: postgres (with pgbench and PostGraphile) or sqlite (the service alone).
+    #[arg(long, global = true, value_enum, default_value_t = Backend::Postgres)]
+    pub backend: Backend,
     /// Leave out the PostGraphile 4 and 5 runs.
     #[arg(long, global = true)]
     pub skip_postgraphile: bool,
@@ -77,9 +80,15 @@ pub struct Opts {
     pub out: Option<PathBuf>,
 }
 
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
 #[derive(Subcommand)]
 enum Scenario {
-    /// PostgreSQL: REST and GraphQL list of 50 against pgbench (same SELECT) and PostGraphile 4/5.
+    /// REST and GraphQL list of 50; on PostgreSQL against pgbench (same SELECT) and PostGraphile 4/5.
     List,
     /// SQLite: memory under wrong credentials, and reads while another process holds the write lock.
     Hardening,
