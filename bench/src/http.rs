@@ -97,3 +97,15 @@ pub fn graphql(port: u16, token: Option<&str>, query: &str) -> Result<serde_json
     }
     Ok(json)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn chunked_bodies_are_joined() {
+        assert_eq!(
+            super::dechunk("5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\n").unwrap(),
+            "hello world"
+        );
+        assert!(super::dechunk("5\r\nhel").is_err());
+    }
+}

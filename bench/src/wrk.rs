@@ -227,3 +227,36 @@ fn parse(out: &str) -> Result<Load> {
         other_cpu: 0.0,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lua_strings_escape_quotes_backslashes_and_control_characters() {
+        assert_eq!(
+            lua_str(r#"{"query":"{ a }"}"#),
+            r#""{\"query\":\"{ a }\"}""#
+        );
+        assert_eq!(lua_str("a\\b\nc"), "\"a\\\\b\\010c\"");
+    }
+
+    #[test]
+    fn the_done_line_is_read_with_its_statuses() {
+        let out = "Running 1s test\nBENCH_JSON {\"requests\":10,\"rps\":9.5,\"p50_ms\":1.5,\"p90_ms\":2,\"p99_ms\":3.25,\"max_ms\":4,\"socket_errors\":1,\"non2xx\":2,\"statuses\":{\"429\":2,\"200\":8}}\n";
+        let l = parse(out).unwrap();
+        assert_eq!((l.requests, l.non2xx, l.socket_errors), (10, 2, 1));
+        assert_eq!(l.p99_ms, 3.25);
+        assert_eq!(l.statuses, vec![(200, 8), (429, 2)]);
+        assert!(parse("no line").is_err());
+    }
+
+    #[test]
+    fn the_script_sets_method_headers_and_body() {
+        let lua = Script::graphql(Some("t"), "{ x }").lua();
+        assert!(lua.contains("wrk.method = \"POST\""));
+        assert!(lua.contains("wrk.headers[\"Authorization\"] = \"Bearer t\""));
+        assert!(lua.contains("wrk.body = \"{\\\"query\\\":\\\"{ x }\\\"}\""));
+        assert!(!lua.contains("function response"));
+    }
+}
