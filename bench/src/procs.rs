@@ -382,7 +382,8 @@ pub fn random_secret() -> Result<String> {
 
 /// CPU that processes other than the benchmark's own took while a load ran: every process's
 /// user+system ticks from /proc/<pid>/stat, sampled every 250 ms (so short-lived compiler runs
-/// count too). "Ours" are the server, PostgreSQL, the load generators, node and this program.
+/// count too). "Ours" are the server, PostgreSQL (but its backends for other databases), the load
+/// generators, node and this program.
 pub struct CpuMonitor {
     stop: Arc<AtomicBool>,
     start: Instant,
@@ -390,6 +391,20 @@ pub struct CpuMonitor {
 }
 
 const OURS: &[&str] = &["coproduce", "postgres", "wrk", "pgbench", "node", "bench"];
+
+/// Whether a process is the benchmark's: by name, except that a PostgreSQL backend serving
+/// another database (someone's tests) is not, while PostgreSQL's own helpers are.
+fn ours(pid: u32, name: &str) -> bool {
+    if name != "postgres" {
+        return OURS.contains(&name);
+    }
+    let title = std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let client =
+        title.contains("127.0.0.1(") || title.contains("[local]") || title.contains("::1(");
+    !client || title.contains("coproduce_bench")
+}
 
 fn proc_ticks() -> Vec<(u32, String, u64)> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
@@ -417,7 +432,7 @@ impl CpuMonitor {
             let mut last: std::collections::HashMap<u32, (bool, u64)> = Default::default();
             loop {
                 for (pid, name, ticks) in proc_ticks() {
-                    last.insert(pid, (OURS.contains(&name.as_str()), ticks));
+                    last.insert(pid, (ours(pid, &name), ticks));
                 }
                 if flag.load(Ordering::Relaxed) {
                     break;
