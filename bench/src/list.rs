@@ -1,0 +1,297 @@
+//! The main figure: the list of 50 organisations over REST and GraphQL, against
+//! pgbench running the same SELECT and against PostGraphile 4 and 5 answering the same list.
+
+use anyhow::{bail, Context, Result};
+
+use crate::pg::{self, BenchDb};
+use crate::postgraphile;
+use crate::procs::{ensure_tool, loadavg, log, RssSampler, WorkDir};
+use crate::server::{self, Server, ServerConfig};
+use crate::wrk::{Load, Script, Wrk};
+use crate::{header, http, verdict, Backend, Opts};
+
+const PAGE: usize = 50;
+const REST_PATH: &str = "/api/v1/organisations?limit=50";
+const GQL_QUERY: &str = "{ organisations(first: 50) { nodes { id name kinds contact { name email phone } defaultPaymentPolicyId createdAt updatedAt version } } }";
+/// PostGraphile's list of the same rows and fields. Version 4 names the column `id`; version 5
+/// keeps `id` for the Node interface and names the column `rowId`.
+fn pgl_query(major: u32) -> String {
+    let (id, order) = if major >= 5 {
+        ("rowId", "ROW_ID_ASC")
+    } else {
+        ("id", "ID_ASC")
+    };
+    format!("{{ allOrganisations(first: 50, orderBy: {order}) {{ nodes {{ {id} name kinds contactName contactEmail contactPhone defaultPaymentPolicyId createdAt updatedAt version }} }} }}")
+}
+
+/// The ids a list answered, checking there are a full page of them.
+fn ids(json: &serde_json::Value, pointer: &str, field: &str, what: &str) -> Result<Vec<String>> {
+    let nodes = json
+        .pointer(pointer)
+        .and_then(|n| n.as_array())
+        .with_context(|| format!("{what}: no list at {pointer}: {json}"))?;
+    let ids: Vec<String> = nodes
+        .iter()
+        .filter_map(|n| n[field].as_str().map(str::to_owned))
+        .collect();
+    if ids.len() != PAGE {
+        bail!("{what}: {} items, expected {PAGE}", ids.len());
+    }
+    Ok(ids)
+}
+
+struct Row {
+    what: String,
+    rps: f64,
+    p50: f64,
+    p99: f64,
+    errors: String,
+    bad: u64,
+    other: f64,
+}
+
+impl Row {
+    fn wrk(what: impl Into<String>, l: &Load) -> Self {
+        Row {
+            what: what.into(),
+            rps: l.rps,
+            p50: l.p50_ms,
+            p99: l.p99_ms,
+            errors: l.errors(),
+            bad: l.non2xx + l.socket_errors,
+            other: l.other_cpu,
+        }
+    }
+}
+
+pub fn run(opts: &Opts) -> Result<String> {
+    ensure_tool("psql", &["postgresql-client"])?;
+    // Debian ships pgbench in the server package, which postgresql-contrib pulls in.
+    ensure_tool("pgbench", &["postgresql-contrib"])?;
+    let mut work = WorkDir::new("coproduce-bench-list")?;
+    let dir = work.path.clone();
+    let bin = server::binary(opts.server_bin.as_deref(), opts.build_jobs)?;
+    let load_before = loadavg();
+
+    let sqlite = opts.backend == Backend::Sqlite;
+    let db = if sqlite {
+        None
+    } else {
+        Some(BenchDb::create(&opts.pg_admin_url)?)
+    };
+    let db_url = match &db {
+        Some(d) => d.url.clone(),
+        None => format!("sqlite://{}", dir.join("data/coproduce.db").display()),
+    };
+    pg::seed_organisations(&db_url, opts.orgs)?;
+    if !sqlite {
+        pg::psql(&db_url, "VACUUM ANALYZE organisations")?;
+    }
+    let wrk = Wrk {
+        threads: opts.threads,
+        connections: opts.connections,
+        duration: opts.duration,
+        warmup: 3,
+        quiet: true,
+    };
+    let mut rows = Vec::new();
+
+    // The service: REST, then GraphQL, with its memory sampled throughout.
+    let data_dir = dir.join("data");
+    let cfg = ServerConfig {
+        bin: &bin,
+        database_url: &db_url,
+        data_dir: &data_dir,
+        log_level: &opts.log_level,
+        env: &opts.server_env,
+    };
+    let mut srv = Server::start(&cfg, "coproduce", &dir)?;
+    let rss = RssSampler::start(srv.svc.pid());
+    let bearer = srv.bearer();
+    let rest = http::request(
+        "GET",
+        srv.port,
+        REST_PATH,
+        &[("Authorization", &bearer)],
+        None,
+    )?;
+    if rest.status != 200 {
+        bail!("REST list answered {}: {}", rest.status, rest.body);
+    }
+    let rest_ids = ids(&rest.json()?, "/items", "id", "REST list")?;
+    let gql = http::graphql(srv.port, Some(&srv.token), GQL_QUERY)?;
+    let our_ids = ids(&gql, "/data/organisations/nodes", "id", "GraphQL list")?;
+    if our_ids != rest_ids {
+        bail!("GraphQL and REST answer different organisations");
+    }
+    let base = format!("http://127.0.0.1:{}", srv.port);
+    let rest_load = wrk.run(
+        &dir,
+        "rest",
+        &format!("{base}{REST_PATH}"),
+        &Script::get(&[("Authorization", &bearer)]),
+        &[],
+    )?;
+    rows.push(Row::wrk(format!("REST `GET {REST_PATH}`"), &rest_load));
+    let gql_load = wrk.run(
+        &dir,
+        "graphql",
+        &format!("{base}/graphql"),
+        &Script::graphql(Some(&srv.token), GQL_QUERY),
+        &[],
+    )?;
+    rows.push(Row::wrk("GraphQL `organisations(first: 50)`", &gql_load));
+    if !srv.svc.alive() {
+        bail!("the server died during the load:\n{}", srv.svc.tail());
+    }
+    let peak_rss = rss.finish();
+    srv.svc.stop();
+
+    // pgbench with the list's own SELECT, at 16 and at --connections clients; the best counts.
+    let mut best = 0.0f64;
+    let mut clients = vec![16, opts.connections];
+    clients.dedup();
+    if sqlite {
+        clients.clear();
+    }
+    for c in clients {
+        let b = pg::pgbench(&dir, &db_url, pg::LIST_SQL, c, opts.threads, opts.duration)?;
+        best = best.max(b.tps);
+        rows.push(Row {
+            what: format!(
+                "pgbench -c{} -M prepared, the list's SELECT (LIMIT 51)",
+                b.clients
+            ),
+            rps: b.tps,
+            p50: b.p50_ms,
+            p99: b.p99_ms,
+            errors: format!("{} failed", b.failed),
+            bad: b.failed,
+            other: b.other_cpu,
+        });
+    }
+
+    // PostGraphile 4 and 5, on Node 22, two workers each, the same list.
+    let mut pgl = Vec::new();
+    let mut notes = Vec::new();
+    if !opts.skip_postgraphile && !sqlite {
+        match postgraphile::node22() {
+            Err(e) => notes.push(format!("PostGraphile left out: {e:#}")),
+            Ok(node) => {
+                for major in [4, 5] {
+                    let one = || -> Result<(String, Load)> {
+                        let p = postgraphile::start(major, &node, &db_url, &dir)?;
+                        let query = pgl_query(major);
+                        let field = if major >= 5 { "rowId" } else { "id" };
+                        let json = http::graphql(p.port, None, &query)?;
+                        let theirs = ids(&json, "/data/allOrganisations/nodes", field, &p.label)?;
+                        if theirs != our_ids {
+                            bail!("{} answers other organisations than ours", p.label);
+                        }
+                        let load = wrk.run(
+                            &dir,
+                            &format!("postgraphile{major}"),
+                            &format!("http://127.0.0.1:{}/graphql", p.port),
+                            &Script::graphql(None, &query),
+                            &[],
+                        )?;
+                        let mut svc = p.svc;
+                        if !svc.alive() {
+                            bail!("{} died during the load:\n{}", p.label, svc.tail());
+                        }
+                        Ok((p.label.clone(), load))
+                    };
+                    match one() {
+                        Ok((label, load)) => {
+                            rows.push(Row::wrk(
+                                format!("{label}, 2 workers, `allOrganisations(first: 50)` by id"),
+                                &load,
+                            ));
+                            pgl.push((major, label, load));
+                        }
+                        Err(e) => {
+                            log(format!("PostGraphile {major}: {e:#}"));
+                            notes.push(format!("PostGraphile {major} left out: {e:#}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    drop(db);
+
+    // The report.
+    let mut r = header(
+        "Coproduce benchmark: the list of 50",
+        opts,
+        &format!(
+            "{}; {} organisations seeded through the db layer, {}",
+            if sqlite {
+                " after a 3 s warm-up".to_owned()
+            } else {
+                format!(
+                    " after a 3 s warm-up; pgbench -c16 and -c{} -j{} -T{} -M prepared (also after a 3 s warm-up)",
+                    opts.connections, opts.threads, opts.duration
+                )
+            },
+            opts.orgs,
+            if sqlite { "SQLite" } else { "PostgreSQL" }
+        ),
+    );
+    r.push_str(&format!(
+        "- Load average before the runs {load_before}, after {}\n\n",
+        loadavg()
+    ));
+    r.push_str("| Load | Requests/s | p50 (ms) | p99 (ms) | Errors | Others' CPU % |\n|---|---:|---:|---:|---|---:|\n");
+    for row in &rows {
+        r.push_str(&format!(
+            "| {} | {:.0} | {:.2} | {:.2} | {} | {:.0} |\n",
+            row.what, row.rps, row.p50, row.p99, row.errors, row.other
+        ));
+    }
+    r.push_str("\nOthers' CPU: what processes not started here (builds, tests) took during the run, as a share of all cores; above a few % the figures are noisy.\n");
+    let rest_ratio = rest_load.rps / best;
+    let gql_ratio = gql_load.rps / rest_load.rps;
+    r.push_str("\n| Figure | Value | Target | |\n|---|---:|---|---|\n");
+    if best > 0.0 {
+        r.push_str(&format!(
+            "| REST / pgbench best | {rest_ratio:.2} | >= 0.80 | {} |\n",
+            verdict(rest_ratio >= 0.8)
+        ));
+    }
+    r.push_str(&format!(
+        "| GraphQL / REST | {gql_ratio:.2} | >= 0.80 | {} |\n",
+        verdict(gql_ratio >= 0.8)
+    ));
+    for (_, label, load) in &pgl {
+        r.push_str(&format!(
+            "| GraphQL / {label} | {:.2} | | |\n",
+            gql_load.rps / load.rps
+        ));
+    }
+    r.push_str(&format!(
+        "| REST p99 | {:.2} ms | < 20 ms | {} |\n",
+        rest_load.p99_ms,
+        verdict(rest_load.p99_ms < 20.0)
+    ));
+    r.push_str(&format!(
+        "| GraphQL p99 | {:.2} ms | < 20 ms | {} |\n",
+        gql_load.p99_ms,
+        verdict(gql_load.p99_ms < 20.0)
+    ));
+    r.push_str(&format!(
+        "| Server peak RSS (VmRSS sampled every 200 ms, VmHWM) | {peak_rss:.1} MB | < 100 MB | {} |\n",
+        verdict(peak_rss < 100.0)
+    ));
+    let clean = rows.iter().all(|row| row.bad == 0);
+    r.push_str(&format!(
+        "| Errors in any run | {} | none | {} |\n",
+        if clean { "none" } else { "some" },
+        verdict(clean)
+    ));
+    for n in notes {
+        r.push_str(&format!("\n{n}\n"));
+    }
+    work.keep = false;
+    Ok(r)
+}

@@ -1,0 +1,158 @@
+//! `bench`: Coproduce's load benchmarks. Seeds data through the service's own db layer, starts
+//! the release binary on 127.0.0.1, drives wrk (and pgbench, and PostGraphile 4 and 5 for the
+//! comparison), and prints a Markdown report with every figure as a ratio of the same run.
+//!
+//!   cargo run --release -p coproduce-bench -- list
+//!   cargo run --release -p coproduce-bench -- hardening --duration 30
+//!
+//! Everything it starts is stopped on exit, on error too; the database it creates is dropped.
+
+mod hardening;
+mod http;
+mod list;
+mod pg;
+mod postgraphile;
+mod procs;
+mod server;
+mod wrk;
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(about = "Coproduce's load benchmarks")]
+pub struct Cli {
+    #[command(subcommand)]
+    scenario: Scenario,
+    #[command(flatten)]
+    opts: Opts,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct Opts {
+    /// Seconds of each measured run (each follows a 3 s warm-up).
+    #[arg(long, global = true, default_value_t = 15)]
+    pub duration: u64,
+    /// wrk connections (and pgbench clients besides 16).
+    #[arg(long, global = true, default_value_t = 64)]
+    pub connections: u32,
+    /// wrk threads and pgbench -j.
+    #[arg(long, global = true, default_value_t = 2)]
+    pub threads: u32,
+    /// Organisations seeded before measuring.
+    #[arg(long, global = true, default_value_t = 200)]
+    pub orgs: usize,
+    /// The list's database: postgres (with pgbench and PostGraphile) or sqlite (the service alone).
+    #[arg(long, global = true, value_enum, default_value_t = Backend::Postgres)]
+    pub backend: Backend,
+    /// Leave out the PostGraphile 4 and 5 runs.
+    #[arg(long, global = true)]
+    pub skip_postgraphile: bool,
+    /// The server binary; without it the release binary is built first.
+    #[arg(long, global = true)]
+    pub server_bin: Option<PathBuf>,
+    /// cargo build -j for that build.
+    #[arg(long, global = true, default_value_t = 1)]
+    pub build_jobs: u32,
+    /// PostgreSQL admin URL (trust auth on 127.0.0.1); creates and drops coproduce_bench.
+    #[arg(
+        long,
+        global = true,
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    pub pg_admin_url: String,
+    /// The server's RUST_LOG.
+    #[arg(long, global = true, default_value = "warn")]
+    pub log_level: String,
+    /// A further server setting, KEY=VALUE (repeatable), e.g. COPRODUCE_POOL_SIZE=8.
+    #[arg(long = "server-env", global = true, value_parser = parse_kv)]
+    pub server_env: Vec<(String, String)>,
+    /// Before each run, wait until other processes take at most this % of the machine...
+    #[arg(long, global = true, default_value_t = 25.0)]
+    pub quiet_max: f64,
+    /// ...for up to this many seconds (0 = measure at once).
+    #[arg(long, global = true, default_value_t = 120)]
+    pub quiet_wait: u64,
+    /// Also write the report to this file.
+    #[arg(long, global = true)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+#[derive(Subcommand)]
+enum Scenario {
+    /// REST and GraphQL list of 50; on PostgreSQL against pgbench (same SELECT) and PostGraphile 4/5.
+    List,
+    /// SQLite: memory under wrong credentials, and reads while another process holds the write lock.
+    Hardening,
+}
+
+fn parse_kv(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("expected KEY=VALUE, got `{s}`"))
+}
+
+/// Facts about the run for the report's header.
+pub fn header(title: &str, opts: &Opts, extra: &str) -> String {
+    let rev = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(server::root())
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let settings: Vec<String> = opts
+        .server_env
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    format!(
+        "# {title}\n\n- Date: {}\n- Revision: {rev}\n- Machine: {cores} cores; load generator, server and PostgreSQL share them; load average at the start {}\n- Load: wrk -t{} -c{} -d{}s --latency{extra}\n- Server: RUST_LOG={}, logs to a file{}{}\n- Command: `cargo run --release -p coproduce-bench -- {}`\n",
+        chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"),
+        procs::loadavg(),
+        opts.threads,
+        opts.connections,
+        opts.duration,
+        opts.log_level,
+        if settings.is_empty() { "" } else { ", " },
+        settings.join(" "),
+        std::env::args().skip(1).collect::<Vec<_>>().join(" "),
+    )
+}
+
+pub fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "met"
+    } else {
+        "**missed**"
+    }
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    if cli.opts.duration == 0 || cli.opts.connections == 0 || cli.opts.threads == 0 {
+        bail!("--duration, --connections and --threads must be at least 1");
+    }
+    procs::clean_up_on_signal();
+    let _ = procs::QUIET.set((cli.opts.quiet_max, cli.opts.quiet_wait));
+    procs::ensure_tool("wrk", &["wrk"])?;
+    let report = match cli.scenario {
+        Scenario::List => list::run(&cli.opts)?,
+        Scenario::Hardening => hardening::run(&cli.opts)?,
+    };
+    println!("{report}");
+    if let Some(out) = &cli.opts.out {
+        std::fs::write(out, &report)?;
+        procs::log(format!("report written to {}", out.display()));
+    }
+    Ok(())
+}
