@@ -92,7 +92,7 @@ pub fn seed_organisations(url: &str, count: usize) -> Result<()> {
     let now = chrono::Utc::now();
     let orgs: Vec<Organisation> = (1..=count)
         .map(|i| Organisation {
-            id: uuid::Uuid::now_v7(),
+            id: coproduce::domain::new_id(),
             name: format!("Bench organisation {i}"),
             kinds: vec![OrganisationKind::Provider],
             contact: OrganisationContact {
