@@ -49,6 +49,12 @@ pub struct Settings {
     /// each window before `POST /api/v1/token` answers 429.
     pub token_failure_limit: u32,
     pub token_failure_window: Duration,
+    /// The data key that encrypts personal data at rest (base64 of 32 bytes); `None` means
+    /// "generate one in the data folder" (embedded mode only).
+    pub data_key: Option<Secret>,
+    /// Keys used before the current one, still read while `coproduce rotate-data-key`
+    /// re-encrypts what they sealed (comma-separated in the variable).
+    pub previous_data_keys: Vec<Secret>,
 }
 
 #[derive(Debug, Clone)]
@@ -89,6 +95,8 @@ struct FileSettings {
     client_token_ttl_secs: Option<u64>,
     token_failure_limit: Option<u32>,
     token_failure_window_secs: Option<u64>,
+    data_key: Option<String>,
+    previous_data_keys: Option<String>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -211,6 +219,18 @@ impl Settings {
                 )?
                 .max(1),
             ),
+            data_key: var("COPRODUCE_DATA_KEY")
+                .or(file.data_key)
+                .filter(|s| !s.trim().is_empty())
+                .map(Secret::new),
+            previous_data_keys: var("COPRODUCE_DATA_KEY_PREVIOUS")
+                .or(file.previous_data_keys)
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(|k| Secret::new(k.to_owned()))
+                .collect(),
         })
     }
 }

@@ -1,4 +1,5 @@
-//! The `coproduce` command: serve (the default), migrate, token, export-schemas.
+//! The `coproduce` command: serve (the default), migrate, token, rotate-data-key,
+//! export-schemas.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,6 +10,8 @@ use coproduce::config::Settings;
 use coproduce::db::{Backend, DatabaseUrl};
 use coproduce::domain::id::{OrganisationId, ParticipantId};
 use coproduce::domain::identity::Role;
+use coproduce::crypto::{self, DataKeys};
+use coproduce::service::participants;
 use coproduce::{db, graphql, rest, telemetry, Application};
 
 /// mimalloc rather than the system allocator: a GraphQL list allocates for every field of
@@ -52,6 +55,11 @@ enum Command {
         #[arg(long, default_value = "1h")]
         ttl: String,
     },
+    /// Re-encrypt every stored contact detail under the current data key. In embedded mode
+    /// (no COPRODUCE_DATA_KEY set) a new key is made first, the old one kept for reading until
+    /// this has finished; restart the server afterwards. With COPRODUCE_DATA_KEY set, set it to
+    /// the new key and COPRODUCE_DATA_KEY_PREVIOUS to the old one, then run this.
+    RotateDataKey,
     /// Write schema.graphql and openapi/openapi.json from the code.
     ExportSchemas {
         /// Compare instead of writing; exit non-zero when a committed file differs.
@@ -89,6 +97,10 @@ fn main() -> ExitCode {
             sub,
             ttl,
         } => token(&settings, &roles, org, participant, sub, &ttl),
+        Command::RotateDataKey => {
+            telemetry::init(settings.log_format);
+            rotate_data_key(&settings)
+        }
         Command::ExportSchemas { check, dir } => export_schemas(&dir, check),
     };
     match result {
@@ -134,6 +146,30 @@ fn token(
         })
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("{token}");
+    Ok(())
+}
+
+fn rotate_data_key(settings: &Settings) -> anyhow::Result<()> {
+    let embedded = DatabaseUrl::parse(settings.database_url.expose())?.backend() == Backend::Sqlite;
+    let mut conn = db::connect_url(settings.database_url.expose())?;
+    db::migrate(&mut conn)?;
+    if embedded && settings.data_key.is_none() {
+        // Make sure a key exists before replacing it.
+        DataKeys::from_settings(None, &settings.previous_data_keys, &settings.data_dir, true)?;
+        let id = crypto::rotate_key_file(&settings.data_dir)?;
+        println!("new data key {id} written to {}", settings.data_dir.display());
+    }
+    let keys = DataKeys::from_settings(
+        settings.data_key.as_ref(),
+        &settings.previous_data_keys,
+        &settings.data_dir,
+        embedded,
+    )?;
+    let done = participants::reseal_all(&mut conn, &keys).map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "{done} values re-encrypted under data key {}; restart every instance with it",
+        keys.current_id()
+    );
     Ok(())
 }
 

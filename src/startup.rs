@@ -20,7 +20,8 @@ use crate::http::metrics::Metrics;
 use crate::http::middleware::{idempotency_keys, problem_safety_net, request_context};
 use crate::http::routes::KnownRoutes;
 use crate::service::throttle::FailedExchanges;
-use crate::service::{glossary, idempotency, Services};
+use crate::service::{glossary, idempotency, participants, Services};
+use crate::crypto::DataKeys;
 use crate::{graphql, rest};
 
 pub struct Application {
@@ -38,6 +39,12 @@ impl Application {
             &settings.data_dir,
             backend == Backend::Sqlite,
         )?;
+        let keys = DataKeys::from_settings(
+            settings.data_key.as_ref(),
+            &settings.previous_data_keys,
+            &settings.data_dir,
+            backend == Backend::Sqlite,
+        )?;
         let url = settings.database_url.expose().to_owned();
         let options = PoolOptions {
             max_size: settings.pool_size,
@@ -52,7 +59,9 @@ impl Application {
             Arc::new(tokens),
             settings.jwt.client_token_ttl,
             FailedExchanges::new(settings.token_failure_limit, settings.token_failure_window),
+            Arc::new(keys),
         );
+        participants::check_keys(&services).await?;
         let seeded = glossary::seed(&services).await?;
         if seeded > 0 {
             tracing::info!(

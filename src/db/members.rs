@@ -159,3 +159,39 @@ pub fn of_participant_in(
         .map(MembershipRow::into_domain)
         .collect()
 }
+
+/// Every membership of one person, in creation order.
+pub fn of_participant(
+    conn: &mut DbConnection,
+    participant_id: ParticipantId,
+) -> Result<Vec<Membership>, AppError> {
+    memberships::table
+        .filter(memberships::participant_id.eq(participant_id.to_string()))
+        .order(memberships::id.asc())
+        .select(MembershipRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(MembershipRow::into_domain)
+        .collect()
+}
+
+/// One page of a piece of work's accepted members (the group directory).
+pub fn accepted_page(
+    conn: &mut DbConnection,
+    opportunity_id: OpportunityId,
+    page: crate::domain::page::PageRequest,
+) -> Result<Vec<Membership>, AppError> {
+    let query = keyset_page!(
+        memberships::table
+            .filter(memberships::opportunity_id.eq(opportunity_id.to_string()))
+            .filter(memberships::status.eq(crate::domain::membership::MemberStatus::Accepted.as_str()))
+            .select(MembershipRow::as_select()),
+        memberships::id,
+        page
+    );
+    query
+        .load(conn)?
+        .into_iter()
+        .map(MembershipRow::into_domain)
+        .collect()
+}

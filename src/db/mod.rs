@@ -24,6 +24,7 @@ pub mod idempotency;
 pub mod members;
 pub mod opportunities;
 pub mod organisations;
+pub mod participants;
 pub mod schema;
 pub mod sessions;
 
@@ -453,16 +454,19 @@ pub fn migrate(conn: &mut DbConnection) -> anyhow::Result<usize> {
 
 /// Opens one connection and migrates: `coproduce migrate`.
 pub fn migrate_url(url: &str) -> anyhow::Result<usize> {
+    migrate(&mut connect_url(url)?)
+}
+
+/// Opens one connection, for the commands that work outside the server.
+pub fn connect_url(url: &str) -> anyhow::Result<DbConnection> {
     let url = DatabaseUrl::parse(url)?;
     if let DatabaseUrl::Sqlite(path) = &url {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
     }
-    let mut conn = url
-        .connect(Duration::from_secs(30))
-        .with_context(|| format!("cannot connect to {}", describe(&url)))?;
-    migrate(&mut conn)
+    url.connect(Duration::from_secs(30))
+        .with_context(|| format!("cannot connect to {}", describe(&url)))
 }
 
 fn describe(url: &DatabaseUrl) -> String {

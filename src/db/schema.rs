@@ -168,7 +168,73 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    participants (id) {
+        id -> Text,
+        organisation_id -> Text,
+        name -> Nullable<Text>,
+        preferred_name -> Nullable<Text>,
+        roles -> Text,
+        lived_experience_areas -> Text,
+        involvement_kinds -> Text,
+        time_available -> Nullable<Text>,
+        contact_methods -> Text,
+        support_needs -> Text,
+        support_needs_other -> Nullable<Text>,
+        payment_preference -> Nullable<Text>,
+        receives_benefits -> Bool,
+        weekly_payment_limit_pence -> Nullable<BigInt>,
+        identity_subject -> Nullable<Text>,
+        erased_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    contact_details (participant_id, field) {
+        participant_id -> Text,
+        field -> Text,
+        key_id -> Text,
+        nonce -> Binary,
+        ciphertext -> Binary,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    consent_events (id) {
+        id -> Text,
+        participant_id -> Text,
+        field -> Text,
+        audience_kind -> Text,
+        audience_id -> Text,
+        granted -> Bool,
+        method -> Text,
+        recorded_by -> Text,
+        recorded_by_organisation_id -> Nullable<Text>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contact_access_log (id) {
+        id -> Text,
+        participant_id -> Text,
+        accessed_by -> Text,
+        accessed_by_organisation_id -> Nullable<Text>,
+        accessed_by_roles -> Text,
+        fields -> Text,
+        purpose -> Text,
+        accessed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(memberships -> opportunities (opportunity_id));
+diesel::joinable!(memberships -> participants (participant_id));
+diesel::joinable!(contact_details -> participants (participant_id));
+diesel::joinable!(consent_events -> participants (participant_id));
 diesel::joinable!(sessions -> opportunities (opportunity_id));
 diesel::joinable!(attendance -> sessions (session_id));
 diesel::joinable!(attendance -> memberships (membership_id));
@@ -186,4 +252,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     attendance,
     decisions,
     glossary_terms,
+    participants,
+    contact_details,
+    consent_events,
+    contact_access_log,
 );

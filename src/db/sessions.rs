@@ -225,3 +225,19 @@ pub fn decisions_for(
         .map(DecisionRow::into_domain)
         .collect()
 }
+
+/// The attendance recorded under these memberships (one person's, for their export).
+pub fn attendance_of_memberships(
+    conn: &mut DbConnection,
+    membership_ids: &[MembershipId],
+) -> Result<Vec<Attendance>, AppError> {
+    let ids: Vec<String> = membership_ids.iter().map(MembershipId::to_string).collect();
+    attendance::table
+        .filter(attendance::membership_id.eq_any(&ids))
+        .order(attendance::id.asc())
+        .select(AttendanceRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(AttendanceRow::into_domain)
+        .collect()
+}

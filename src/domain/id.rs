@@ -94,4 +94,8 @@ typed_ids! {
     DecisionId,
     /// A glossary term.
     GlossaryTermId,
+    /// A grant or withdrawal of consent to share a contact detail.
+    ConsentEventId,
+    /// A read of someone's contact details, as logged.
+    AccessLogEntryId,
 }

@@ -49,6 +49,8 @@ macro_rules! domain_enum {
 }
 
 pub mod api_client;
+pub mod consent;
+pub mod contact;
 pub mod glossary;
 pub mod glossary_seed;
 pub mod id;
@@ -60,6 +62,7 @@ pub mod money;
 pub mod opportunity;
 pub mod organisation;
 pub mod page;
+pub mod participant;
 pub mod payment_policy;
 pub mod session;
 pub mod time;
@@ -162,5 +165,12 @@ mod enum_tests {
         texts_agree(&opportunity::Admission::ALL);
         texts_agree(&organisation::OrganisationKind::ALL);
         texts_agree(&session::Participation::ALL);
+        texts_agree(&participant::ParticipantRole::ALL);
+        texts_agree(&participant::ContactMethod::ALL);
+        texts_agree(&participant::SupportNeed::ALL);
+        texts_agree(&participant::PaymentPreference::ALL);
+        texts_agree(&contact::ContactField::ALL);
+        texts_agree(&consent::AudienceKind::ALL);
+        texts_agree(&consent::ConsentMethod::ALL);
     }
 }

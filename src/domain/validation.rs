@@ -251,6 +251,43 @@ pub mod whole {
         option_i32(d).map(Some)
     }
 
+    struct MaybeWholeI64;
+
+    impl<'de> Visitor<'de> for MaybeWholeI64 {
+        type Value = Option<i64>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a whole number or null")
+        }
+
+        fn visit_none<E: Error>(self) -> Result<Option<i64>, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: Error>(self) -> Result<Option<i64>, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<i64>, D::Error> {
+            i32(d).map(|n| Some(i64::from(n)))
+        }
+    }
+
+    /// An optional whole number within `i32`'s range, as `i64` (amounts of pence).
+    pub fn option_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        d.deserialize_option(MaybeWholeI64)
+    }
+
+    /// In a patch: absent (leave it), `null` (clear it) or a whole number of pence.
+    pub fn maybe_i64<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<async_graphql::MaybeUndefined<i64>, D::Error> {
+        option_i64(d).map(|n| match n {
+            Some(n) => async_graphql::MaybeUndefined::Value(n),
+            None => async_graphql::MaybeUndefined::Null,
+        })
+    }
+
     #[cfg(test)]
     mod tests {
         #[derive(serde::Deserialize)]

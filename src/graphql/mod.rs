@@ -6,6 +6,7 @@ pub mod http;
 pub mod loaders;
 mod opportunities;
 mod organisations;
+mod participants;
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{
@@ -33,6 +34,7 @@ pub struct Query(
     organisations::OrganisationQuery,
     api_clients::ApiClientQuery,
     opportunities::OpportunityQuery,
+    participants::ParticipantQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -40,6 +42,7 @@ pub struct Mutation(
     organisations::OrganisationMutation,
     api_clients::ApiClientMutation,
     opportunities::OpportunityMutation,
+    participants::ParticipantMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

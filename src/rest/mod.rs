@@ -7,6 +7,7 @@ pub mod health;
 pub mod openapi;
 pub mod opportunities;
 pub mod organisations;
+pub mod participants;
 pub mod payment_policies;
 pub mod sessions;
 
@@ -68,5 +69,6 @@ where
             opportunities::routes(cfg);
             sessions::routes(cfg);
             glossary::routes(cfg);
+            participants::routes(cfg);
         }))
 }

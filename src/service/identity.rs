@@ -8,7 +8,12 @@ use crate::error::AppError;
 
 /// Verifies a bearer token and returns the caller.
 pub async fn authenticate(services: &Services, token: &str) -> Result<Principal, AppError> {
-    let principal = services.tokens.verify(token)?;
+    let mut principal = services.tokens.verify(token)?;
+    // A person signed in with their own identity provider carries no `participant_id` claim:
+    // the link made on their profile names them.
+    if principal.has(crate::domain::identity::Role::Participant) && principal.participant_id.is_none() {
+        principal.participant_id = super::participants::linked_to(services, &principal.subject).await?;
+    }
     if let Some(client_id) = principal.client_id {
         let Some(org) = principal.organisation_id else {
             return Err(AppError::Unauthenticated(

@@ -7,8 +7,9 @@ use crate::db::{self, DbConnection};
 use crate::domain::id::{MembershipId, OpportunityId, ParticipantId};
 use crate::domain::identity::Principal;
 use crate::domain::ladder::OpportunityStatus;
+use crate::domain::participant::{roles_allow, Participant};
 use crate::domain::membership::{
-    scoring_refusal, InterestsInput, MemberStatus, MemberView, Membership, MembershipInput,
+    scoring_refusal, Experience, InterestsInput, MemberStatus, MemberView, Membership, MembershipInput,
     ScoringInput,
 };
 use crate::domain::opportunity::{Admission, Opportunity};
@@ -36,8 +37,10 @@ pub async fn join(
                     AppError::validation("participant_id", "name the participant to invite")
                 })?;
                 refuse_closed(&o)?;
+                let person = registered_for(conn, &principal, &o, participant)?;
+                let experience = experience_for(&person, &input)?;
                 let existing = db::members::find_for(conn, o.id, participant)?;
-                let mut m = fresh_or_reopened(existing, &o, participant, &input, at)?;
+                let mut m = fresh_or_reopened(existing, &o, participant, experience, &input, at)?;
                 match input.joined_at {
                     Some(joined) if joined > at => {
                         return Err(AppError::validation(
@@ -73,7 +76,18 @@ pub async fn join(
                 if o.closing_on.is_some_and(|c| at.date_naive() > c) {
                     return Err(AppError::Conflict("applications have closed".to_owned()));
                 }
-                let mut m = fresh_or_reopened(existing, &o, participant, &input, at)?;
+                let person = db::participants::find(conn, participant)?.ok_or_else(|| {
+                    AppError::Forbidden(
+                        "your profile is not registered yet: ask the organisation that supports you to register you".to_owned(),
+                    )
+                })?;
+                if person.is_erased() {
+                    return Err(AppError::Conflict(
+                        "this person's data has been erased at their request".to_owned(),
+                    ));
+                }
+                let experience = experience_for(&person, &input)?;
+                let mut m = fresh_or_reopened(existing, &o, participant, experience, &input, at)?;
                 match o.admission {
                     Admission::StaffReview => m.status = MemberStatus::Applied,
                     Admission::FirstCome => {
@@ -107,11 +121,57 @@ fn refuse_closed(o: &Opportunity) -> Result<(), AppError> {
     }
 }
 
+/// The person staff name, if registered by the organisation that runs or facilitates the work
+/// (admins may name anyone registered): staff cannot bring in, and so come to read the contact
+/// details of, someone another organisation registered.
+fn registered_for(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    o: &Opportunity,
+    participant_id: ParticipantId,
+) -> Result<Participant, AppError> {
+    let person = db::participants::find(conn, participant_id)?
+        .filter(|p| {
+            principal.is_admin()
+                || p.organisation_id == o.organisation_id
+                || Some(p.organisation_id) == o.facilitator_organisation_id
+        })
+        .ok_or_else(|| {
+            AppError::validation(
+                "participant_id",
+                "names no participant registered by the organisation that runs or facilitates this work",
+            )
+        })?;
+    if person.is_erased() {
+        return Err(AppError::Conflict(
+            "this person's data has been erased at their request".to_owned(),
+        ));
+    }
+    Ok(person)
+}
+
+/// The experience a member brings: what their profile says unless they bring less (a person
+/// with both roles may join a carers' group as a carer). Nothing the profile does not say.
+fn experience_for(person: &Participant, input: &MembershipInput) -> Result<Experience, AppError> {
+    match input.experience {
+        None => Ok(person.experience()),
+        Some(e) if roles_allow(&person.roles, e) => Ok(e),
+        Some(e) => Err(AppError::validation(
+            "experience",
+            format!(
+                "the person's profile does not say {}: only experience their profile records counts",
+                e.as_str()
+            ),
+        )),
+    }
+}
+
 /// A new membership, or a closed one (declined, withdrawn) opened again.
 fn fresh_or_reopened(
     existing: Option<Membership>,
     o: &Opportunity,
     participant_id: ParticipantId,
+    experience: Experience,
     input: &MembershipInput,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Membership, AppError> {
@@ -122,7 +182,7 @@ fn fresh_or_reopened(
         ))),
         Some(mut m) => {
             m.role = input.role.unwrap_or(m.role);
-            m.experience = input.experience.unwrap_or(m.experience);
+            m.experience = experience;
             m.joined_at = None;
             m.left_at = None;
             m.scoring = false;
@@ -133,7 +193,7 @@ fn fresh_or_reopened(
             opportunity_id: o.id,
             participant_id,
             role: input.role.unwrap_or_default(),
-            experience: input.experience.unwrap_or_default(),
+            experience,
             status: MemberStatus::Applied,
             created_at: at,
             joined_at: None,

@@ -9,6 +9,7 @@ pub mod identity;
 pub mod members;
 pub mod opportunities;
 pub mod organisations;
+pub mod participants;
 pub mod payment_policies;
 pub mod sessions;
 pub mod throttle;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::TokenAuthority;
+use crate::crypto::DataKeys;
 use crate::db::{Backend, Db, PoolState};
 use throttle::FailedExchanges;
 
@@ -27,6 +29,8 @@ pub struct Services {
     tokens: Arc<TokenAuthority>,
     client_token_ttl: Duration,
     failed_exchanges: FailedExchanges,
+    /// Seal and open personal data at rest.
+    keys: Arc<DataKeys>,
 }
 
 impl Services {
@@ -35,12 +39,14 @@ impl Services {
         tokens: Arc<TokenAuthority>,
         client_token_ttl: Duration,
         failed_exchanges: FailedExchanges,
+        keys: Arc<DataKeys>,
     ) -> Self {
         Self {
             db,
             tokens,
             client_token_ttl,
             failed_exchanges,
+            keys,
         }
     }
 

@@ -13,6 +13,8 @@ use uuid::Uuid;
 pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
 pub const ISSUER: &str = "coproduce-test";
 pub const AUDIENCE: &str = "coproduce-test-api";
+/// The data key test apps seal contact details with (base64 of 32 bytes).
+pub const DATA_KEY: &str = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
 
 /// The database a test runs on, removed when the test ends.
 pub enum TestDb {
@@ -81,6 +83,8 @@ pub struct TestApp {
     pub database_url: String,
     pub data_dir: PathBuf,
     pub admin_token: String,
+    /// Staff of the facilitator that registers the people tests sign in as (made on first use).
+    registrar: tokio::sync::OnceCell<String>,
     _db: TestDb,
     _dir: tempfile::TempDir,
 }
@@ -97,6 +101,7 @@ pub fn base_vars(database_url: &str, data_dir: &std::path::Path) -> HashMap<Stri
         ("COPRODUCE_JWT_SECRET", JWT_SECRET.to_owned()),
         ("COPRODUCE_JWT_ISSUER", ISSUER.to_owned()),
         ("COPRODUCE_JWT_AUDIENCE", AUDIENCE.to_owned()),
+        ("COPRODUCE_DATA_KEY", DATA_KEY.to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -132,6 +137,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut HashMap<String, String>)) -
         database_url,
         data_dir,
         admin_token: String::new(),
+        registrar: tokio::sync::OnceCell::new(),
         _db: db,
         _dir: dir,
     };
@@ -318,6 +324,51 @@ impl TestApp {
             .as_str()
             .and_then(|s| s.parse().ok())
             .expect("an id")
+    }
+}
+
+impl TestApp {
+    /// Registers a person through staff of their organisation (`body` is the profile; a name
+    /// is added when missing) and returns their id.
+    pub async fn register_participant(&self, staff_token: &str, body: Value) -> Uuid {
+        let mut body = body;
+        if body.get("name").is_none() {
+            body["name"] = json!("Sam Taylor");
+        }
+        let answer = self.post("/api/v1/participants", staff_token, &body).await;
+        assert_eq!(answer.status, 201, "{}", answer.text);
+        answer.body["id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("an id")
+    }
+
+    /// A staff token of the peer-support facilitator that registers the people tests sign in
+    /// as themselves (one per app).
+    pub async fn registrar(&self) -> String {
+        self.registrar
+            .get_or_init(|| async {
+                let org = self
+                    .create_organisation("Peer Support Network", &["facilitator"])
+                    .await;
+                token(&["facilitator"], Some(org), None)
+            })
+            .await
+            .clone()
+    }
+
+    /// Registers a person with lived experience (through the peer-support facilitator) and
+    /// returns their id and a token to sign in as them.
+    pub async fn person(&self) -> (Uuid, String) {
+        self.person_with(json!({ "roles": ["lived_experience"] })).await
+    }
+
+    /// Registers a person with this profile (through the peer-support facilitator) and returns
+    /// their id and a token to sign in as them.
+    pub async fn person_with(&self, body: Value) -> (Uuid, String) {
+        let registrar = self.registrar().await;
+        let id = self.register_participant(&registrar, body).await;
+        (id, token(&["participant"], None, Some(id)))
     }
 }
 

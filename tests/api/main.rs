@@ -18,6 +18,7 @@ mod migrations;
 mod operations;
 mod opportunities;
 mod organisations;
+mod participants;
 mod privacy;
 mod real_clients;
 mod sessions;
