@@ -247,18 +247,25 @@ pub fn e164(text: &str) -> Option<String> {
     } else {
         digits.strip_prefix("00")
     };
-    let national = match international {
+    // The digits as written decide whether it is a number at all, before any tidying.
+    let (written, national) = match international {
         // "+44 (0)20 ...": the UK trunk zero, often written after the country code, goes.
-        Some(rest) => match rest.strip_prefix("440") {
-            Some(number) => format!("44{number}"),
-            None => rest.to_owned(),
-        },
-        None => format!("44{}", digits.strip_prefix('0')?),
+        Some(rest) => (
+            rest,
+            match rest.strip_prefix("440") {
+                Some(number) => format!("44{number}"),
+                None => rest.to_owned(),
+            },
+        ),
+        None => {
+            let number = digits.strip_prefix('0')?;
+            (number, format!("44{number}"))
+        }
     };
-    let first_ok = national.chars().next().is_some_and(|c| c != '0');
+    let first_ok = written.chars().next().is_some_and(|c| c != '0');
     let len_ok = match international {
-        Some(_) => (8..=15).contains(&national.len()),
-        None => (11..=12).contains(&national.len()),
+        Some(_) => (8..=15).contains(&written.len()),
+        None => (9..=10).contains(&written.len()),
     };
     (first_ok && len_ok).then(|| format!("+{national}"))
 }
@@ -306,9 +313,10 @@ mod tests {
         assert_eq!(e164("(020) 7946-0958").as_deref(), Some("+442079460958"));
         assert_eq!(e164("+44 7700 900123").as_deref(), Some("+447700900123"));
         assert_eq!(e164("+44 (0)20 7946 0958").as_deref(), Some("+442079460958"));
+        assert_eq!(e164("+44012345").as_deref(), Some("+4412345"), "8 digits as written");
         assert_eq!(e164("0033 1 23 45 67 89").as_deref(), Some("+33123456789"));
         assert_eq!(e164("+1 (415) 555-2671").as_deref(), Some("+14155552671"));
-        for bad in ["", "12345", "0770090012", "+0 7700 900123", "07700 9001234567", "07700a900123", "++447700900123", "4477 0090 0123"] {
+        for bad in ["", "12345", "077009001", "+0 7700 900123", "07700 9001234567", "07700a900123", "++447700900123", "4477 0090 0123"] {
             assert_eq!(e164(bad), None, "{bad}");
         }
     }

@@ -121,7 +121,7 @@ pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<web::By
 /// Parses JSON, telling syntax errors (400) from values of the wrong shape (422, with the path).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|err| {
+    let value = serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_syntax() || inner.is_eof() {
@@ -130,7 +130,16 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
             let field = if path == "." { String::new() } else { path };
             AppError::Validation(vec![FieldError::new(field, inner.to_string())])
         }
-    })
+    })?;
+    // Every body of this API is an object. serde would also read a struct from an array of
+    // its fields in order (`[null, null]`), which no client means.
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => Ok(value),
+        _ => Err(AppError::Validation(vec![FieldError::new(
+            "",
+            "the body must be a JSON object",
+        )])),
+    }
 }
 
 /// `?limit=50&cursor=...` on every collection.
