@@ -288,3 +288,64 @@ fn both_backends_have_the_same_tables_columns_and_indexes() {
         .expect("drop");
     assert_ne!(pg_tables.get(&table), sqlite_schema(&mut lite).get(&table));
 }
+
+/// Rows written before participants were registered records, as the earlier schema held them.
+const BEFORE_PARTICIPANTS: &str = "
+    INSERT INTO organisations (id, name, kinds, created_at, updated_at, version)
+        VALUES ('o1', 'Camden Recovery Network', ',provider,', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 1);
+    INSERT INTO opportunities (id, organisation_id, title, description, kind, claimed_mode, status,
+        format, paid, support_offered, lived_experience_areas, for_carers, admission, created_at, updated_at)
+        VALUES ('w1', 'o1', 'Panel', 'Plan it', 'workshop', 'involvement', 'running', 'hybrid', FALSE,
+            ',', ',', FALSE, 'first_come', '2026-01-01 00:00:00', '2026-01-01 00:00:00'),
+               ('w2', 'o1', 'Board', 'Run it', 'board', 'involvement', 'running', 'hybrid', FALSE,
+            ',', ',', FALSE, 'first_come', '2026-01-01 00:00:00', '2026-01-01 00:00:00');
+    INSERT INTO memberships (id, opportunity_id, participant_id, role, experience, status, created_at)
+        VALUES ('m1', 'w1', 'pa', 'member', 'lived_experience', 'accepted', '2026-01-02 00:00:00'),
+               ('m2', 'w2', 'pa', 'member', 'carer', 'accepted', '2026-01-03 00:00:00'),
+               ('m3', 'w1', 'pb', 'member', 'none', 'accepted', '2026-01-02 00:00:00');
+    INSERT INTO sessions (id, opportunity_id, starts_at, duration_minutes, format, lived_experience_agenda_slot, created_at)
+        VALUES ('s1', 'w1', '2026-01-05 10:00:00', 60, 'hybrid', TRUE, '2026-01-05 00:00:00');
+    INSERT INTO attendance (id, session_id, membership_id, participant_id, minutes, participation, recorded_at)
+        VALUES ('a1', 's1', 'm1', 'pa', 60, 'participated', '2026-01-05 11:00:00');
+";
+
+const REGISTERED: &str = "SELECT id || ':' || organisation_id || ':' || roles AS t FROM participants ORDER BY id";
+
+/// Applies the first two migrations, writes the old rows, then the rest; a membership naming
+/// nobody registered is refused afterwards.
+fn carry_over<C>(conn: &mut C, migrations: fn() -> diesel_migrations::EmbeddedMigrations)
+where
+    C: Connection + MigrationHarness<<C as Connection>::Backend>,
+{
+    conn.run_next_migration(migrations()).expect("base");
+    conn.run_next_migration(migrations()).expect("opportunities");
+    conn.batch_execute(BEFORE_PARTICIPANTS).expect("old rows");
+    conn.run_pending_migrations(migrations()).expect("the rest");
+    conn.batch_execute(
+        "INSERT INTO memberships (id, opportunity_id, participant_id, role, experience, status, created_at) \
+         VALUES ('m9', 'w2', 'nobody', 'member', 'none', 'applied', '2026-01-02 00:00:00')",
+    )
+    .expect_err("a membership must name a registered participant");
+}
+
+#[test]
+fn everyone_named_by_a_membership_becomes_a_registered_participant_with_the_roles_they_had() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (url, _db) = fresh_database(dir.path());
+    if on_postgres() {
+        let mut conn = PgConnection::establish(&url).expect("connect");
+        carry_over(&mut conn, || coproduce::db::POSTGRES_MIGRATIONS);
+    } else {
+        let path = url.trim_start_matches("sqlite://").to_owned();
+        let mut conn = SqliteConnection::establish(&path).expect("connect");
+        conn.batch_execute("PRAGMA foreign_keys = ON").expect("pragma");
+        carry_over(&mut conn, || coproduce::db::SQLITE_MIGRATIONS);
+    }
+    assert_eq!(
+        crate::helpers::stored_text(&url, REGISTERED),
+        ["pa:o1:,lived_experience,carer,", "pb:o1:,"],
+        "one participant each, with every role their memberships stated"
+    );
+    let kept = crate::helpers::stored_text(&url, "SELECT id || ':' || participant_id AS t FROM attendance");
+    assert_eq!(kept, ["a1:pa"], "attendance is carried over");
+}
