@@ -244,15 +244,15 @@ mod tests {
         let keys = DataKeys::from_bytes(&[7; 32]);
         let sealed = keys.seal(b"ada@example.org", b"p1/email").expect("seal");
         assert_eq!(sealed.key_id, keys.current_id());
-        assert!(!sealed
-            .ciphertext
-            .windows(3)
-            .any(|w| w == b"ada"));
+        assert!(!sealed.ciphertext.windows(3).any(|w| w == b"ada"));
         assert_eq!(
             keys.open(&sealed, b"p1/email").expect("open"),
             b"ada@example.org"
         );
-        assert!(keys.open(&sealed, b"p2/email").is_err(), "moved to another row");
+        assert!(
+            keys.open(&sealed, b"p2/email").is_err(),
+            "moved to another row"
+        );
         let other = DataKeys::from_bytes(&[8; 32]);
         assert!(other.open(&sealed, b"p1/email").is_err(), "another key");
         let mut altered = sealed.clone();

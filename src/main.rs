@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use coproduce::auth::{parse_ttl, TokenAuthority, TokenRequest};
 use coproduce::config::Settings;
+use coproduce::crypto::{self, DataKeys};
 use coproduce::db::{Backend, DatabaseUrl};
 use coproduce::domain::id::{OrganisationId, ParticipantId};
 use coproduce::domain::identity::Role;
-use coproduce::crypto::{self, DataKeys};
 use coproduce::service::participants;
 use coproduce::{db, graphql, rest, telemetry, Application};
 
@@ -157,7 +157,10 @@ fn rotate_data_key(settings: &Settings) -> anyhow::Result<()> {
         // Make sure a key exists before replacing it.
         DataKeys::from_settings(None, &settings.previous_data_keys, &settings.data_dir, true)?;
         let id = crypto::rotate_key_file(&settings.data_dir)?;
-        println!("new data key {id} written to {}", settings.data_dir.display());
+        println!(
+            "new data key {id} written to {}",
+            settings.data_dir.display()
+        );
     }
     let keys = DataKeys::from_settings(
         settings.data_key.as_ref(),

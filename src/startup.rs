@@ -14,6 +14,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::TokenAuthority;
 use crate::config::Settings;
+use crate::crypto::DataKeys;
 use crate::db::{Backend, DatabaseUrl, Db, PoolOptions};
 use crate::http::extract::BodyLimit;
 use crate::http::metrics::Metrics;
@@ -21,7 +22,6 @@ use crate::http::middleware::{idempotency_keys, problem_safety_net, request_cont
 use crate::http::routes::KnownRoutes;
 use crate::service::throttle::FailedExchanges;
 use crate::service::{glossary, idempotency, participants, Services};
-use crate::crypto::DataKeys;
 use crate::{graphql, rest};
 
 pub struct Application {

@@ -184,7 +184,9 @@ pub fn accepted_page(
     let query = keyset_page!(
         memberships::table
             .filter(memberships::opportunity_id.eq(opportunity_id.to_string()))
-            .filter(memberships::status.eq(crate::domain::membership::MemberStatus::Accepted.as_str()))
+            .filter(
+                memberships::status.eq(crate::domain::membership::MemberStatus::Accepted.as_str())
+            )
             .select(MembershipRow::as_select()),
         memberships::id,
         page

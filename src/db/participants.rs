@@ -6,7 +6,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::opportunities::{list_from_text, list_to_text, parse_stored};
-use super::schema::{consent_events, contact_access_log, contact_details, memberships, participants};
+use super::schema::{
+    consent_events, contact_access_log, contact_details, memberships, participants,
+};
 use super::{from_db_time, parse_id, to_db_time, DbConnection};
 use crate::domain::consent::ConsentEvent;
 use crate::domain::contact::{AccessLogEntry, ContactField};
@@ -255,9 +257,11 @@ pub fn erase_membership_text(
     conn: &mut DbConnection,
     participant_id: ParticipantId,
 ) -> Result<(), AppError> {
-    diesel::update(memberships::table.filter(memberships::participant_id.eq(participant_id.to_string())))
-        .set(memberships::interest_details.eq(None::<String>))
-        .execute(conn)?;
+    diesel::update(
+        memberships::table.filter(memberships::participant_id.eq(participant_id.to_string())),
+    )
+    .set(memberships::interest_details.eq(None::<String>))
+    .execute(conn)?;
     Ok(())
 }
 
@@ -328,9 +332,13 @@ pub fn replace_contacts(
     Ok(())
 }
 
-pub fn delete_contacts(conn: &mut DbConnection, participant_id: ParticipantId) -> Result<(), AppError> {
+pub fn delete_contacts(
+    conn: &mut DbConnection,
+    participant_id: ParticipantId,
+) -> Result<(), AppError> {
     diesel::delete(
-        contact_details::table.filter(contact_details::participant_id.eq(participant_id.to_string())),
+        contact_details::table
+            .filter(contact_details::participant_id.eq(participant_id.to_string())),
     )
     .execute(conn)?;
     Ok(())
@@ -341,7 +349,10 @@ pub fn contacts_of(
     conn: &mut DbConnection,
     participant_ids: &[ParticipantId],
 ) -> Result<Vec<SealedContact>, AppError> {
-    let ids: Vec<String> = participant_ids.iter().map(ParticipantId::to_string).collect();
+    let ids: Vec<String> = participant_ids
+        .iter()
+        .map(ParticipantId::to_string)
+        .collect();
     contact_details::table
         .filter(contact_details::participant_id.eq_any(&ids))
         .select(ContactRow::as_select())
@@ -367,7 +378,10 @@ pub fn contacts_not_under(
 ) -> Result<Vec<SealedContact>, AppError> {
     contact_details::table
         .filter(contact_details::key_id.ne(key_id))
-        .order((contact_details::participant_id.asc(), contact_details::field.asc()))
+        .order((
+            contact_details::participant_id.asc(),
+            contact_details::field.asc(),
+        ))
         .limit(limit)
         .select(ContactRow::as_select())
         .load(conn)?
@@ -460,7 +474,10 @@ pub fn consents_of(
     participant_ids: &[ParticipantId],
     audiences: Option<&[uuid::Uuid]>,
 ) -> Result<Vec<ConsentEvent>, AppError> {
-    let ids: Vec<String> = participant_ids.iter().map(ParticipantId::to_string).collect();
+    let ids: Vec<String> = participant_ids
+        .iter()
+        .map(ParticipantId::to_string)
+        .collect();
     let mut query = consent_events::table
         .filter(consent_events::participant_id.eq_any(ids))
         .order(consent_events::id.asc())
@@ -477,7 +494,10 @@ pub fn consents_of(
         .collect()
 }
 
-pub fn delete_consents(conn: &mut DbConnection, participant_id: ParticipantId) -> Result<(), AppError> {
+pub fn delete_consents(
+    conn: &mut DbConnection,
+    participant_id: ParticipantId,
+) -> Result<(), AppError> {
     diesel::delete(
         consent_events::table.filter(consent_events::participant_id.eq(participant_id.to_string())),
     )

@@ -34,7 +34,15 @@ pub struct PostalAddress {
 /// Contact details as stored and shown; a field is `null` when none is held (or, in the group
 /// directory, when the person did not consent to share it).
 #[derive(
-    Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema, async_graphql::SimpleObject,
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    async_graphql::SimpleObject,
 )]
 #[graphql(serial)]
 pub struct ContactDetails {
@@ -120,7 +128,10 @@ pub struct ContactDetailsInput {
     /// A UK number (`07700 900123`) or an international one (`+44 7700 900123`, `0044...`);
     /// spaces, dots, dashes and brackets are ignored. Kept in E.164.
     #[serde(default)]
-    #[schema(max_length = 40, pattern = r"^[ ().-]*(?:\+[ ().-]*[1-9](?:[ ().-]*[0-9]){7,14}|0[ ().-]*0[ ().-]*[1-9](?:[ ().-]*[0-9]){7,14}|0[ ().-]*[1-9](?:[ ().-]*[0-9]){8,9})[ ().-]*$")]
+    #[schema(
+        max_length = 40,
+        pattern = r"^[ ().-]*(?:\+[ ().-]*[1-9](?:[ ().-]*[0-9]){7,14}|0[ ().-]*0[ ().-]*[1-9](?:[ ().-]*[0-9]){7,14}|0[ ().-]*[1-9](?:[ ().-]*[0-9]){8,9})[ ().-]*$"
+    )]
     pub phone: Option<String>,
     #[serde(default)]
     pub postal_address: Option<PostalAddressInput>,
@@ -312,11 +323,27 @@ mod tests {
         assert_eq!(e164("07700 900123").as_deref(), Some("+447700900123"));
         assert_eq!(e164("(020) 7946-0958").as_deref(), Some("+442079460958"));
         assert_eq!(e164("+44 7700 900123").as_deref(), Some("+447700900123"));
-        assert_eq!(e164("+44 (0)20 7946 0958").as_deref(), Some("+442079460958"));
-        assert_eq!(e164("+44012345").as_deref(), Some("+4412345"), "8 digits as written");
+        assert_eq!(
+            e164("+44 (0)20 7946 0958").as_deref(),
+            Some("+442079460958")
+        );
+        assert_eq!(
+            e164("+44012345").as_deref(),
+            Some("+4412345"),
+            "8 digits as written"
+        );
         assert_eq!(e164("0033 1 23 45 67 89").as_deref(), Some("+33123456789"));
         assert_eq!(e164("+1 (415) 555-2671").as_deref(), Some("+14155552671"));
-        for bad in ["", "12345", "077009001", "+0 7700 900123", "07700 9001234567", "07700a900123", "++447700900123", "4477 0090 0123"] {
+        for bad in [
+            "",
+            "12345",
+            "077009001",
+            "+0 7700 900123",
+            "07700 9001234567",
+            "07700a900123",
+            "++447700900123",
+            "4477 0090 0123",
+        ] {
             assert_eq!(e164(bad), None, "{bad}");
         }
     }
@@ -327,7 +354,16 @@ mod tests {
         assert_eq!(uk_postcode(" M1  1AE ").as_deref(), Some("M1 1AE"));
         assert_eq!(uk_postcode("B33 8TH").as_deref(), Some("B33 8TH"));
         assert_eq!(uk_postcode("EC1A 1BB").as_deref(), Some("EC1A 1BB"));
-        for bad in ["", "SW1A", "1AA SW1", "SW1A 1A", "S W1A 1AA", "SW1A 1AAA", "ABC1 1AA", "SW1É 1AA"] {
+        for bad in [
+            "",
+            "SW1A",
+            "1AA SW1",
+            "SW1A 1A",
+            "S W1A 1AA",
+            "SW1A 1AAA",
+            "ABC1 1AA",
+            "SW1É 1AA",
+        ] {
             assert_eq!(uk_postcode(bad), None, "{bad}");
         }
     }

@@ -195,7 +195,11 @@ const SUBJECT_MAX: usize = 255;
 #[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
 #[serde(deny_unknown_fields)]
 pub struct ParticipantInput {
-    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00]*[^\x00\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00]*[^\x00\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$"
+    )]
     pub name: String,
     #[serde(default)]
     #[schema(max_length = 200, pattern = r"^[^\x00]*$")]
@@ -231,7 +235,11 @@ pub struct ParticipantInput {
     #[schema(minimum = 0, maximum = 100_000_000)]
     pub weekly_payment_limit_pence: Option<i64>,
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 255, pattern = r"^[^\x00]*[^\x00\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^\x00]*[^\x00\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$"
+    )]
     pub identity_subject: Option<String>,
     /// Contact details to keep (encrypted) from the start.
     #[serde(default)]
@@ -243,7 +251,11 @@ pub struct ParticipantInput {
 #[serde(deny_unknown_fields)]
 pub struct ParticipantPatch {
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00]*[^\x00\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00]*[^\x00\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$"
+    )]
     pub name: Option<String>,
     #[serde(default)]
     #[schema(value_type = Option<String>, max_length = 200, pattern = r"^[^\x00]*$")]
@@ -320,11 +332,7 @@ fn limit_pence(p: &mut Problems, field: &str, pence: Option<i64>) -> Option<Mone
     }
 }
 
-fn support_other(
-    p: &mut Problems,
-    needs: &[SupportNeed],
-    other: Option<String>,
-) -> Option<String> {
+fn support_other(p: &mut Problems, needs: &[SupportNeed], other: Option<String>) -> Option<String> {
     if needs.contains(&SupportNeed::Other) && other.is_none() {
         p.add("support_needs_other", "say what other support is needed");
     }
@@ -342,8 +350,10 @@ impl ParticipantInput {
     ) -> Result<(Participant, Option<super::contact::ContactDetails>), Vec<FieldError>> {
         let mut p = Problems::default();
         let name = p.required_text("name", &self.name, NAME_MAX);
-        let preferred_name = p.optional_text("preferred_name", self.preferred_name.as_deref(), NAME_MAX);
-        let time_available = p.optional_text("time_available", self.time_available.as_deref(), TEXT_MAX);
+        let preferred_name =
+            p.optional_text("preferred_name", self.preferred_name.as_deref(), NAME_MAX);
+        let time_available =
+            p.optional_text("time_available", self.time_available.as_deref(), TEXT_MAX);
         let other = p.optional_text(
             "support_needs_other",
             self.support_needs_other.as_deref(),
@@ -424,13 +434,23 @@ fn patch_value<T: Clone>(value: &MaybeUndefined<T>, current: Option<T>) -> Optio
 
 impl ParticipantPatch {
     /// The profile with this change applied, checked whole.
-    pub fn apply(&self, current: &Participant, at: DateTime<Utc>) -> Result<Participant, Vec<FieldError>> {
+    pub fn apply(
+        &self,
+        current: &Participant,
+        at: DateTime<Utc>,
+    ) -> Result<Participant, Vec<FieldError>> {
         let mut p = Problems::default();
         let mut next = current.clone();
         if let Some(name) = &self.name {
             next.name = p.required_text("name", name, NAME_MAX);
         }
-        next.preferred_name = patch_text(&mut p, "preferred_name", &self.preferred_name, NAME_MAX, next.preferred_name);
+        next.preferred_name = patch_text(
+            &mut p,
+            "preferred_name",
+            &self.preferred_name,
+            NAME_MAX,
+            next.preferred_name,
+        );
         if let Some(roles) = &self.roles {
             next.roles = sorted(roles);
         }
@@ -440,14 +460,26 @@ impl ParticipantPatch {
         if let Some(kinds) = &self.involvement_kinds {
             next.involvement_kinds = sorted(kinds);
         }
-        next.time_available = patch_text(&mut p, "time_available", &self.time_available, TEXT_MAX, next.time_available);
+        next.time_available = patch_text(
+            &mut p,
+            "time_available",
+            &self.time_available,
+            TEXT_MAX,
+            next.time_available,
+        );
         if let Some(methods) = &self.contact_methods {
             next.contact_methods = sorted(methods);
         }
         if let Some(needs) = &self.support_needs {
             next.support_needs = sorted(needs);
         }
-        let other = patch_text(&mut p, "support_needs_other", &self.support_needs_other, TEXT_MAX, next.support_needs_other);
+        let other = patch_text(
+            &mut p,
+            "support_needs_other",
+            &self.support_needs_other,
+            TEXT_MAX,
+            next.support_needs_other,
+        );
         next.support_needs_other = support_other(&mut p, &next.support_needs, other);
         next.payment_preference = patch_value(&self.payment_preference, next.payment_preference);
         if let Some(b) = self.receives_benefits {
@@ -457,7 +489,8 @@ impl ParticipantPatch {
             MaybeUndefined::Undefined => {}
             MaybeUndefined::Null => next.weekly_payment_limit = None,
             MaybeUndefined::Value(n) => {
-                next.weekly_payment_limit = limit_pence(&mut p, "weekly_payment_limit_pence", Some(*n));
+                next.weekly_payment_limit =
+                    limit_pence(&mut p, "weekly_payment_limit_pence", Some(*n));
             }
         }
         next.identity_subject = match &self.identity_subject {
@@ -490,7 +523,10 @@ mod tests {
     #[test]
     fn a_role_taken_out_of_the_profile_stops_counting() {
         assert_eq!(narrow(Experience::Both, &[Carer]), Experience::Carer);
-        assert_eq!(narrow(Experience::LivedExperience, &[Carer]), Experience::None);
+        assert_eq!(
+            narrow(Experience::LivedExperience, &[Carer]),
+            Experience::None
+        );
         assert_eq!(
             narrow(Experience::LivedExperience, &[Carer, LivedExperience]),
             Experience::LivedExperience

@@ -7,8 +7,12 @@ use async_graphql::{ComplexObject, Context, Object};
 use uuid::Uuid;
 
 use super::{caller, connection, cost_of_page, page_request, services, GqlResult};
-use crate::domain::consent::{AudienceKind, ConsentEvent, ConsentInput, ConsentMethod, ConsentRecord};
-use crate::domain::contact::{AccessLogEntry, ContactDetails, ContactDetailsInput, ContactField, DirectoryEntry};
+use crate::domain::consent::{
+    AudienceKind, ConsentEvent, ConsentInput, ConsentMethod, ConsentRecord,
+};
+use crate::domain::contact::{
+    AccessLogEntry, ContactDetails, ContactDetailsInput, ContactField, DirectoryEntry,
+};
 use crate::domain::id::{OpportunityId, ParticipantId};
 use crate::domain::participant::{
     Participant, ParticipantExport, ParticipantFilter, ParticipantInput, ParticipantPatch,
@@ -93,7 +97,9 @@ impl ParticipantQuery {
         ctx: &Context<'_>,
         id: ParticipantId,
     ) -> async_graphql::Result<Participant> {
-        participants::get(services(ctx)?, caller(ctx)?, id).await.gql()
+        participants::get(services(ctx)?, caller(ctx)?, id)
+            .await
+            .gql()
     }
 
     /// Everything held about the person: for the person and admins.
@@ -102,9 +108,14 @@ impl ParticipantQuery {
         ctx: &Context<'_>,
         id: ParticipantId,
     ) -> async_graphql::Result<ParticipantExport> {
-        participants::export(services(ctx)?, caller(ctx)?, id, "GraphQL participantExport")
-            .await
-            .gql()
+        participants::export(
+            services(ctx)?,
+            caller(ctx)?,
+            id,
+            "GraphQL participantExport",
+        )
+        .await
+        .gql()
     }
 
     /// A piece of work's group directory: each accepted member's name and role, and only the
@@ -219,6 +230,8 @@ impl ParticipantMutation {
         ctx: &Context<'_>,
         id: ParticipantId,
     ) -> async_graphql::Result<Participant> {
-        participants::erase(services(ctx)?, caller(ctx)?, id).await.gql()
+        participants::erase(services(ctx)?, caller(ctx)?, id)
+            .await
+            .gql()
     }
 }

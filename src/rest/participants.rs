@@ -58,7 +58,11 @@ pub async fn register(
     Json(input): Json<ParticipantInput>,
 ) -> Result<HttpResponse, AppError> {
     let p = participants::register(&services, &caller, &input).await?;
-    Ok(created(&format!("/api/v1/participants/{}", p.id), p.version, &p))
+    Ok(created(
+        &format!("/api/v1/participants/{}", p.id),
+        p.version,
+        &p,
+    ))
 }
 
 /// The people the caller's organisation registered (admins: everyone), searchable.
@@ -166,8 +170,8 @@ pub async fn set_contact_details(
     req: HttpRequest,
     Json(input): Json<ContactDetailsInput>,
 ) -> Result<HttpResponse, AppError> {
-    let c = participants::set_contact_details(&services, &caller, path_id(&req, "id")?, &input)
-        .await?;
+    let c =
+        participants::set_contact_details(&services, &caller, path_id(&req, "id")?, &input).await?;
     Ok(HttpResponse::Ok().json(c))
 }
 

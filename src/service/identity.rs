@@ -11,8 +11,11 @@ pub async fn authenticate(services: &Services, token: &str) -> Result<Principal,
     let mut principal = services.tokens.verify(token)?;
     // A person signed in with their own identity provider carries no `participant_id` claim:
     // the link made on their profile names them.
-    if principal.has(crate::domain::identity::Role::Participant) && principal.participant_id.is_none() {
-        principal.participant_id = super::participants::linked_to(services, &principal.subject).await?;
+    if principal.has(crate::domain::identity::Role::Participant)
+        && principal.participant_id.is_none()
+    {
+        principal.participant_id =
+            super::participants::linked_to(services, &principal.subject).await?;
     }
     if let Some(client_id) = principal.client_id {
         let Some(org) = principal.organisation_id else {

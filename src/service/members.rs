@@ -7,13 +7,13 @@ use crate::db::{self, DbConnection};
 use crate::domain::id::{MembershipId, OpportunityId, ParticipantId};
 use crate::domain::identity::Principal;
 use crate::domain::ladder::OpportunityStatus;
-use crate::domain::participant::{roles_allow, Participant};
 use crate::domain::membership::{
-    scoring_refusal, Experience, InterestsInput, MemberStatus, MemberView, Membership, MembershipInput,
-    ScoringInput,
+    scoring_refusal, Experience, InterestsInput, MemberStatus, MemberView, Membership,
+    MembershipInput, ScoringInput,
 };
 use crate::domain::opportunity::{Admission, Opportunity};
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::participant::{roles_allow, Participant};
 use crate::domain::{new_id, now};
 use crate::error::AppError;
 

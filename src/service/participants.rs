@@ -32,8 +32,7 @@ use crate::domain::identity::{Principal, Role};
 use crate::domain::membership::MemberStatus;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::participant::{
-    narrow, Participant, ParticipantExport, ParticipantFilter, ParticipantInput,
-    ParticipantPatch,
+    narrow, Participant, ParticipantExport, ParticipantFilter, ParticipantInput, ParticipantPatch,
 };
 use crate::domain::{new_id, now};
 use crate::error::AppError;
@@ -311,10 +310,11 @@ fn open_all(
             ContactField::Email => entry.email = Some(text()?),
             ContactField::Phone => entry.phone = Some(text()?),
             ContactField::PostalAddress => {
-                entry.postal_address =
-                    Some(serde_json::from_slice::<PostalAddress>(&plain).map_err(|e| {
+                entry.postal_address = Some(
+                    serde_json::from_slice::<PostalAddress>(&plain).map_err(|e| {
                         AppError::internal(format!("a sealed address did not parse: {e}"))
-                    })?)
+                    })?,
+                )
             }
         }
     }
@@ -537,10 +537,11 @@ pub async fn directory(
             }
             let members = db::members::accepted_page(conn, opportunity_id, page)?;
             let ids: Vec<ParticipantId> = members.iter().map(|m| m.participant_id).collect();
-            let people: HashMap<ParticipantId, Participant> = db::participants::find_many(conn, &ids)?
-                .into_iter()
-                .map(|p| (p.id, p))
-                .collect();
+            let people: HashMap<ParticipantId, Participant> =
+                db::participants::find_many(conn, &ids)?
+                    .into_iter()
+                    .map(|p| (p.id, p))
+                    .collect();
             let shows_contacts = member || principal.is_admin() || reads_contacts(&principal);
             let mut audiences = vec![(AudienceKind::Opportunity, o.id.uuid())];
             if organiser {
@@ -548,21 +549,22 @@ pub async fn directory(
                     audiences.push((AudienceKind::Organisation, org.uuid()));
                 }
             }
-            let shared: HashMap<ParticipantId, Vec<ContactField>> = if shows_contacts && !ids.is_empty() {
-                let audience_ids: Vec<Uuid> = audiences.iter().map(|(_, id)| *id).collect();
-                let events = db::participants::consents_of(conn, &ids, Some(&audience_ids))?;
-                let mut by_person: HashMap<ParticipantId, Vec<ConsentEvent>> = HashMap::new();
-                for e in events {
-                    by_person.entry(e.participant_id).or_default().push(e);
-                }
-                by_person
-                    .into_iter()
-                    .map(|(p, events)| (p, consent::shared_fields(&events, &audiences)))
-                    .filter(|(_, fields)| !fields.is_empty())
-                    .collect()
-            } else {
-                HashMap::new()
-            };
+            let shared: HashMap<ParticipantId, Vec<ContactField>> =
+                if shows_contacts && !ids.is_empty() {
+                    let audience_ids: Vec<Uuid> = audiences.iter().map(|(_, id)| *id).collect();
+                    let events = db::participants::consents_of(conn, &ids, Some(&audience_ids))?;
+                    let mut by_person: HashMap<ParticipantId, Vec<ConsentEvent>> = HashMap::new();
+                    for e in events {
+                        by_person.entry(e.participant_id).or_default().push(e);
+                    }
+                    by_person
+                        .into_iter()
+                        .map(|(p, events)| (p, consent::shared_fields(&events, &audiences)))
+                        .filter(|(_, fields)| !fields.is_empty())
+                        .collect()
+                } else {
+                    HashMap::new()
+                };
             let with_consent: Vec<ParticipantId> = shared.keys().copied().collect();
             let sealed = if with_consent.is_empty() {
                 Vec::new()
@@ -579,7 +581,9 @@ pub async fn directory(
                     DirectoryEntry {
                         membership_id: m.id,
                         participant_id: m.participant_id,
-                        name: people.get(&m.participant_id).and_then(Participant::display_name),
+                        name: people
+                            .get(&m.participant_id)
+                            .and_then(Participant::display_name),
                         role: m.role,
                         email: c.email,
                         phone: c.phone,
@@ -642,7 +646,10 @@ pub async fn export(
                 .unwrap_or_default();
             let fields = contact_details.fields();
             if !s.own && !fields.is_empty() {
-                db::participants::log_access(conn, &[access_entry(&principal, id, fields, purpose)])?;
+                db::participants::log_access(
+                    conn,
+                    &[access_entry(&principal, id, fields, purpose)],
+                )?;
             }
             let memberships = db::members::of_participant(conn, id)?;
             let membership_ids: Vec<_> = memberships.iter().map(|m| m.id).collect();
@@ -736,7 +743,10 @@ pub fn reseal_all(conn: &mut DbConnection, keys: &DataKeys) -> Result<usize, App
 }
 
 /// The participant a sign-in's `sub` is linked to.
-pub async fn linked_to(services: &Services, subject: &str) -> Result<Option<ParticipantId>, AppError> {
+pub async fn linked_to(
+    services: &Services,
+    subject: &str,
+) -> Result<Option<ParticipantId>, AppError> {
     let subject = subject.to_owned();
     services
         .db

@@ -360,7 +360,8 @@ impl TestApp {
     /// Registers a person with lived experience (through the peer-support facilitator) and
     /// returns their id and a token to sign in as them.
     pub async fn person(&self) -> (Uuid, String) {
-        self.person_with(json!({ "roles": ["lived_experience"] })).await
+        self.person_with(json!({ "roles": ["lived_experience"] }))
+            .await
     }
 
     /// Registers a person with this profile (through the peer-support facilitator) and returns

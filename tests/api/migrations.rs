@@ -309,7 +309,8 @@ const BEFORE_PARTICIPANTS: &str = "
         VALUES ('a1', 's1', 'm1', 'pa', 60, 'participated', '2026-01-05 11:00:00');
 ";
 
-const REGISTERED: &str = "SELECT id || ':' || organisation_id || ':' || roles AS t FROM participants ORDER BY id";
+const REGISTERED: &str =
+    "SELECT id || ':' || organisation_id || ':' || roles AS t FROM participants ORDER BY id";
 
 /// Applies the first two migrations, writes the old rows, then the rest; a membership naming
 /// nobody registered is refused afterwards.
@@ -318,7 +319,8 @@ where
     C: Connection + MigrationHarness<<C as Connection>::Backend>,
 {
     conn.run_next_migration(migrations()).expect("base");
-    conn.run_next_migration(migrations()).expect("opportunities");
+    conn.run_next_migration(migrations())
+        .expect("opportunities");
     conn.batch_execute(BEFORE_PARTICIPANTS).expect("old rows");
     conn.run_pending_migrations(migrations()).expect("the rest");
     conn.batch_execute(
@@ -338,7 +340,8 @@ fn everyone_named_by_a_membership_becomes_a_registered_participant_with_the_role
     } else {
         let path = url.trim_start_matches("sqlite://").to_owned();
         let mut conn = SqliteConnection::establish(&path).expect("connect");
-        conn.batch_execute("PRAGMA foreign_keys = ON").expect("pragma");
+        conn.batch_execute("PRAGMA foreign_keys = ON")
+            .expect("pragma");
         carry_over(&mut conn, || coproduce::db::SQLITE_MIGRATIONS);
     }
     assert_eq!(
@@ -346,6 +349,9 @@ fn everyone_named_by_a_membership_becomes_a_registered_participant_with_the_role
         ["pa:o1:,lived_experience,carer,", "pb:o1:,"],
         "one participant each, with every role their memberships stated"
     );
-    let kept = crate::helpers::stored_text(&url, "SELECT id || ':' || participant_id AS t FROM attendance");
+    let kept = crate::helpers::stored_text(
+        &url,
+        "SELECT id || ':' || participant_id AS t FROM attendance",
+    );
     assert_eq!(kept, ["a1:pa"], "attendance is carried over");
 }
