@@ -137,6 +137,26 @@ impl ParticipantQuery {
     }
 }
 
+async fn record_consent(
+    ctx: &Context<'_>,
+    participant_id: ParticipantId,
+    field: ContactField,
+    (audience_kind, audience_id): (AudienceKind, Uuid),
+    method: Option<ConsentMethod>,
+    granted: bool,
+) -> async_graphql::Result<ConsentEvent> {
+    let input = ConsentInput {
+        field,
+        audience_kind,
+        audience_id,
+        granted,
+        method,
+    };
+    participants::record_consent(services(ctx)?, caller(ctx)?, participant_id, &input)
+        .await
+        .gql()
+}
+
 #[derive(Default)]
 pub struct ParticipantMutation;
 
@@ -189,16 +209,15 @@ impl ParticipantMutation {
         audience_id: Uuid,
         method: Option<ConsentMethod>,
     ) -> async_graphql::Result<ConsentEvent> {
-        let input = ConsentInput {
+        record_consent(
+            ctx,
+            participant_id,
             field,
-            audience_kind,
-            audience_id,
-            granted: true,
+            (audience_kind, audience_id),
             method,
-        };
-        participants::record_consent(services(ctx)?, caller(ctx)?, participant_id, &input)
-            .await
-            .gql()
+            true,
+        )
+        .await
     }
 
     /// Withdraws consent: it takes effect on the next read.
@@ -211,16 +230,15 @@ impl ParticipantMutation {
         audience_id: Uuid,
         method: Option<ConsentMethod>,
     ) -> async_graphql::Result<ConsentEvent> {
-        let input = ConsentInput {
+        record_consent(
+            ctx,
+            participant_id,
             field,
-            audience_kind,
-            audience_id,
-            granted: false,
+            (audience_kind, audience_id),
             method,
-        };
-        participants::record_consent(services(ctx)?, caller(ctx)?, participant_id, &input)
-            .await
-            .gql()
+            false,
+        )
+        .await
     }
 
     /// Erases the person at their request: name, contact details, consents, free text and the

@@ -339,6 +339,27 @@ fn access_entry(
     }
 }
 
+/// Opens a person's contact details for a caller already allowed to read them, logging the
+/// read (which fields, and `purpose`) unless the caller is the person.
+fn read_and_log(
+    conn: &mut DbConnection,
+    keys: &DataKeys,
+    principal: &Principal,
+    id: ParticipantId,
+    s: Standing,
+    purpose: &str,
+) -> Result<ContactDetails, AppError> {
+    let sealed = db::participants::contacts_of(conn, &[id])?;
+    let details = open_all(keys, &sealed, |_, _| true)?
+        .remove(&id)
+        .unwrap_or_default();
+    let fields = details.fields();
+    if !s.own && !fields.is_empty() {
+        db::participants::log_access(conn, &[access_entry(principal, id, fields, purpose)])?;
+    }
+    Ok(details)
+}
+
 /// A person's contact details, for those allowed; every read by someone other than the person
 /// is logged with `purpose` (the endpoint that showed them).
 pub async fn contact_details(
@@ -358,15 +379,7 @@ pub async fn contact_details(
                     "contact details are for the person, the staff who registered them, the staff of work they take part in, and admins".to_owned(),
                 ));
             }
-            let sealed = db::participants::contacts_of(conn, &[id])?;
-            let details = open_all(&keys, &sealed, |_, _| true)?
-                .remove(&id)
-                .unwrap_or_default();
-            let fields = details.fields();
-            if !s.own && !fields.is_empty() {
-                db::participants::log_access(conn, &[access_entry(&principal, id, fields, purpose)])?;
-            }
-            Ok(details)
+            read_and_log(conn, &keys, &principal, id, s, purpose)
         })
         .await
 }
@@ -640,17 +653,7 @@ pub async fn export(
                     "the export is for the person and admins".to_owned(),
                 ));
             }
-            let sealed = db::participants::contacts_of(conn, &[id])?;
-            let contact_details = open_all(&keys, &sealed, |_, _| true)?
-                .remove(&id)
-                .unwrap_or_default();
-            let fields = contact_details.fields();
-            if !s.own && !fields.is_empty() {
-                db::participants::log_access(
-                    conn,
-                    &[access_entry(&principal, id, fields, purpose)],
-                )?;
-            }
+            let contact_details = read_and_log(conn, &keys, &principal, id, s, purpose)?;
             let memberships = db::members::of_participant(conn, id)?;
             let membership_ids: Vec<_> = memberships.iter().map(|m| m.id).collect();
             Ok(ParticipantExport {
