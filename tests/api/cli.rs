@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use crate::helpers::{fresh_database, JWT_SECRET};
+use crate::helpers::{fresh_database, DATA_KEY, JWT_SECRET};
 
 const BIN: &str = env!("CARGO_BIN_EXE_coproduce");
 
@@ -16,8 +16,10 @@ fn command(database_url: &str, data_dir: &std::path::Path) -> Command {
         .env("COPRODUCE_BIND", "127.0.0.1:0")
         .env("COPRODUCE_WORKERS", "1")
         .env("COPRODUCE_LOG_FORMAT", "json");
+    // On PostgreSQL every instance must share these secrets, so none is made on first use.
     if database_url.starts_with("postgres") {
         c.env("COPRODUCE_JWT_SECRET", JWT_SECRET);
+        c.env("COPRODUCE_DATA_KEY", DATA_KEY);
     }
     c
 }

@@ -5,7 +5,6 @@
 
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
-use uuid::Uuid;
 
 use crate::helpers::{gql_code, spawn_app, TestApp};
 use crate::opportunities::{advertised_work, create_work, error_fields, move_work, provider, work};
@@ -28,7 +27,10 @@ async fn a_member_whose_experience_was_not_stated_never_counts_as_lived_experien
         ),
     )
     .await;
-    let person = Uuid::now_v7();
+    // Registered with no role: neither their profile nor the invitation states any experience.
+    let person = app
+        .register_participant(&staff.token, json!({ "roles": [] }))
+        .await;
     let res = app
         .post(
             &format!("/api/v1/opportunities/{id}/members"),
@@ -65,11 +67,14 @@ async fn a_member_whose_experience_was_not_stated_never_counts_as_lived_experien
     assert!(v.failing.contains(&"equal_say_in_decisions".to_owned()));
 
     // GraphQL says the same, and its invitation without experience is `NONE` too.
+    let someone = app
+        .register_participant(&staff.token, json!({ "roles": [] }))
+        .await;
     let body = app
         .graphql(
             &staff.token,
             "mutation($id: UUID!, $p: UUID!) { inviteMember(opportunityId: $id, participantId: $p) { experience } }",
-            json!({ "id": create_and_advertise_gql(&app, &staff.token).await, "p": Uuid::now_v7() }),
+            json!({ "id": create_and_advertise_gql(&app, &staff.token).await, "p": someone }),
         )
         .await;
     assert_eq!(body["data"]["inviteMember"]["experience"], "NONE", "{body}");

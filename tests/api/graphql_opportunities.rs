@@ -52,10 +52,9 @@ async fn busy_opportunity(app: &TestApp, provider: &str, members: usize) -> Uuid
     );
     let mut people = Vec::new();
     for i in 0..members {
-        let person = Uuid::now_v7();
-        if i == 0 {
+        let person = if i == 0 {
             // One applies today...
-            let participant = token(&["participant"], None, Some(person));
+            let (person, participant) = app.person().await;
             let body = app
                 .graphql(
                     &participant,
@@ -67,8 +66,13 @@ async fn busy_opportunity(app: &TestApp, provider: &str, members: usize) -> Uuid
                 body["data"]["applyToOpportunity"]["status"], "ACCEPTED",
                 "{body}"
             );
+            person
         } else {
-            // ...the others are recorded by the provider's system as having joined a month ago.
+            // ...the others, registered by the provider, are recorded by its system as having
+            // joined a month ago.
+            let person = app
+                .register_participant(provider, json!({ "roles": ["lived_experience"] }))
+                .await;
             let body = app
                 .graphql(
                     provider,
@@ -77,7 +81,8 @@ async fn busy_opportunity(app: &TestApp, provider: &str, members: usize) -> Uuid
                 )
                 .await;
             assert_eq!(body["data"]["inviteMember"]["status"], "ACCEPTED", "{body}");
-        }
+            person
+        };
         people.push(person);
     }
     for days_ago in [20, 10] {
@@ -251,7 +256,7 @@ async fn outsiders_see_no_members_or_sessions_of_advertised_work() {
     let org = app.create_organisation("Trust", &["provider"]).await;
     let provider = token(&["provider"], Some(org), None);
     let id = busy_opportunity(&app, &provider, 2).await;
-    let outsider = token(&["participant"], None, Some(Uuid::now_v7()));
+    let (_, outsider) = app.person().await;
     let other_provider = token(
         &["provider"],
         Some(app.create_organisation("Other", &["provider"]).await),
@@ -304,7 +309,7 @@ async fn browsing_filters_work_through_graphql() {
         )
         .await;
     }
-    let participant = token(&["participant"], None, Some(Uuid::now_v7()));
+    let (_, participant) = app.person().await;
     let body = app
         .graphql(&participant, "{ opportunities(filter: { kind: SURVEY, format: IN_PERSON }) { edges { node { kind format } } } }", json!({}))
         .await;

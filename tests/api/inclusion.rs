@@ -185,7 +185,7 @@ async fn well_run_work_gets_no_warnings() {
     assert_eq!(codes(&res), Vec::<String>::new(), "{}", res.text);
 
     // Anyone who can see the work can run the check.
-    let res = check(&app, &participant().token, &id).await;
+    let res = check(&app, &participant(&app).await.token, &id).await;
     assert_eq!(codes(&res), Vec::<String>::new());
 }
 
@@ -197,7 +197,7 @@ async fn the_check_is_not_found_for_work_the_caller_cannot_see() {
     let res = app
         .get(
             &format!("/api/v1/opportunities/{id}/inclusion-check"),
-            &participant().token,
+            &participant(&app).await.token,
         )
         .await;
     assert_eq!(res.status, 404, "{}", res.text);
@@ -264,7 +264,7 @@ async fn glossary_terms(app: &TestApp, token: &str) -> Vec<(String, String)> {
 #[tokio::test]
 async fn the_glossary_starts_with_the_guides_terms() {
     let app = spawn_app().await;
-    let terms = glossary_terms(&app, &participant().token).await;
+    let terms = glossary_terms(&app, &participant(&app).await.token).await;
     let meaning = |term: &str| {
         terms
             .iter()
@@ -352,7 +352,7 @@ async fn staff_add_a_term_once_whatever_its_case() {
 #[tokio::test]
 async fn a_participant_cannot_add_a_term() {
     let app = spawn_app().await;
-    let person = participant();
+    let person = participant(&app).await;
     let before = glossary_terms(&app, &person.token).await.len();
     let res = app
         .post(

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::helpers::{spawn_app, token, Answer, TestApp};
 use crate::opportunities::{
     advertised_work, apply, create_work, error_fields, field_of, move_work, participant, provider,
-    work, Person,
+    registered_by, registered_person, work, Person,
 };
 
 fn members_path(id: &str) -> String {
@@ -74,7 +74,10 @@ async fn twenty_applications_at_once_for_five_places_leave_exactly_five_members(
         ),
     )
     .await;
-    let people: Vec<Person> = (0..20).map(|_| participant()).collect();
+    let mut people: Vec<Person> = Vec::new();
+    for _ in 0..20 {
+        people.push(participant(&app).await);
+    }
     let answers = futures_util::future::join_all(people.iter().map(|p| apply(&app, p, &id))).await;
 
     let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
@@ -132,7 +135,7 @@ async fn with_staff_review_an_application_waits_for_staff_to_accept_or_decline()
         ),
     )
     .await;
-    let (a, b) = (participant(), participant());
+    let (a, b) = (participant(&app).await, participant(&app).await);
 
     let res = apply(&app, &a, &id).await;
     assert_eq!(res.status, 201, "{}", res.text);
@@ -192,7 +195,9 @@ async fn an_invited_person_accepts_and_takes_a_place_but_nobody_else_can_accept_
         &work("Board", json!({ "places": 2, "admission": "staff_review" })),
     )
     .await;
-    let (invited, other) = (participant(), participant());
+    // Invited as a carer: their profile says so.
+    let invited = registered_person(&app, &staff, json!({ "roles": ["carer"] })).await;
+    let other = participant(&app).await;
 
     let res = app
         .post(
@@ -236,14 +241,18 @@ async fn staff_record_someone_who_already_took_part_with_the_day_they_joined() {
     let app = spawn_app().await;
     let staff = provider(&app, "Provider").await;
     let id = advertised_work(&app, &staff.token, &work("History", json!({ "places": 1 }))).await;
-    let (earlier, later, applicant) = (participant(), participant(), participant());
+    let (earlier, later) = (
+        registered_by(&app, &staff).await,
+        registered_by(&app, &staff).await,
+    );
+    let applicant = participant(&app).await;
     let joined_at = "2026-01-05T18:00:00Z";
 
     let res = app
         .post(
             &members_path(&id),
             &staff.token,
-            &json!({ "participant_id": earlier.id, "joined_at": joined_at }),
+            &json!({ "participant_id": earlier, "joined_at": joined_at }),
         )
         .await;
     assert_eq!(res.status, 201, "{}", res.text);
@@ -263,7 +272,7 @@ async fn staff_record_someone_who_already_took_part_with_the_day_they_joined() {
         .post(
             &members_path(&id),
             &staff.token,
-            &json!({ "participant_id": later.id, "joined_at": joined_at }),
+            &json!({ "participant_id": later, "joined_at": joined_at }),
         )
         .await;
     assert_eq!(res.status, 409, "{}", res.text);
@@ -274,7 +283,7 @@ async fn staff_record_someone_who_already_took_part_with_the_day_they_joined() {
         .post(
             &members_path(&id),
             &staff.token,
-            &json!({ "participant_id": later.id, "joined_at": tomorrow }),
+            &json!({ "participant_id": later, "joined_at": tomorrow }),
         )
         .await;
     assert_eq!(res.status, 422, "{}", res.text);
@@ -291,7 +300,7 @@ async fn staff_record_someone_who_already_took_part_with_the_day_they_joined() {
 
     assert_eq!(
         members(&app, &staff.token, &id).await,
-        [(earlier.id.to_string(), "accepted".to_owned())]
+        [(earlier.to_string(), "accepted".to_owned())]
     );
 }
 
@@ -301,12 +310,13 @@ async fn staff_of_another_organisation_cannot_invite() {
     let owner = provider(&app, "Owner").await;
     let other = provider(&app, "Other").await;
     let id = advertised_work(&app, &owner.token, &work("Open", json!({}))).await;
-    let person = participant();
+    // Even someone the other organisation registered itself.
+    let person = registered_by(&app, &other).await;
     let res = app
         .post(
             &members_path(&id),
             &other.token,
-            &json!({ "participant_id": person.id }),
+            &json!({ "participant_id": person }),
         )
         .await;
     assert_eq!(res.status, 403, "{}", res.text);
@@ -323,7 +333,7 @@ async fn withdrawing_gives_the_place_back() {
         &work("One place", json!({ "places": 1 })),
     )
     .await;
-    let (a, b) = (participant(), participant());
+    let (a, b) = (participant(&app).await, participant(&app).await);
 
     let res = apply(&app, &a, &id).await;
     assert_eq!(res.status, 201, "{}", res.text);
@@ -366,7 +376,7 @@ async fn places_taken_survive_an_edit_made_from_an_older_read() {
     let stale = before.header("etag").expect("etag");
 
     // Someone takes a place after staff read the work...
-    assert_eq!(apply(&app, &participant(), &id).await.status, 201);
+    assert_eq!(apply(&app, &participant(&app).await, &id).await.status, 201);
     // ...so an edit based on that read would overwrite the count, and is refused.
     let res = app
         .patch(
@@ -394,7 +404,7 @@ async fn places_taken_survive_an_edit_made_from_an_older_read() {
     assert_eq!(res.body["places_taken"], 1);
 
     // Places cannot drop below those already taken.
-    assert_eq!(apply(&app, &participant(), &id).await.status, 201);
+    assert_eq!(apply(&app, &participant(&app).await, &id).await.status, 201);
     let tag = app
         .get(&path, &staff.token)
         .await
@@ -413,7 +423,7 @@ async fn applying_twice_is_a_conflict() {
     let app = spawn_app().await;
     let staff = provider(&app, "Provider").await;
     let id = advertised_work(&app, &staff.token, &work("Open", json!({ "places": 3 }))).await;
-    let person = participant();
+    let person = participant(&app).await;
     assert_eq!(apply(&app, &person, &id).await.status, 201);
     let res = apply(&app, &person, &id).await;
     assert_eq!(res.status, 409, "{}", res.text);
@@ -427,7 +437,7 @@ async fn a_participant_applies_only_for_themselves() {
     let app = spawn_app().await;
     let staff = provider(&app, "Provider").await;
     let id = advertised_work(&app, &staff.token, &work("Open", json!({}))).await;
-    let (person, someone_else) = (participant(), participant());
+    let (person, someone_else) = (participant(&app).await, participant(&app).await);
     let res = app
         .post(
             &members_path(&id),
@@ -451,7 +461,7 @@ async fn applying_to_work_that_is_not_advertised_is_not_found() {
             .status,
         200
     );
-    let person = participant();
+    let person = participant(&app).await;
     for id in [&draft, &running] {
         // The participant cannot see work that is not advertised, so it looks missing.
         let res = apply(&app, &person, id).await;
@@ -472,7 +482,7 @@ async fn applications_close_after_the_closing_date() {
         &work("Closed", json!({ "closing_on": yesterday })),
     )
     .await;
-    let res = apply(&app, &participant(), &id).await;
+    let res = apply(&app, &participant(&app).await, &id).await;
     assert_eq!(res.status, 409, "{}", res.text);
     assert_eq!(res.problem_code(), "conflict");
 }
@@ -489,8 +499,12 @@ async fn only_the_group_and_its_staff_see_who_is_in_it() {
     )
     .await;
     let elsewhere = advertised_work(&app, &staff.token, &work("Elsewhere", json!({}))).await;
-    let (member, applicant, invited, outsider) =
-        (participant(), participant(), participant(), participant());
+    let (member, applicant, outsider) = (
+        participant(&app).await,
+        participant(&app).await,
+        participant(&app).await,
+    );
+    let invited = registered_by(&app, &staff).await;
 
     let res = apply(&app, &member, &id).await;
     let m = member_id(&res);
@@ -505,7 +519,7 @@ async fn only_the_group_and_its_staff_see_who_is_in_it() {
         .post(
             &members_path(&id),
             &staff.token,
-            &json!({ "participant_id": invited.id }),
+            &json!({ "participant_id": invited }),
         )
         .await;
     assert_eq!(res.status, 201, "{}", res.text);
@@ -531,7 +545,7 @@ async fn only_the_group_and_its_staff_see_who_is_in_it() {
     let mut expected = vec![
         (member.id.to_string(), "accepted".to_owned()),
         (applicant.id.to_string(), "applied".to_owned()),
-        (invited.id.to_string(), "invited".to_owned()),
+        (invited.to_string(), "invited".to_owned()),
     ];
     expected.sort();
     assert_eq!(all, expected);
@@ -577,7 +591,7 @@ async fn a_declined_applicant_no_longer_sees_work_once_it_stops_being_advertised
         &work("Panel", json!({ "admission": "staff_review" })),
     )
     .await;
-    let (kept, declined) = (participant(), participant());
+    let (kept, declined) = (participant(&app).await, participant(&app).await);
     let k = member_id(&apply(&app, &kept, &id).await);
     let d = member_id(&apply(&app, &declined, &id).await);
     assert_eq!(
@@ -618,13 +632,15 @@ async fn joined_from_start_is_known_once_a_session_exists() {
     let app = spawn_app().await;
     let staff = provider(&app, "Provider").await;
     let id = advertised_work(&app, &staff.token, &work("Group", json!({}))).await;
-    let (early, late, invited) = (participant(), participant(), participant());
+    let early = registered_by(&app, &staff).await;
+    let late = participant(&app).await;
+    let invited = registered_by(&app, &staff).await;
     // The provider's system records someone who joined three days ago.
     let res = app
         .post(
             &members_path(&id),
             &staff.token,
-            &json!({ "participant_id": early.id, "joined_at": Utc::now() - Duration::days(3) }),
+            &json!({ "participant_id": early, "joined_at": Utc::now() - Duration::days(3) }),
         )
         .await;
     assert_eq!(res.status, 201, "{}", res.text);
@@ -634,15 +650,15 @@ async fn joined_from_start_is_known_once_a_session_exists() {
         .post(
             &members_path(&id),
             &staff.token,
-            &json!({ "participant_id": invited.id }),
+            &json!({ "participant_id": invited }),
         )
         .await;
     assert_eq!(res.status, 201, "{}", res.text);
     let expect = |e: Value, l: Value, i: Value| {
         let mut v = vec![
-            (early.id.to_string(), e),
+            (early.to_string(), e),
             (late.id.to_string(), l),
-            (invited.id.to_string(), i),
+            (invited.to_string(), i),
         ];
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
@@ -682,7 +698,7 @@ async fn a_tender_scorer_must_declare_no_conflict_of_interest_before_scoring() {
         &work("Score the bids", json!({ "kind": "tender_scoring" })),
     )
     .await;
-    let scorer = participant();
+    let scorer = participant(&app).await;
     let res = apply(&app, &scorer, &id).await;
     assert_eq!(res.status, 201, "{}", res.text);
     let m = member_id(&res);
@@ -758,7 +774,7 @@ async fn a_workshop_has_no_scorers() {
     let app = spawn_app().await;
     let staff = provider(&app, "Provider").await;
     let id = advertised_work(&app, &staff.token, &work("Workshop", json!({}))).await;
-    let person = participant();
+    let person = participant(&app).await;
     let m = member_id(&apply(&app, &person, &id).await);
     let res = on_member(
         &app,

@@ -30,8 +30,24 @@ pub(crate) struct Person {
     pub token: String,
 }
 
-pub(crate) fn participant() -> Person {
-    let id = Uuid::now_v7();
+/// Registers a person with lived experience (through a peer-support facilitator) and signs
+/// in as them.
+pub(crate) async fn participant(app: &TestApp) -> Person {
+    let (id, token) = app.person().await;
+    Person { id, token }
+}
+
+/// Registers a person with lived experience through these staff's organisation, so the staff
+/// can invite them; returns their id.
+pub(crate) async fn registered_by(app: &TestApp, staff: &Staff) -> Uuid {
+    app.register_participant(&staff.token, json!({ "roles": ["lived_experience"] }))
+        .await
+}
+
+/// Registers a person with this profile through these staff's organisation, so the staff can
+/// invite them, and signs in as them.
+pub(crate) async fn registered_person(app: &TestApp, staff: &Staff, profile: Value) -> Person {
+    let id = app.register_participant(&staff.token, profile).await;
     Person {
         id,
         token: token(&["participant"], None, Some(id)),
@@ -314,7 +330,7 @@ async fn the_facilitator_must_be_another_organisation_that_facilitates() {
 #[tokio::test]
 async fn a_participant_cannot_create_work() {
     let app = spawn_app().await;
-    let person = participant();
+    let person = participant(&app).await;
     let res = app
         .post(
             "/api/v1/opportunities",
@@ -578,7 +594,7 @@ async fn everyone_signed_in_sees_advertised_work_but_not_drafts() {
     let other = provider(&app, "Other").await;
     let advertised = advertised_work(&app, &owner.token, &work("Open", json!({}))).await;
     let draft = create_work(&app, &owner.token, &work("Not yet", json!({}))).await;
-    let person = participant();
+    let person = participant(&app).await;
 
     for (who, caller) in [
         ("participant", &person.token),
@@ -672,10 +688,10 @@ async fn each_filter_narrows_the_list_to_the_matching_work() {
     )
     .await;
     // The panel's one place is taken.
-    let applicant = participant();
+    let applicant = participant(&app).await;
     assert_eq!(apply(&app, &applicant, &panel).await.status, 201);
 
-    let browser = participant();
+    let browser = participant(&app).await;
     let cases: &[(&str, &[&str])] = &[
         (
             "",
@@ -778,7 +794,7 @@ async fn pages_follow_the_cursor_through_every_item_once() {
             advertised_work(&app, &staff.token, &work(&format!("Work {i}"), json!({}))).await,
         );
     }
-    let browser = participant();
+    let browser = participant(&app).await;
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     let mut pages = 0;

@@ -355,7 +355,7 @@ async fn concurrent_updates_with_the_same_etag_let_exactly_one_win() {
 async fn a_participant_sees_no_organisations_and_no_policies() {
     let app = spawn_app().await;
     let org = app.create_organisation("Trust", &["provider"]).await;
-    let participant = token(&["participant"], None, Some(uuid::Uuid::now_v7()));
+    let (_, participant) = app.person().await;
     let list = app.get("/api/v1/organisations", &participant).await;
     assert_eq!(list.body["items"], json!([]));
     let list = app.get("/api/v1/payment-policies", &participant).await;

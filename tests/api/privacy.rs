@@ -24,7 +24,7 @@ async fn panel(app: &TestApp) -> (Staff, String, Vec<Person>) {
     .await;
     let mut people = Vec::new();
     for (i, conflict) in [true, false].into_iter().enumerate() {
-        let p = participant();
+        let p = participant(app).await;
         let res = apply(app, &p, &id).await;
         assert_eq!(res.status, 201, "{}", res.text);
         let member = res.body["id"].as_str().expect("id").to_owned();
@@ -66,7 +66,7 @@ async fn the_evidence_of_advertised_work_is_only_for_those_who_run_it_its_member
     let app = spawn_app().await;
     let staff = provider(&app, "Provider").await;
     let id = advertised_work(&app, &staff.token, &work("Open", json!({ "paid": true }))).await;
-    let member = participant();
+    let member = participant(&app).await;
     assert_eq!(apply(&app, &member, &id).await.status, 201);
     held(
         &app,
@@ -78,7 +78,7 @@ async fn the_evidence_of_advertised_work_is_only_for_those_who_run_it_its_member
     )
     .await;
     let other_staff = provider(&app, "Other").await;
-    let stranger = participant();
+    let stranger = participant(&app).await;
 
     let path = format!("/api/v1/opportunities/{id}");
     let query = "query($id: UUID!) { opportunity(id: $id) { title evidence { evidencedLevel } } }";
@@ -192,7 +192,7 @@ async fn members_sessions_attendance_and_decisions_come_a_page_at_a_time() {
     let id = advertised_work(&app, &staff.token, &work("Big group", json!({}))).await;
     let mut people = Vec::new();
     for _ in 0..3 {
-        let p = participant();
+        let p = participant(&app).await;
         assert_eq!(apply(&app, &p, &id).await.status, 201);
         people.push(p);
     }

@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use crate::helpers::{spawn_app, TestApp};
 use crate::opportunities::{
-    advertised_work, apply, error_fields, move_work, participant, provider, work, Person, Staff,
+    advertised_work, apply, error_fields, move_work, participant, provider, registered_person,
+    work, Person, Staff,
 };
 
 pub(crate) fn sessions_path(id: &str) -> String {
@@ -21,7 +22,7 @@ async fn group(app: &TestApp, n: usize, extra: Value) -> (Staff, String, Vec<Per
     let id = advertised_work(app, &staff.token, &work("Group", extra)).await;
     let mut people = Vec::new();
     for _ in 0..n {
-        let p = participant();
+        let p = participant(app).await;
         let res = apply(app, &p, &id).await;
         assert_eq!(res.status, 201, "{}", res.text);
         people.push(p);
@@ -160,7 +161,7 @@ async fn staff_post_a_session_with_its_attendance_and_decisions_in_one_call() {
 async fn one_attendance_line_for_someone_who_is_not_a_member_stores_nothing() {
     let app = spawn_app().await;
     let (staff, id, people) = group(&app, 1, json!({})).await;
-    let stranger = participant();
+    let stranger = participant(&app).await;
     let res = app
         .post(
             &sessions_path(&id),
@@ -447,7 +448,7 @@ async fn a_participant_who_is_not_a_member_cannot_read_sessions() {
         format!("/api/v1/sessions/{sid}/attendance"),
         format!("/api/v1/sessions/{sid}/decisions"),
     ];
-    let stranger = participant();
+    let stranger = participant(&app).await;
     for path in &paths {
         for (who, t) in [
             ("stranger", &stranger.token),
@@ -501,7 +502,8 @@ pub(crate) async fn claimed_co_production(
     let joined_at = Utc::now() - Duration::days(joined_days_ago);
     let mut people = Vec::new();
     for experience in ["lived_experience", "carer"] {
-        let person = participant();
+        // Registered by the provider with the experience they bring.
+        let person = registered_person(app, &staff, json!({ "roles": [experience] })).await;
         let res = app
             .post(
                 &format!("/api/v1/opportunities/{id}/members"),
@@ -693,7 +695,7 @@ async fn work_joined_by_application_and_recorded_as_it_happens_is_co_production_
         ),
     )
     .await;
-    let people = vec![participant(), participant()];
+    let people = vec![participant(&app).await, participant(&app).await];
     for p in &people {
         assert_eq!(apply(&app, p, &id).await.status, 201);
     }
