@@ -19,6 +19,7 @@ macro_rules! keyset_page {
 }
 
 pub mod api_clients;
+pub mod claims;
 pub mod glossary;
 pub mod idempotency;
 pub mod members;

@@ -184,19 +184,39 @@ pub fn insert_policy(conn: &mut DbConnection, policy: &PaymentPolicy) -> Result<
         .execute(conn)?;
     // One insert per rate: multi-row inserts do not compile for the two-backend connection.
     for r in &policy.rates {
-        let row = PaymentRatesRow {
-            id: crate::domain::new_id::<uuid::Uuid>().to_string(),
-            policy_id: policy.id.to_string(),
-            effective_from: r.effective_from,
-            hourly_rate_pence: r.hourly_rate.amount_pence,
-            mileage_rate_pence: r.mileage_rate.amount_pence,
-            currency: r.hourly_rate.currency.clone(),
-        };
-        diesel::insert_into(payment_policy_rates::table)
-            .values(row)
-            .execute(conn)?;
+        insert_rates(conn, policy.id, r)?;
     }
     Ok(())
+}
+
+/// Rates from a day on; a second set starting the same day is refused.
+pub fn insert_rates(
+    conn: &mut DbConnection,
+    policy_id: crate::domain::id::PaymentPolicyId,
+    r: &PaymentRates,
+) -> Result<(), AppError> {
+    let row = PaymentRatesRow {
+        id: crate::domain::new_id::<uuid::Uuid>().to_string(),
+        policy_id: policy_id.to_string(),
+        effective_from: r.effective_from,
+        hourly_rate_pence: r.hourly_rate.amount_pence,
+        mileage_rate_pence: r.mileage_rate.amount_pence,
+        currency: r.hourly_rate.currency.clone(),
+    };
+    match diesel::insert_into(payment_policy_rates::table)
+        .values(row)
+        .execute(conn)
+    {
+        Ok(_) => Ok(()),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Err(AppError::Conflict(format!(
+            "the policy already has rates starting on {}",
+            r.effective_from
+        ))),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// One page of payment policies with their rates; `only_org` limits them to one organisation.

@@ -231,7 +231,113 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    payment_runs (id) {
+        id -> Text,
+        organisation_id -> Text,
+        due_by -> Date,
+        claims -> Integer,
+        total_pence -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    claims (id) {
+        id -> Text,
+        participant_id -> Text,
+        organisation_id -> Text,
+        opportunity_id -> Text,
+        policy_id -> Text,
+        status -> Text,
+        total_pence -> BigInt,
+        choice -> Text,
+        payable_pence -> BigInt,
+        currency -> Text,
+        submitted_at -> Nullable<Timestamp>,
+        due_on -> Nullable<Date>,
+        activity_week -> Nullable<Date>,
+        approved_at -> Nullable<Timestamp>,
+        paid_at -> Nullable<Timestamp>,
+        payment_method -> Nullable<Text>,
+        payment_reference -> Nullable<Text>,
+        payment_run_id -> Nullable<Text>,
+        rejection_reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    claim_lines (id) {
+        id -> Text,
+        claim_id -> Text,
+        position -> Integer,
+        kind -> Text,
+        activity_on -> Date,
+        session_id -> Nullable<Text>,
+        minutes -> Nullable<Integer>,
+        miles_tenths -> Nullable<Integer>,
+        description -> Nullable<Text>,
+        receipt_id -> Nullable<Text>,
+        rate_pence -> Nullable<BigInt>,
+        amount_pence -> BigInt,
+    }
+}
+
+diesel::table! {
+    receipts (id) {
+        id -> Text,
+        claim_id -> Text,
+        content_type -> Text,
+        size_bytes -> Integer,
+        sha256 -> Text,
+        content -> Binary,
+        uploaded_by -> Text,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    claim_events (id) {
+        id -> Text,
+        claim_id -> Text,
+        action -> Text,
+        actor -> Text,
+        detail -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bank_details (participant_id) {
+        participant_id -> Text,
+        key_id -> Text,
+        nonce -> Binary,
+        ciphertext -> Binary,
+        last_four -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    recognitions (id) {
+        id -> Text,
+        participant_id -> Text,
+        opportunity_id -> Text,
+        kind -> Text,
+        description -> Text,
+        value_pence -> Nullable<BigInt>,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(memberships -> opportunities (opportunity_id));
+diesel::joinable!(claim_lines -> claims (claim_id));
 diesel::joinable!(memberships -> participants (participant_id));
 diesel::joinable!(contact_details -> participants (participant_id));
 diesel::joinable!(consent_events -> participants (participant_id));
@@ -256,4 +362,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     contact_details,
     consent_events,
     contact_access_log,
+    payment_runs,
+    claims,
+    claim_lines,
+    receipts,
+    claim_events,
+    bank_details,
+    recognitions,
 );

@@ -98,4 +98,16 @@ typed_ids! {
     ConsentEventId,
     /// A read of someone's contact details, as logged.
     AccessLogEntryId,
+    /// An expense claim.
+    ClaimId,
+    /// One line of a claim.
+    ClaimLineId,
+    /// One step in a claim's history.
+    ClaimEventId,
+    /// An uploaded receipt.
+    ReceiptId,
+    /// Recognition that is not money.
+    RecognitionId,
+    /// A payment run.
+    PaymentRunId,
 }

@@ -49,6 +49,7 @@ macro_rules! domain_enum {
 }
 
 pub mod api_client;
+pub mod claim;
 pub mod consent;
 pub mod contact;
 pub mod glossary;
@@ -63,6 +64,7 @@ pub mod opportunity;
 pub mod organisation;
 pub mod page;
 pub mod participant;
+pub mod payment;
 pub mod payment_policy;
 pub mod session;
 pub mod time;
@@ -172,5 +174,9 @@ mod enum_tests {
         texts_agree(&contact::ContactField::ALL);
         texts_agree(&consent::AudienceKind::ALL);
         texts_agree(&consent::ConsentMethod::ALL);
+        texts_agree(&claim::ClaimStatus::ALL);
+        texts_agree(&claim::LineKind::ALL);
+        texts_agree(&claim::PaymentChoice::ALL);
+        texts_agree(&claim::PaymentMethod::ALL);
     }
 }

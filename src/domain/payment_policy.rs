@@ -16,6 +16,44 @@ pub const GUIDE_MILEAGE_RATE_PENCE: i64 = 45;
 pub const GUIDE_PAY_WITHIN_DAYS: i32 = 14;
 pub const GUIDE_POLICY_NAME: &str = "Co-production guide payment policy (Annex A)";
 
+/// The day a new organisation's guide rates are in force from: early enough that activity a
+/// provider system posts from its history is priced too.
+pub fn guide_rates_from() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default()
+}
+
+/// New rates, as sent: in force from a day on. Claim lines already priced keep their rates.
+#[derive(Debug, Clone, serde::Deserialize, ToSchema, async_graphql::InputObject)]
+#[serde(deny_unknown_fields)]
+pub struct RatesInput {
+    pub effective_from: NaiveDate,
+    /// Pence per hour of participation.
+    #[serde(deserialize_with = "super::validation::whole::i32")]
+    #[schema(minimum = 0, maximum = 100000)]
+    pub hourly_rate_pence: i32,
+    /// Pence per mile.
+    #[serde(deserialize_with = "super::validation::whole::i32")]
+    #[schema(minimum = 0, maximum = 1000)]
+    pub mileage_rate_pence: i32,
+}
+
+impl RatesInput {
+    pub fn parse(&self) -> Result<PaymentRates, Vec<super::validation::FieldError>> {
+        let mut p = super::validation::Problems::default();
+        if !(0..=100_000).contains(&self.hourly_rate_pence) {
+            p.add("hourly_rate_pence", "must be between 0 and 100000");
+        }
+        if !(0..=1000).contains(&self.mileage_rate_pence) {
+            p.add("mileage_rate_pence", "must be between 0 and 1000");
+        }
+        p.finish(PaymentRates {
+            effective_from: self.effective_from,
+            hourly_rate: Money::gbp(i64::from(self.hourly_rate_pence)),
+            mileage_rate: Money::gbp(i64::from(self.mileage_rate_pence)),
+        })
+    }
+}
+
 /// Rates in force from a date; a claim line is priced at the rates in force on the day of the activity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
 #[graphql(serial)]

@@ -2,6 +2,7 @@
 //! Queries mirror the REST collections, mutations are verb + noun, lists are Relay connections.
 
 mod api_clients;
+mod claims;
 pub mod http;
 pub mod loaders;
 mod opportunities;
@@ -35,6 +36,7 @@ pub struct Query(
     api_clients::ApiClientQuery,
     opportunities::OpportunityQuery,
     participants::ParticipantQuery,
+    claims::ClaimQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -43,6 +45,7 @@ pub struct Mutation(
     api_clients::ApiClientMutation,
     opportunities::OpportunityMutation,
     participants::ParticipantMutation,
+    claims::ClaimMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -6,7 +6,7 @@ use async_graphql::{Context, Object};
 use super::{caller, connection, page_request, services, GqlResult};
 use crate::domain::id::{OrganisationId, PaymentPolicyId};
 use crate::domain::organisation::{Organisation, OrganisationInput, OrganisationPatch};
-use crate::domain::payment_policy::PaymentPolicy;
+use crate::domain::payment_policy::{PaymentPolicy, RatesInput};
 use crate::service::{organisations, payment_policies};
 
 #[derive(Default)]
@@ -77,6 +77,18 @@ impl OrganisationMutation {
         input: OrganisationInput,
     ) -> async_graphql::Result<Organisation> {
         organisations::create(services(ctx)?, caller(ctx)?, &input)
+            .await
+            .gql()
+    }
+
+    /// Rates that start on a day; claim lines already priced keep theirs.
+    async fn add_payment_rates(
+        &self,
+        ctx: &Context<'_>,
+        policy_id: PaymentPolicyId,
+        input: RatesInput,
+    ) -> async_graphql::Result<PaymentPolicy> {
+        payment_policies::add_rates(services(ctx)?, caller(ctx)?, policy_id, &input)
             .await
             .gql()
     }

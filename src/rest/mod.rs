@@ -2,6 +2,7 @@
 //! calls and back, and nothing else.
 
 pub mod api_clients;
+pub mod claims;
 pub mod glossary;
 pub mod health;
 pub mod openapi;
@@ -70,5 +71,6 @@ where
             sessions::routes(cfg);
             glossary::routes(cfg);
             participants::routes(cfg);
+            claims::routes(cfg);
         }))
 }

@@ -1,15 +1,15 @@
 //! `/api/v1/payment-policies`
 
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::ListOf;
 use crate::domain::id::OrganisationId;
-use crate::domain::payment_policy::PaymentPolicy;
+use crate::domain::payment_policy::{PaymentPolicy, RatesInput};
 use crate::error::{AppError, Problem};
-use crate::http::extract::{path_id, Caller, PageParams, Query};
+use crate::http::extract::{path_id, Caller, Json, PageParams, Query};
 use crate::service::{payment_policies, Services};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -61,6 +61,26 @@ pub async fn get(
 }
 
 /// These routes and their OpenAPI entries, registered together.
+/// Add rates that start on a day (the organisation's staff). A rate change never reprices a
+/// claim line already priced.
+#[utoipa::path(tag = "payment-policies",
+    params(("id" = uuid::Uuid, Path)),
+    request_body = RatesInput,
+    responses((status = 201, description = "The policy with its rates", body = PaymentPolicy),
+        (status = 409, description = "Rates already start that day", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[post("/payment-policies/{id}/rates")]
+pub async fn add_rates(
+    services: web::Data<Services>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    Json(input): Json<RatesInput>,
+) -> Result<HttpResponse, AppError> {
+    let policy =
+        payment_policies::add_rates(&services, &caller, path_id(&req, "id")?, &input).await?;
+    Ok(HttpResponse::Created().json(policy))
+}
+
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list).service(get);
+    cfg.service(list).service(get).service(add_rates);
 }

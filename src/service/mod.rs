@@ -2,6 +2,7 @@
 //! REST and GraphQL both call these functions, so a rule holds the same through either door.
 
 pub mod api_clients;
+pub mod claims;
 pub mod glossary;
 pub mod health;
 pub mod idempotency;

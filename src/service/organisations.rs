@@ -33,7 +33,7 @@ pub async fn create(
         updated_at: at,
         version: 1,
     };
-    let guide = NewPaymentPolicy::guide_default(at.date_naive());
+    let guide = NewPaymentPolicy::guide_default(crate::domain::payment_policy::guide_rates_from());
     let policy = PaymentPolicy {
         id: policy_id,
         organisation_id: org.id,

@@ -691,12 +691,18 @@ pub async fn erase(
             if p.is_erased() {
                 return Ok(p);
             }
+            if db::claims::has_unpaid(conn, id)? {
+                return Err(AppError::Conflict(
+                    "a claim of this person's is submitted or approved but not yet paid: erasure waits until it is paid or rejected, so nobody loses money they are owed".to_owned(),
+                ));
+            }
             let expected = p.version;
             let erased = p.erased(now());
             if !db::participants::update_if_version(conn, &erased, expected)? {
                 return Err(AppError::PreconditionFailed);
             }
             db::participants::delete_contacts(conn, id)?;
+            db::claims::delete_bank(conn, id)?;
             db::participants::delete_consents(conn, id)?;
             db::participants::erase_membership_text(conn, id)?;
             Ok(erased)
@@ -709,7 +715,14 @@ pub async fn erase(
 /// Refuses to start when stored values are sealed under a key this instance lacks: a wrong
 /// or missing key is said plainly at start, never shown as garbage later.
 pub async fn check_keys(services: &Services) -> Result<(), AppError> {
-    let stored = services.db.read(db::participants::contact_key_ids).await?;
+    let stored = services
+        .db
+        .read(|conn| {
+            let mut ids = db::participants::contact_key_ids(conn)?;
+            ids.extend(db::claims::bank_key_ids(conn)?);
+            Ok(ids)
+        })
+        .await?;
     let missing: Vec<String> = stored
         .into_iter()
         .filter(|k| !services.keys.knows(k))

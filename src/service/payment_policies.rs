@@ -5,7 +5,7 @@ use crate::db;
 use crate::domain::id::{OrganisationId, PaymentPolicyId};
 use crate::domain::identity::Principal;
 use crate::domain::page::{Page, PageRequest};
-use crate::domain::payment_policy::PaymentPolicy;
+use crate::domain::payment_policy::{PaymentPolicy, RatesInput};
 use crate::error::AppError;
 
 pub async fn list(
@@ -45,4 +45,29 @@ pub async fn get(
     } else {
         Err(AppError::NotFound("payment policy"))
     }
+}
+
+/// Staff of the policy's organisation (or an admin) add rates that start on a day. Claim lines
+/// already priced keep the rates they were priced at.
+pub async fn add_rates(
+    services: &Services,
+    principal: &Principal,
+    id: PaymentPolicyId,
+    input: &RatesInput,
+) -> Result<PaymentPolicy, AppError> {
+    let rates = input.parse()?;
+    let policy = get(services, principal, id).await?;
+    if !(principal.is_admin() || principal.is_staff()) {
+        return Err(AppError::Forbidden(
+            "the organisation's staff set its payment rates".to_owned(),
+        ));
+    }
+    services
+        .db
+        .transaction(move |conn| {
+            db::organisations::insert_rates(conn, policy.id, &rates)?;
+            db::organisations::find_policy(conn, policy.id)?
+                .ok_or(AppError::NotFound("payment policy"))
+        })
+        .await
 }

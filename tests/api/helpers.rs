@@ -405,3 +405,25 @@ pub fn stored_text(database_url: &str, sql: &str) -> Vec<String> {
     .join()
     .expect("the query thread")
 }
+
+/// Runs one statement on the test's own database (to set up what the API cannot, such as a
+/// claim due in the past).
+pub fn execute_sql(database_url: &str, sql: &str) {
+    let (url, sql) = (database_url.to_owned(), sql.to_owned());
+    std::thread::spawn(move || {
+        use diesel::RunQueryDsl;
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let mut conn = diesel::SqliteConnection::establish(path).expect("open SQLite");
+            diesel::sql_query(&sql)
+                .execute(&mut conn)
+                .expect("statement");
+        } else {
+            let mut conn = PgConnection::establish(&url).expect("open PostgreSQL");
+            diesel::sql_query(&sql)
+                .execute(&mut conn)
+                .expect("statement");
+        }
+    })
+    .join()
+    .expect("the statement thread");
+}

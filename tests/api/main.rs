@@ -2,6 +2,7 @@
 //! database: SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is set.
 
 mod api_clients;
+mod claims;
 mod cli;
 mod contracts;
 mod database;
