@@ -329,24 +329,25 @@ pub fn list(
     with_lines(conn, rows)
 }
 
-/// The finance lists of one paying organisation, in due-date order then id (the cursor is the
+/// The finance lists of one paying organisation (or all), in due-date order then id (the cursor is the
 /// last claim's id, so paging continues after the same due date).
 pub fn finance(
     conn: &mut DbConnection,
-    organisation_id: OrganisationId,
+    organisation_id: Option<OrganisationId>,
     view: FinanceView,
     limit: u32,
 ) -> Result<Vec<Claim>, AppError> {
-    let org = organisation_id.to_string();
     let unpaid = [
         ClaimStatus::Submitted.as_str(),
         ClaimStatus::Approved.as_str(),
     ];
     let mut query = claims::table
-        .filter(claims::organisation_id.eq(org))
         .select(ClaimRow::as_select())
         .limit(i64::from(limit))
         .into_boxed();
+    if let Some(org) = organisation_id {
+        query = query.filter(claims::organisation_id.eq(org.to_string()));
+    }
     match view {
         FinanceView::Overdue { today } => {
             query = query

@@ -277,7 +277,7 @@ impl ClaimMutation {
         ctx: &Context<'_>,
         input: PaymentRunInput,
     ) -> async_graphql::Result<PaymentRun> {
-        claims::run_payments(services(ctx)?, caller(ctx)?, None, &input)
+        claims::run_payments(services(ctx)?, caller(ctx)?, &input)
             .await
             .gql()
     }

@@ -341,140 +341,179 @@ pub async fn recognitions(
     Ok(HttpResponse::Ok().json(found))
 }
 
+/// How many claims, 1 to 200 (default 200), earliest due first.
+fn finance_limit(limit: Option<i64>) -> Result<u32, AppError> {
+    match limit {
+        None => Ok(200),
+        Some(n @ 1..=200) => Ok(u32::try_from(n).unwrap_or(200)),
+        Some(_) => Err(AppError::validation("limit", "must be between 1 and 200")),
+    }
+}
+
+/// The paid period, checked.
+fn period(from: NaiveDate, to: NaiveDate) -> Result<FinanceView, AppError> {
+    if from <= to {
+        Ok(FinanceView::Paid { from, to })
+    } else {
+        Err(AppError::validation("to", "must not be before `from`"))
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-pub struct FinanceQuery {
-    /// Admins name the paying organisation; staff see their own.
+pub struct OverdueQuery {
+    /// Admins may name one paying organisation (all when absent); staff see their own.
     pub organisation_id: Option<OrganisationId>,
     /// How many claims, 1 to 200 (default 200), earliest due first.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    /// Due soon: within this many days from today (default 7).
-    #[param(minimum = 0, maximum = 366)]
-    pub days: Option<i64>,
-    /// Paid: from this day.
-    pub from: Option<NaiveDate>,
-    /// Paid: to this day, inclusive.
-    pub to: Option<NaiveDate>,
-    /// The export: the claims of one payment run.
-    pub run_id: Option<PaymentRunId>,
-}
-
-impl FinanceQuery {
-    fn limit(&self) -> Result<u32, AppError> {
-        match self.limit {
-            None => Ok(200),
-            Some(n @ 1..=200) => Ok(u32::try_from(n).unwrap_or(200)),
-            Some(_) => Err(AppError::validation("limit", "must be between 1 and 200")),
-        }
-    }
-
-    fn view(&self, which: &str) -> Result<FinanceView, AppError> {
-        let today = claims::today();
-        match which {
-            "overdue" => Ok(FinanceView::Overdue { today }),
-            "due-soon" => {
-                let days = self.days.unwrap_or(7);
-                if !(0..=366).contains(&days) {
-                    return Err(AppError::validation("days", "must be between 0 and 366"));
-                }
-                Ok(FinanceView::DueSoon {
-                    today,
-                    until: today + chrono::Duration::days(days),
-                })
-            }
-            _ => match (self.run_id, self.from, self.to) {
-                (Some(run), _, _) => Ok(FinanceView::Run(run)),
-                (None, Some(from), Some(to)) if from <= to => Ok(FinanceView::Paid { from, to }),
-                _ => Err(AppError::validation(
-                    "from",
-                    "give `from` and `to` (from <= to), or a `run_id`",
-                )),
-            },
-        }
-    }
 }
 
 /// Unpaid claims past their due day, earliest due first (staff of the paying organisation).
 #[utoipa::path(tag = "finance",
-    params(FinanceQuery),
+    params(OverdueQuery),
     responses((status = 200, description = "Overdue claims", body = Vec<Claim>)),
     security(("bearer" = [])))]
 #[get("/finance/overdue")]
 pub async fn overdue(
     services: web::Data<Services>,
     Caller(caller): Caller,
-    Query(q): Query<FinanceQuery>,
+    Query(q): Query<OverdueQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let view = FinanceView::Overdue {
+        today: claims::today(),
+    };
     let found = claims::finance(
         &services,
         &caller,
         q.organisation_id,
-        q.view("overdue")?,
-        q.limit()?,
+        view,
+        finance_limit(q.limit)?,
     )
     .await?;
     Ok(HttpResponse::Ok().json(found))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DueSoonQuery {
+    /// Admins may name one paying organisation (all when absent); staff see their own.
+    pub organisation_id: Option<OrganisationId>,
+    /// How many claims, 1 to 200 (default 200), earliest due first.
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// Due within this many days from today (default 7).
+    #[param(minimum = 0, maximum = 366)]
+    pub days: Option<i64>,
+}
+
 /// Unpaid claims due within `days` (default 7).
 #[utoipa::path(tag = "finance",
-    params(FinanceQuery),
+    params(DueSoonQuery),
     responses((status = 200, description = "Claims due soon", body = Vec<Claim>)),
     security(("bearer" = [])))]
 #[get("/finance/due-soon")]
 pub async fn due_soon(
     services: web::Data<Services>,
     Caller(caller): Caller,
-    Query(q): Query<FinanceQuery>,
+    Query(q): Query<DueSoonQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let days = q.days.unwrap_or(7);
+    if !(0..=366).contains(&days) {
+        return Err(AppError::validation("days", "must be between 0 and 366"));
+    }
+    let today = claims::today();
+    let view = FinanceView::DueSoon {
+        today,
+        until: today + chrono::Duration::days(days),
+    };
     let found = claims::finance(
         &services,
         &caller,
         q.organisation_id,
-        q.view("due-soon")?,
-        q.limit()?,
+        view,
+        finance_limit(q.limit)?,
     )
     .await?;
     Ok(HttpResponse::Ok().json(found))
 }
 
-/// Claims paid between `from` and `to` (or by one `run_id`).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PaidQuery {
+    /// Admins may name one paying organisation (all when absent); staff see their own.
+    pub organisation_id: Option<OrganisationId>,
+    /// How many claims, 1 to 200 (default 200), in the order they were paid.
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// Paid on or after this day.
+    pub from: NaiveDate,
+    /// Paid on or before this day.
+    pub to: NaiveDate,
+}
+
+/// Claims paid between `from` and `to`, inclusive.
 #[utoipa::path(tag = "finance",
-    params(FinanceQuery),
+    params(PaidQuery),
     responses((status = 200, description = "Paid claims", body = Vec<Claim>)),
     security(("bearer" = [])))]
 #[get("/finance/paid")]
 pub async fn paid(
     services: web::Data<Services>,
     Caller(caller): Caller,
-    Query(q): Query<FinanceQuery>,
+    Query(q): Query<PaidQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let view = period(q.from, q.to)?;
     let found = claims::finance(
         &services,
         &caller,
         q.organisation_id,
-        q.view("paid")?,
-        q.limit()?,
+        view,
+        finance_limit(q.limit)?,
     )
     .await?;
     Ok(HttpResponse::Ok().json(found))
 }
 
-/// The finance export as CSV: one row per claim line of the claims paid between `from` and
-/// `to` (or by one `run_id`), pounds with two decimals, with the payees' bank details.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    /// The claims of one payment run; or else give `from` and `to`.
+    pub run_id: Option<PaymentRunId>,
+    /// Paid on or after this day.
+    pub from: Option<NaiveDate>,
+    /// Paid on or before this day.
+    pub to: Option<NaiveDate>,
+}
+
+/// The finance export as CSV, for the paying organisation's staff: one row per claim line of
+/// the claims of one `run_id` (or paid between `from` and `to`), pounds with two decimals, with
+/// the payees' bank details (the only place they are shown whole).
 #[utoipa::path(tag = "finance",
-    params(FinanceQuery),
+    params(ExportQuery),
     responses((status = 200, description = "CSV", content_type = "text/csv", body = String)),
     security(("bearer" = [])))]
 #[get("/finance/export.csv")]
 pub async fn export_csv(
     services: web::Data<Services>,
     Caller(caller): Caller,
-    Query(q): Query<FinanceQuery>,
+    Query(q): Query<ExportQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let csv = claims::export_csv(&services, &caller, q.organisation_id, q.view("paid")?).await?;
+    let view = match (q.run_id, q.from, q.to) {
+        (Some(run), None, None) => FinanceView::Run(run),
+        (None, Some(from), Some(to)) => period(from, to)?,
+        _ => {
+            return Err(AppError::validation(
+                "run_id",
+                "give either a `run_id`, or `from` and `to`",
+            ))
+        }
+    };
+    let csv = claims::export_csv(&services, &caller, view).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
         .insert_header((
@@ -496,7 +535,7 @@ pub async fn run_payments(
     Caller(caller): Caller,
     Json(input): Json<PaymentRunInput>,
 ) -> Result<HttpResponse, AppError> {
-    let run = claims::run_payments(&services, &caller, None, &input).await?;
+    let run = claims::run_payments(&services, &caller, &input).await?;
     Ok(HttpResponse::Created().json(run))
 }
 

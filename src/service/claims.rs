@@ -581,26 +581,26 @@ pub async fn list(
     Ok(Page::from_rows(rows, page, |c| c.id))
 }
 
-/// The paying organisation: the caller's (staff), or the one an admin names.
-fn finance_organisation(
+/// Whose claims a finance list shows: an admin's choice (all when `None`), or the staff's own
+/// organisation; `Err` for anyone else. Staff naming another organisation see nothing.
+fn finance_scope(
     principal: &Principal,
     asked: Option<OrganisationId>,
-) -> Result<OrganisationId, AppError> {
+) -> Result<Option<Option<OrganisationId>>, AppError> {
     if principal.is_admin() {
-        return asked.ok_or_else(|| {
-            AppError::validation("organisation_id", "name the paying organisation")
-        });
+        return Ok(Some(asked));
     }
     match paying_organisation(principal) {
-        Some(org) if asked.is_none_or(|a| a == org) => Ok(org),
-        Some(_) => Err(AppError::NotFound("organisation")),
+        Some(org) if asked.is_none_or(|a| a == org) => Ok(Some(Some(org))),
+        Some(_) => Ok(None),
         None => Err(AppError::Forbidden(
             "finance lists are for staff of the paying organisation".to_owned(),
         )),
     }
 }
 
-/// A finance list of the paying organisation (at most `limit` claims).
+/// A finance list (at most `limit` claims): the paying organisation's for its staff; one
+/// organisation's, or all, for admins.
 pub async fn finance(
     services: &Services,
     principal: &Principal,
@@ -608,26 +608,28 @@ pub async fn finance(
     view: FinanceView,
     limit: u32,
 ) -> Result<Vec<Claim>, AppError> {
-    let org = finance_organisation(principal, organisation_id)?;
+    let Some(scope) = finance_scope(principal, organisation_id)? else {
+        return Ok(Vec::new());
+    };
     services
         .db
-        .read(move |conn| db::claims::finance(conn, org, view, limit))
+        .read(move |conn| db::claims::finance(conn, scope, view, limit))
         .await
+}
+
+/// The staff's own paying organisation, for what only it does (runs and the export).
+fn own_paying_organisation(principal: &Principal, what: &str) -> Result<OrganisationId, AppError> {
+    paying_organisation(principal)
+        .ok_or_else(|| AppError::Forbidden(format!("staff of the paying organisation {what}")))
 }
 
 /// Pays every approved claim of the organisation due by a day, together.
 pub async fn run_payments(
     services: &Services,
     principal: &Principal,
-    organisation_id: Option<OrganisationId>,
     input: &PaymentRunInput,
 ) -> Result<PaymentRun, AppError> {
-    let org = finance_organisation(principal, organisation_id)?;
-    if principal.is_admin() {
-        return Err(AppError::Forbidden(
-            "staff of the paying organisation run payments".to_owned(),
-        ));
-    }
+    let org = own_paying_organisation(principal, "run payments")?;
     let (principal, input) = (principal.clone(), input.clone());
     services
         .db
@@ -670,20 +672,14 @@ pub async fn run_payments(
 pub async fn export_csv(
     services: &Services,
     principal: &Principal,
-    organisation_id: Option<OrganisationId>,
     view: FinanceView,
 ) -> Result<String, AppError> {
-    let org = finance_organisation(principal, organisation_id)?;
-    if principal.is_admin() {
-        return Err(AppError::Forbidden(
-            "the finance export is for the paying organisation's staff".to_owned(),
-        ));
-    }
+    let org = own_paying_organisation(principal, "export their claims")?;
     let keys = services.keys.clone();
     services
         .db
         .read(move |conn| {
-            let claims = db::claims::finance(conn, org, view, 10_000)?;
+            let claims = db::claims::finance(conn, Some(org), view, 10_000)?;
             let people: Vec<ParticipantId> = claims.iter().map(|c| c.participant_id).collect();
             let names: HashMap<ParticipantId, String> = db::participants::find_many(conn, &people)?
                 .into_iter()
