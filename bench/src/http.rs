@@ -82,6 +82,36 @@ fn dechunk(mut rest: &str) -> Result<String> {
     }
 }
 
+/// A JSON POST with a bearer token; fails unless the answer has the `expected` status, and
+/// returns the answer's JSON.
+pub fn post_json(
+    port: u16,
+    token: &str,
+    path: &str,
+    body: &serde_json::Value,
+    expected: u16,
+) -> Result<serde_json::Value> {
+    let auth = format!("Bearer {token}");
+    let resp = request(
+        "POST",
+        port,
+        path,
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        Some(&body.to_string()),
+    )?;
+    if resp.status != expected {
+        bail!(
+            "POST {path} answered {} (expected {expected}): {}",
+            resp.status,
+            &resp.body[..resp.body.len().min(500)]
+        );
+    }
+    resp.json()
+}
+
 /// A GraphQL POST; fails unless the answer is 200 without errors.
 pub fn graphql(port: u16, token: Option<&str>, query: &str) -> Result<serde_json::Value> {
     let auth = token.map(|t| format!("Bearer {t}"));

@@ -4,9 +4,12 @@
 //!
 //!   cargo run --release -p coproduce-bench -- list
 //!   cargo run --release -p coproduce-bench -- hardening --duration 30
+//!   cargo run --release -p coproduce-bench -- directory --rate 1000 --duration 60
 //!
 //! Everything it starts is stopped on exit, on error too; the database it creates is dropped.
 
+mod directory;
+mod group;
 mod hardening;
 mod http;
 mod list;
@@ -35,9 +38,18 @@ pub struct Opts {
     /// Seconds of each measured run (each follows a 3 s warm-up).
     #[arg(long, global = true, default_value_t = 15)]
     pub duration: u64,
-    /// wrk connections (and pgbench clients besides 16).
+    /// wrk connections (and pgbench clients besides 16); the directory's saturation run.
     #[arg(long, global = true, default_value_t = 64)]
     pub connections: u32,
+    /// directory: the paced run's requests/s, over all its connections.
+    #[arg(long, global = true, default_value_t = 1000.0)]
+    pub rate: f64,
+    /// directory: the paced run's connections (each sends every connections/rate s).
+    #[arg(long, global = true, default_value_t = 16)]
+    pub paced_connections: u32,
+    /// directory: members of the group (1-200; read as one page).
+    #[arg(long, global = true, default_value_t = 200)]
+    pub members: usize,
     /// wrk threads and pgbench -j.
     #[arg(long, global = true, default_value_t = 2)]
     pub threads: u32,
@@ -92,6 +104,8 @@ enum Scenario {
     List,
     /// SQLite: memory under wrong credentials, and reads while another process holds the write lock.
     Hardening,
+    /// PostgreSQL: a 200-member group's directory (contact details decrypted) paced at --rate and at saturation.
+    Directory,
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -148,6 +162,7 @@ fn main() -> Result<()> {
     let report = match cli.scenario {
         Scenario::List => list::run(&cli.opts)?,
         Scenario::Hardening => hardening::run(&cli.opts)?,
+        Scenario::Directory => directory::run(&cli.opts)?,
     };
     println!("{report}");
     if let Some(out) = &cli.opts.out {

@@ -45,7 +45,11 @@ pub fn binary(given: Option<&Path>, jobs: u32) -> Result<PathBuf> {
 pub struct Server {
     pub svc: Service,
     pub port: u16,
+    /// An admin token.
     pub token: String,
+    bin: PathBuf,
+    /// The settings the server runs with, which `coproduce token` needs too (the JWT secret).
+    env: Vec<(String, String)>,
 }
 
 pub struct ServerConfig<'a> {
@@ -57,32 +61,60 @@ pub struct ServerConfig<'a> {
     pub env: &'a [(String, String)],
 }
 
+/// The data key (base64 of 32 random bytes) that personal data is sealed under on PostgreSQL,
+/// where the server needs one; made once per run, so every server this program starts on the
+/// same database can open what another sealed.
+fn data_key() -> &'static str {
+    static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    KEY.get_or_init(coproduce::crypto::new_key_text)
+}
+
 impl Server {
     pub fn start(cfg: &ServerConfig, name: &str, log_dir: &Path) -> Result<Self> {
         let port = free_port()?;
-        let secret = random_secret()?;
-        let set_env = |cmd: &mut Command| {
-            cmd.env("DATABASE_URL", cfg.database_url)
-                .env("COPRODUCE_DATA_DIR", cfg.data_dir)
-                .env("COPRODUCE_BIND", format!("127.0.0.1:{port}"))
-                .env("COPRODUCE_LOG_FORMAT", "json")
-                .env("COPRODUCE_JWT_SECRET", &secret)
-                .env("RUST_LOG", cfg.log_level)
-                .envs(cfg.env.iter().map(|(k, v)| (k, v)));
-        };
+        let mut env: Vec<(String, String)> = vec![
+            ("DATABASE_URL".into(), cfg.database_url.into()),
+            (
+                "COPRODUCE_DATA_DIR".into(),
+                cfg.data_dir.display().to_string(),
+            ),
+            ("COPRODUCE_BIND".into(), format!("127.0.0.1:{port}")),
+            ("COPRODUCE_LOG_FORMAT".into(), "json".into()),
+            ("COPRODUCE_JWT_SECRET".into(), random_secret()?),
+            ("RUST_LOG".into(), cfg.log_level.into()),
+        ];
+        if cfg.database_url.starts_with("postgres") {
+            env.push(("COPRODUCE_DATA_KEY".into(), data_key().into()));
+        }
+        // Last, so that --server-env can override any of the above.
+        env.extend(cfg.env.iter().cloned());
         let mut cmd = Command::new(cfg.bin);
-        cmd.arg("serve");
-        set_env(&mut cmd);
+        cmd.arg("serve").envs(env.iter().map(|(k, v)| (k, v)));
         let mut svc = Service::spawn(name, cmd, &log_dir.join(format!("{name}.log")), false)?;
         wait_ready(&mut svc, Duration::from_secs(60), || {
             http::request("GET", port, "/readyz", &[], None).is_ok_and(|r| r.status == 200)
         })?;
-        let mut cmd = Command::new(cfg.bin);
-        cmd.args(["token", "--role", "admin", "--ttl", "2h"]);
-        set_env(&mut cmd);
-        let token = run_ok(&mut cmd, Duration::from_secs(30))?.trim().to_owned();
-        log(format!("{name}: pid {} on 127.0.0.1:{port}", svc.pid()));
-        Ok(Self { svc, port, token })
+        let mut srv = Self {
+            svc,
+            port,
+            token: String::new(),
+            bin: cfg.bin.to_owned(),
+            env,
+        };
+        srv.token = srv.mint(&["--role", "admin"])?;
+        log(format!("{name}: pid {} on 127.0.0.1:{port}", srv.svc.pid()));
+        Ok(srv)
+    }
+
+    /// A token from `coproduce token` with these arguments (`--role provider --org ID`, ...),
+    /// signed with this server's secret and valid for 2 hours.
+    pub fn mint(&self, args: &[&str]) -> Result<String> {
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("token")
+            .args(args)
+            .args(["--ttl", "2h"])
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
+        Ok(run_ok(&mut cmd, Duration::from_secs(30))?.trim().to_owned())
     }
 
     pub fn bearer(&self) -> String {

@@ -22,6 +22,8 @@ pub struct Load {
     pub non2xx: u64,
     /// Answers by status, when the script tallies them.
     pub statuses: Vec<(u16, u64)>,
+    /// The smallest and largest body answered, in bytes, when the script tallies.
+    pub body_bytes: Option<(u64, u64)>,
     /// CPU that other processes on the machine took during the run, % of all cores.
     pub other_cpu: f64,
 }
@@ -61,9 +63,11 @@ pub struct Script {
     pub method: &'static str,
     pub headers: Vec<(String, String)>,
     pub body: Option<String>,
-    /// Lua defining `request()` (and `init(args)` when it needs wrk's arguments).
+    /// Lua defining `request()` (and `init(args)` when it needs wrk's arguments), or
+    /// `delay()` (see `paced`).
     pub custom: Option<String>,
-    /// Count the answers by status (defines `response()`, which costs wrk some CPU).
+    /// Count the answers by status and note the smallest and largest body (defines
+    /// `response()`, which costs wrk some CPU).
     pub tally: bool,
 }
 
@@ -71,24 +75,72 @@ const DONE: &str = r#"
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
 function done(summary, latency, requests)
-  local e, parts, total = summary.errors, {}, {}
+  local e, parts, total, least, most = summary.errors, {}, {}, -1, -1
   for _, t in ipairs(threads) do
     local s = t:get("statuses")
     if s then for k, v in pairs(s) do total[k] = (total[k] or 0) + v end end
+    local lo, hi = t:get("least_body"), t:get("most_body")
+    if lo and (least < 0 or lo < least) then least = lo end
+    if hi and hi > most then most = hi end
   end
   for k, v in pairs(total) do table.insert(parts, string.format('"%d":%d', k, v)) end
   io.write(string.format('BENCH_JSON {"requests":%d,"rps":%.2f,"p50_ms":%.3f,"p90_ms":%.3f,' ..
-    '"p99_ms":%.3f,"max_ms":%.3f,"socket_errors":%d,"non2xx":%d,"statuses":{%s}}\n',
+    '"p99_ms":%.3f,"max_ms":%.3f,"socket_errors":%d,"non2xx":%d,"statuses":{%s},' ..
+    '"least_body":%d,"most_body":%d}\n',
     summary.requests, summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
     latency:percentile(90) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
-    e.connect + e.read + e.write + e.timeout, e.status, table.concat(parts, ",")))
+    e.connect + e.read + e.write + e.timeout, e.status, table.concat(parts, ","), least, most))
 end
 "#;
 
 const TALLY: &str = r#"
 statuses = {}
-function response(status, headers, body) statuses[status] = (statuses[status] or 0) + 1 end
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+  local n = body and #body or 0
+  if least_body == nil or n < least_body then least_body = n end
+  if most_body == nil or n > most_body then most_body = n end
+end
 "#;
+
+/// Milliseconds between two sends of one wrk thread, for `rate` requests/s over `threads`.
+pub fn pace_interval_ms(rate: f64, threads: u32) -> f64 {
+    1000.0 * f64::from(threads) / rate
+}
+
+/// A `delay()` that paces the load at `rate` requests/s in all over `threads` wrk threads.
+/// wrk calls `delay()` on a connection before each of its requests and sends once that many
+/// ms have passed. Each thread keeps a timetable of send slots `pace_interval_ms` apart and
+/// gives the connection asking the next free slot, so its connections take turns and each
+/// sends once every connections/rate s, whatever the answers took (a fixed wait of
+/// connections/rate s would add the answer's time and fall short of the rate). A slot that
+/// passes with no connection free is lost, not made up later: this is a paced but closed
+/// loop, and a slow server gets fewer requests. The clock is CLOCK_MONOTONIC through LuaJIT's
+/// ffi (wrk is built on LuaJIT).
+pub fn paced(rate: f64, threads: u32) -> String {
+    format!(
+        r#"
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct {{ long tv_sec; long tv_nsec; }} bench_timespec;
+int clock_gettime(int clock, bench_timespec *tp);
+]]
+local clock, interval, next_slot = ffi.new("bench_timespec"), {interval:.6}, nil
+local function now_ms()
+  ffi.C.clock_gettime(1, clock)
+  return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_nsec) / 1e6
+end
+function delay()
+  local now = now_ms()
+  if next_slot == nil or next_slot < now then next_slot = now end
+  local wait = next_slot - now
+  next_slot = next_slot + interval
+  return math.floor(wait + 0.5)
+end
+"#,
+        interval = pace_interval_ms(rate, threads)
+    )
+}
 
 impl Script {
     pub fn get(headers: &[(&str, &str)]) -> Self {
@@ -224,6 +276,10 @@ fn parse(out: &str) -> Result<Load> {
         socket_errors: v["socket_errors"].as_u64().unwrap_or(0),
         non2xx: v["non2xx"].as_u64().unwrap_or(0),
         statuses,
+        body_bytes: match (v["least_body"].as_i64(), v["most_body"].as_i64()) {
+            (Some(lo), Some(hi)) if lo >= 0 && hi >= 0 => Some((lo as u64, hi as u64)),
+            _ => None,
+        },
         other_cpu: 0.0,
     })
 }
@@ -248,7 +304,39 @@ mod tests {
         assert_eq!((l.requests, l.non2xx, l.socket_errors), (10, 2, 1));
         assert_eq!(l.p99_ms, 3.25);
         assert_eq!(l.statuses, vec![(200, 8), (429, 2)]);
+        assert_eq!(l.body_bytes, None);
         assert!(parse("no line").is_err());
+    }
+
+    #[test]
+    fn the_body_sizes_are_read_when_tallied() {
+        let line = |lo: i64, hi: i64| {
+            format!("BENCH_JSON {{\"requests\":2,\"rps\":2,\"p50_ms\":1,\"p90_ms\":1,\"p99_ms\":1,\"max_ms\":1,\"socket_errors\":0,\"non2xx\":0,\"statuses\":{{\"200\":2}},\"least_body\":{lo},\"most_body\":{hi}}}")
+        };
+        assert_eq!(
+            parse(&line(41000, 41234)).unwrap().body_bytes,
+            Some((41000, 41234))
+        );
+        assert_eq!(parse(&line(-1, -1)).unwrap().body_bytes, None);
+    }
+
+    #[test]
+    fn pacing_spreads_the_rate_over_the_threads() {
+        assert_eq!(pace_interval_ms(1000.0, 2), 2.0);
+        assert_eq!(pace_interval_ms(500.0, 1), 2.0);
+        assert_eq!(pace_interval_ms(4000.0, 2), 0.5);
+        let lua = paced(1000.0, 2);
+        assert!(lua.contains("function delay()"));
+        assert!(lua.contains("interval, next_slot = ffi.new(\"bench_timespec\"), 2.000000, nil"));
+        // Inside a script, after the method and headers, before done().
+        let mut s = Script::get(&[("Authorization", "Bearer t")]);
+        s.custom = Some(lua);
+        s.tally = true;
+        let text = s.lua();
+        let at = |needle: &str| text.find(needle).unwrap_or_else(|| panic!("no {needle}"));
+        assert!(at("wrk.headers") < at("function delay()"));
+        assert!(at("function delay()") < at("function response("));
+        assert!(at("function response(") < at("function done("));
     }
 
     #[test]
