@@ -175,25 +175,32 @@ pub fn of_participant(
         .collect()
 }
 
-/// One page of a piece of work's accepted members (the group directory).
-pub fn accepted_page(
+/// One page of a piece of work's accepted members with the name each goes by (the preferred
+/// name when there is one; none once erased), in one query: the group directory.
+pub fn accepted_page_with_names(
     conn: &mut DbConnection,
     opportunity_id: OpportunityId,
     page: crate::domain::page::PageRequest,
-) -> Result<Vec<Membership>, AppError> {
+) -> Result<Vec<(Membership, Option<String>)>, AppError> {
+    use super::schema::participants;
     let query = keyset_page!(
         memberships::table
+            .inner_join(participants::table)
             .filter(memberships::opportunity_id.eq(opportunity_id.to_string()))
             .filter(
                 memberships::status.eq(crate::domain::membership::MemberStatus::Accepted.as_str())
             )
-            .select(MembershipRow::as_select()),
+            .select((
+                MembershipRow::as_select(),
+                participants::preferred_name,
+                participants::name,
+            )),
         memberships::id,
         page
     );
     query
-        .load(conn)?
+        .load::<(MembershipRow, Option<String>, Option<String>)>(conn)?
         .into_iter()
-        .map(MembershipRow::into_domain)
+        .map(|(m, preferred, name)| Ok((m.into_domain()?, preferred.or(name))))
         .collect()
 }

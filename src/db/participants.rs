@@ -362,6 +362,51 @@ pub fn contacts_of(
         .collect()
 }
 
+/// The accepted members of a piece of work, as a subquery: the group directory's reads join
+/// on it rather than sending every member's id (a semi-join, not a list compared row by row).
+macro_rules! accepted_members_of {
+    ($opportunity:expr) => {
+        memberships::table
+            .filter(memberships::opportunity_id.eq($opportunity.to_string()))
+            .filter(
+                memberships::status.eq(crate::domain::membership::MemberStatus::Accepted.as_str()),
+            )
+            .select(memberships::participant_id)
+    };
+}
+
+/// The sealed contact details of a piece of work's accepted members.
+pub fn contacts_of_group(
+    conn: &mut DbConnection,
+    opportunity_id: crate::domain::id::OpportunityId,
+) -> Result<Vec<SealedContact>, AppError> {
+    contact_details::table
+        .filter(contact_details::participant_id.eq_any(accepted_members_of!(opportunity_id)))
+        .select(ContactRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(ContactRow::into_domain)
+        .collect()
+}
+
+/// The consent events of a piece of work's accepted members about these audiences, oldest first.
+pub fn consents_of_group(
+    conn: &mut DbConnection,
+    opportunity_id: crate::domain::id::OpportunityId,
+    audiences: &[uuid::Uuid],
+) -> Result<Vec<ConsentEvent>, AppError> {
+    let audiences: Vec<String> = audiences.iter().map(uuid::Uuid::to_string).collect();
+    consent_events::table
+        .filter(consent_events::audience_id.eq_any(audiences))
+        .filter(consent_events::participant_id.eq_any(accepted_members_of!(opportunity_id)))
+        .order(consent_events::id.asc())
+        .select(ConsentRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(ConsentRow::into_domain)
+        .collect()
+}
+
 /// The key ids that seal stored values (to check at start that this instance has them all).
 pub fn contact_key_ids(conn: &mut DbConnection) -> Result<Vec<String>, AppError> {
     Ok(contact_details::table
@@ -468,26 +513,15 @@ pub fn insert_consent(conn: &mut DbConnection, e: &ConsentEvent) -> Result<(), A
     Ok(())
 }
 
-/// Every consent event of these people, oldest first; with `audiences`, only those about them.
+/// Every consent event of one person, oldest first.
 pub fn consents_of(
     conn: &mut DbConnection,
-    participant_ids: &[ParticipantId],
-    audiences: Option<&[uuid::Uuid]>,
+    participant_id: ParticipantId,
 ) -> Result<Vec<ConsentEvent>, AppError> {
-    let ids: Vec<String> = participant_ids
-        .iter()
-        .map(ParticipantId::to_string)
-        .collect();
-    let mut query = consent_events::table
-        .filter(consent_events::participant_id.eq_any(ids))
+    consent_events::table
+        .filter(consent_events::participant_id.eq(participant_id.to_string()))
         .order(consent_events::id.asc())
         .select(ConsentRow::as_select())
-        .into_boxed();
-    if let Some(audiences) = audiences {
-        let audiences: Vec<String> = audiences.iter().map(uuid::Uuid::to_string).collect();
-        query = query.filter(consent_events::audience_id.eq_any(audiences));
-    }
-    query
         .load(conn)?
         .into_iter()
         .map(ConsentRow::into_domain)

@@ -146,11 +146,6 @@ impl Participant {
         self.erased_at.is_some()
     }
 
-    /// The name others see: the preferred name when there is one.
-    pub fn display_name(&self) -> Option<String> {
-        self.preferred_name.clone().or_else(|| self.name.clone())
-    }
-
     /// What remains after erasure: nothing that names, reaches or describes the person; the
     /// roles stay so that the evidence (who counted as lived experience) stays true.
     pub fn erased(mut self, at: DateTime<Utc>) -> Self {

@@ -437,7 +437,7 @@ pub async fn consents(
 }
 
 fn record_of(conn: &mut DbConnection, id: ParticipantId) -> Result<ConsentRecord, AppError> {
-    let history = db::participants::consents_of(conn, &[id], None)?;
+    let history = db::participants::consents_of(conn, id)?;
     Ok(ConsentRecord {
         current: consent::current(&history),
         history,
@@ -548,13 +548,7 @@ pub async fn directory(
                         .to_owned(),
                 ));
             }
-            let members = db::members::accepted_page(conn, opportunity_id, page)?;
-            let ids: Vec<ParticipantId> = members.iter().map(|m| m.participant_id).collect();
-            let people: HashMap<ParticipantId, Participant> =
-                db::participants::find_many(conn, &ids)?
-                    .into_iter()
-                    .map(|p| (p.id, p))
-                    .collect();
+            let members = db::members::accepted_page_with_names(conn, opportunity_id, page)?;
             let shows_contacts = member || principal.is_admin() || reads_contacts(&principal);
             let mut audiences = vec![(AudienceKind::Opportunity, o.id.uuid())];
             if organiser {
@@ -562,10 +556,13 @@ pub async fn directory(
                     audiences.push((AudienceKind::Organisation, org.uuid()));
                 }
             }
+            // Every read joins on the group rather than listing its members: three queries
+            // whatever the group's size, and contact details opened only where consented.
             let shared: HashMap<ParticipantId, Vec<ContactField>> =
-                if shows_contacts && !ids.is_empty() {
+                if shows_contacts && !members.is_empty() {
                     let audience_ids: Vec<Uuid> = audiences.iter().map(|(_, id)| *id).collect();
-                    let events = db::participants::consents_of(conn, &ids, Some(&audience_ids))?;
+                    let events =
+                        db::participants::consents_of_group(conn, opportunity_id, &audience_ids)?;
                     let mut by_person: HashMap<ParticipantId, Vec<ConsentEvent>> = HashMap::new();
                     for e in events {
                         by_person.entry(e.participant_id).or_default().push(e);
@@ -578,25 +575,22 @@ pub async fn directory(
                 } else {
                     HashMap::new()
                 };
-            let with_consent: Vec<ParticipantId> = shared.keys().copied().collect();
-            let sealed = if with_consent.is_empty() {
+            let sealed = if shared.is_empty() {
                 Vec::new()
             } else {
-                db::participants::contacts_of(conn, &with_consent)?
+                db::participants::contacts_of_group(conn, opportunity_id)?
             };
             let mut contacts = open_all(&keys, &sealed, |p, f| {
                 shared.get(&p).is_some_and(|fields| fields.contains(&f))
             })?;
             Ok(members
                 .into_iter()
-                .map(|m| {
+                .map(|(m, name)| {
                     let c = contacts.remove(&m.participant_id).unwrap_or_default();
                     DirectoryEntry {
                         membership_id: m.id,
                         participant_id: m.participant_id,
-                        name: people
-                            .get(&m.participant_id)
-                            .and_then(Participant::display_name),
+                        name,
                         role: m.role,
                         email: c.email,
                         phone: c.phone,
