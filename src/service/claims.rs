@@ -783,7 +783,7 @@ pub async fn receipts(
         .await
 }
 
-/// A receipt's content, for the claimant and the paying organisation's staff (and admins).
+/// A receipt's content: only for the claimant and the paying organisation's staff.
 pub async fn receipt_content(
     services: &Services,
     principal: &Principal,
@@ -794,7 +794,10 @@ pub async fn receipt_content(
     services
         .db
         .read(move |conn| {
-            load(conn, &principal, id)?;
+            let (_, _, access) = load(conn, &principal, id)?;
+            if !(access.own || access.pays) {
+                return Err(AppError::NotFound("receipt"));
+            }
             db::claims::receipt_content(conn, id, receipt)?.ok_or(AppError::NotFound("receipt"))
         })
         .await

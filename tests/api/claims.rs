@@ -6,7 +6,7 @@ use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{execute_sql, read, spawn_app, token, Answer, TestApp};
+use crate::helpers::{execute_sql, read, spawn_app, spawn_app_with, token, Answer, TestApp};
 use crate::opportunities::{create_work, provider, work, Staff};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR receipt";
@@ -230,6 +230,15 @@ async fn a_bus_fare_is_paid_as_on_its_receipt_and_refused_without_one() {
         assert_eq!(file.status(), 200);
         assert_eq!(file.bytes().await.expect("bytes").as_ref(), PNG);
     }
+    // Not even an admin reads someone's receipt.
+    let res = p
+        .app
+        .get(
+            &format!("/api/v1/claims/{id}/receipts/{receipt}"),
+            &p.app.admin_token,
+        )
+        .await;
+    assert_eq!(res.status, 404, "{}", res.text);
     let stranger = provider(&p.app, "Elsewhere Trust").await;
     let res = p
         .app
@@ -364,9 +373,15 @@ async fn a_claim_is_paid_once_when_two_staff_press_pay_together_and_a_retry_gets
     let id = p.approved().await;
     let path = format!("/api/v1/claims/{id}/pay");
     let body = json!({ "method": "bank_transfer", "reference": "BACS 42" });
+    // Two instances of the service on one database, each asked to pay at the same moment.
+    let url = p.app.database_url.clone();
+    let other = spawn_app_with(move |vars| {
+        vars.insert("DATABASE_URL".to_owned(), url);
+    })
+    .await;
     let (a, b) = tokio::join!(
         p.app.post(&path, &p.staff.token, &body),
-        p.app.post(&path, &p.staff.token, &body)
+        other.post(&path, &p.staff.token, &body)
     );
     let mut statuses = [a.status, b.status];
     statuses.sort_unstable();
