@@ -293,6 +293,19 @@ pub fn pay_if_approved(
     Ok(changed == 1)
 }
 
+/// Every claim of one person, oldest first (their export).
+pub fn of_participant(
+    conn: &mut DbConnection,
+    participant_id: ParticipantId,
+) -> Result<Vec<Claim>, AppError> {
+    let rows = claims::table
+        .filter(claims::participant_id.eq(participant_id.to_string()))
+        .order(claims::id.asc())
+        .select(ClaimRow::as_select())
+        .load(conn)?;
+    with_lines(conn, rows)
+}
+
 /// Which claims a list shows.
 #[derive(Debug, Clone, Copy)]
 pub enum ClaimScope {

@@ -180,6 +180,10 @@ pub struct ParticipantExport {
     pub memberships: Vec<super::membership::MemberView>,
     pub attendance: Vec<super::session::Attendance>,
     pub access_log: Vec<super::contact::AccessLogEntry>,
+    pub claims: Vec<super::claim::Claim>,
+    /// The last four digits only: bank details are shown whole nowhere but the finance export.
+    pub bank_details: Option<super::payment::MaskedBankDetails>,
+    pub recognitions: Vec<super::payment::Recognition>,
 }
 
 const NAME_MAX: usize = 200;

@@ -656,6 +656,13 @@ pub async fn export(
                 attendance: db::sessions::attendance_of_memberships(conn, &membership_ids)?,
                 memberships: memberships.into_iter().map(|m| m.view(true)).collect(),
                 access_log: db::participants::whole_access_log(conn, id)?,
+                claims: db::claims::of_participant(conn, id)?,
+                bank_details: db::claims::bank_of(conn, id)?.map(|(_, last)| {
+                    crate::domain::payment::MaskedBankDetails {
+                        account_number_last_four: last,
+                    }
+                }),
+                recognitions: db::claims::recognitions_of(conn, id)?,
                 participant,
                 contact_details,
             })

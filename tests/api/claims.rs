@@ -779,6 +779,16 @@ async fn erasure_waits_while_a_claim_is_owed_and_the_history_is_the_claimants_to
         .get(&format!("/api/v1/claims/{id}"), &p.person_token)
         .await;
     assert_eq!(mine.body["rejection_reason"], "the session was cancelled");
+    // The person's export holds their claims, and their bank details only masked.
+    let doc = p
+        .app
+        .get(
+            &format!("/api/v1/participants/{}/export", p.person),
+            &p.person_token,
+        )
+        .await;
+    assert_eq!(doc.body["claims"][0]["id"], id.as_str(), "{}", doc.text);
+    assert_eq!(doc.body["claims"][0]["total"]["amount_pence"], 3400);
     let res = p
         .app
         .post(
