@@ -546,12 +546,25 @@ pub async fn history(
     principal: &Principal,
     id: ClaimId,
 ) -> Result<Vec<ClaimEvent>, AppError> {
+    read_of(services, principal, id, move |conn| {
+        db::claims::events_of(conn, id)
+    })
+    .await
+}
+
+/// Reads something of a claim the caller may see.
+async fn read_of<T: Send + 'static>(
+    services: &Services,
+    principal: &Principal,
+    id: ClaimId,
+    read: impl FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
     let principal = principal.clone();
     services
         .db
         .read(move |conn| {
             load(conn, &principal, id)?;
-            db::claims::events_of(conn, id)
+            read(conn)
         })
         .await
 }
@@ -773,14 +786,10 @@ pub async fn receipts(
     principal: &Principal,
     id: ClaimId,
 ) -> Result<Vec<Receipt>, AppError> {
-    let principal = principal.clone();
-    services
-        .db
-        .read(move |conn| {
-            load(conn, &principal, id)?;
-            db::claims::receipts_of(conn, id)
-        })
-        .await
+    read_of(services, principal, id, move |conn| {
+        db::claims::receipts_of(conn, id)
+    })
+    .await
 }
 
 /// A receipt's content: only for the claimant and the paying organisation's staff.
