@@ -41,7 +41,10 @@ CREATE TABLE claims (
 );
 CREATE INDEX claims_participant ON claims (participant_id, id);
 CREATE INDEX claims_organisation ON claims (organisation_id, id);
-CREATE INDEX claims_due ON claims (organisation_id, status, due_on, id);
+-- The finance lists: claims still owed, by due day (overdue, due soon), and claims paid, by day
+-- paid. Partial, so each list reads only its own claims in order, however many are paid.
+CREATE INDEX claims_unpaid_due ON claims (organisation_id, due_on, id) WHERE status IN ('submitted', 'approved');
+CREATE INDEX claims_paid ON claims (organisation_id, paid_at, id) WHERE status = 'paid';
 
 CREATE TABLE claim_lines (
     id TEXT PRIMARY KEY NOT NULL,
