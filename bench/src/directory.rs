@@ -48,12 +48,10 @@ fn sample(srv: &Server, g: &Group) -> Result<(Sample, usize)> {
 /// Every answer 200, no socket error, and every body at least the size of a checked answer
 /// (less 1 %: names and ids have fixed lengths, so a full directory does not vary more).
 fn clean(l: &Load, checked_bytes: usize) -> bool {
-    let all_200 = l.statuses.iter().all(|(s, _)| *s == 200)
-        && l.statuses.iter().map(|(_, n)| n).sum::<u64>() > 0;
     let full = l
         .body_bytes
         .is_some_and(|(least, _)| least as f64 >= checked_bytes as f64 * 0.99);
-    all_200 && full && l.socket_errors == 0 && l.non2xx == 0
+    l.all_200() && full
 }
 
 pub fn run(opts: &Opts) -> Result<String> {
@@ -63,7 +61,8 @@ pub fn run(opts: &Opts) -> Result<String> {
     if !(1..=200).contains(&opts.members) {
         bail!("--members must be 1 to 200 (the directory is read as one page of 200)");
     }
-    if opts.rate <= 0.0 || opts.paced_connections == 0 {
+    let rate = opts.rate.unwrap_or(TARGET_RATE);
+    if rate <= 0.0 || opts.paced_connections == 0 {
         bail!("--rate and --paced-connections must be above 0");
     }
     ensure_tool("psql", &["postgresql-client"])?;
@@ -106,7 +105,7 @@ pub fn run(opts: &Opts) -> Result<String> {
     };
     let mut paced_script = Script::get(&[("Authorization", &bearer)]);
     paced_script.tally = true;
-    paced_script.custom = Some(wrk::paced(opts.rate, paced_threads));
+    paced_script.custom = Some(wrk::paced(rate, paced_threads));
     let paced = paced_wrk.run(&dir, "directory-paced", &url, &paced_script, &[])?;
     let saturation = Wrk {
         threads: opts.threads,
@@ -125,7 +124,6 @@ pub fn run(opts: &Opts) -> Result<String> {
     drop(db);
 
     // The report.
-    let rate = opts.rate;
     let mut r = header(
         "Coproduce benchmark: the group directory",
         opts,

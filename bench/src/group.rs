@@ -4,14 +4,13 @@
 //! phone with the work. Their postal address is sealed too but not shared.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
 use crate::http::post_json;
-use crate::procs::log;
+use crate::procs::{in_parallel, log};
 use crate::server::Server;
 
 /// What a member's directory entry must show the staff: the email and the phone (as the
@@ -51,7 +50,7 @@ fn person(i: usize) -> Value {
     })
 }
 
-fn id_of(v: &Value, what: &str) -> Result<String> {
+pub fn id_of(v: &Value, what: &str) -> Result<String> {
     v["id"]
         .as_str()
         .map(str::to_owned)
@@ -130,44 +129,14 @@ pub fn seed(srv: &Server, members: usize, workers: usize) -> Result<Group> {
         200,
     )?;
 
-    let next = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
-    let done: Vec<Result<Vec<(String, usize)>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers.max(1))
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    while !failed.load(Ordering::Relaxed) {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= members {
-                            break;
-                        }
-                        match member(srv, &staff, &work, i) {
-                            Ok(id) => mine.push((id, i)),
-                            Err(e) => {
-                                failed.store(true, Ordering::Relaxed);
-                                return Err(e.context(format!("seeding member {i}")));
-                            }
-                        }
-                    }
-                    Ok(mine)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| bail!("a seeding thread panicked"))
-            })
-            .collect()
-    });
-    let mut by_id = HashMap::new();
-    for list in done {
-        for (id, i) in list? {
-            by_id.insert(id, expected(i));
-        }
-    }
+    let ids = in_parallel(members, workers, |i| {
+        member(srv, &staff, &work, i).with_context(|| format!("seeding member {i}"))
+    })?;
+    let by_id: HashMap<String, Expected> = ids
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| (id, expected(i)))
+        .collect();
     if by_id.len() != members {
         bail!("seeded {} members, expected {members}", by_id.len());
     }

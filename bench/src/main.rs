@@ -5,14 +5,19 @@
 //!   cargo run --release -p coproduce-bench -- list
 //!   cargo run --release -p coproduce-bench -- hardening --duration 30
 //!   cargo run --release -p coproduce-bench -- directory --rate 1000 --duration 60
+//!   cargo run --release -p coproduce-bench -- claims --rate 200 --duration 60
 //!
 //! Everything it starts is stopped on exit, on error too; the database it creates is dropped.
 
+mod claims;
+mod claims_report;
 mod directory;
 mod group;
 mod hardening;
 mod http;
 mod list;
+mod overdue;
+mod payroll;
 mod pg;
 mod postgraphile;
 mod procs;
@@ -41,10 +46,11 @@ pub struct Opts {
     /// wrk connections (and pgbench clients besides 16); the directory's saturation run.
     #[arg(long, global = true, default_value_t = 64)]
     pub connections: u32,
-    /// directory: the paced run's requests/s, over all its connections.
-    #[arg(long, global = true, default_value_t = 1000.0)]
-    pub rate: f64,
-    /// directory: the paced run's connections (each sends every connections/rate s).
+    /// The paced run's rate over all its connections: directory reads/s (default 1000), or
+    /// claims submitted and approved per s (default 200; two requests each).
+    #[arg(long, global = true)]
+    pub rate: Option<f64>,
+    /// directory and claims: the paced run's connections (each sends every connections/rate s).
     #[arg(long, global = true, default_value_t = 16)]
     pub paced_connections: u32,
     /// directory: members of the group (1-200; read as one page).
@@ -106,6 +112,8 @@ enum Scenario {
     Hardening,
     /// PostgreSQL: a 200-member group's directory (contact details decrypted) paced at --rate and at saturation.
     Directory,
+    /// PostgreSQL: claims submitted and approved at --rate, paid twice at once, the overdue list over 200,000 claims.
+    Claims,
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -114,15 +122,42 @@ fn parse_kv(s: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("expected KEY=VALUE, got `{s}`"))
 }
 
+/// The revision the server is built from, read as the program starts (just before the build),
+/// not when the report is written: others may commit meanwhile. Notes uncommitted changes to
+/// what the server is built from.
+fn revision() -> &'static str {
+    static REVISION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    REVISION.get_or_init(|| {
+        let git = |args: &[&str]| {
+            std::process::Command::new("git")
+                .args(args)
+                .current_dir(server::root())
+                .output()
+                .ok()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+                .unwrap_or_default()
+        };
+        let rev = git(&["rev-parse", "--short", "HEAD"]);
+        let dirty = git(&[
+            "status",
+            "--porcelain",
+            "--",
+            "src",
+            "migrations",
+            "Cargo.toml",
+            "Cargo.lock",
+        ]);
+        if dirty.is_empty() {
+            rev
+        } else {
+            format!("{rev}, with uncommitted changes to the server's sources")
+        }
+    })
+}
+
 /// Facts about the run for the report's header.
 pub fn header(title: &str, opts: &Opts, extra: &str) -> String {
-    let rev = std::process::Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .current_dir(server::root())
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
+    let rev = revision();
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let settings: Vec<String> = opts
         .server_env
@@ -157,12 +192,14 @@ fn main() -> Result<()> {
         bail!("--duration, --connections and --threads must be at least 1");
     }
     procs::clean_up_on_signal();
+    revision();
     let _ = procs::QUIET.set((cli.opts.quiet_max, cli.opts.quiet_wait));
     procs::ensure_tool("wrk", &["wrk"])?;
     let report = match cli.scenario {
         Scenario::List => list::run(&cli.opts)?,
         Scenario::Hardening => hardening::run(&cli.opts)?,
         Scenario::Directory => directory::run(&cli.opts)?,
+        Scenario::Claims => claims::run(&cli.opts)?,
     };
     println!("{report}");
     if let Some(out) = &cli.opts.out {

@@ -15,10 +15,18 @@ const DB_NAME: &str = "coproduce_bench";
 pub const LIST_SQL: &str = r#"SELECT "organisations"."id", "organisations"."name", "organisations"."kinds", "organisations"."contact_name", "organisations"."contact_email", "organisations"."contact_phone", "organisations"."default_payment_policy_id", "organisations"."created_at", "organisations"."updated_at", "organisations"."version" FROM "organisations" ORDER BY "organisations"."id" ASC LIMIT :limit"#;
 
 pub fn psql(url: &str, sql: &str) -> Result<String> {
-    run_ok(
-        Command::new("psql").args([url, "-qAtX", "-v", "ON_ERROR_STOP=1", "-c", sql]),
-        Duration::from_secs(60),
-    )
+    psql_session(url, &[sql], Duration::from_secs(60))
+}
+
+/// Runs the statements one after another in one session (each its own `-c`, so a PREPARE is
+/// seen by the EXECUTEs after it and every result is printed), within `limit`.
+pub fn psql_session(url: &str, statements: &[&str], limit: Duration) -> Result<String> {
+    let mut cmd = Command::new("psql");
+    cmd.args([url, "-qAtX", "-v", "ON_ERROR_STOP=1"]);
+    for sql in statements {
+        cmd.args(["-c", sql]);
+    }
+    run_ok(&mut cmd, limit)
 }
 
 /// A fresh database, dropped (WITH FORCE) on drop.

@@ -498,3 +498,67 @@ pub fn wait_quiet() {
         }
     }
 }
+
+/// Runs `job(i)` for every i below `count`, `workers` at a time on threads of their own,
+/// stopping at the first error; the results in the order of i.
+pub fn in_parallel<T: Send>(
+    count: usize,
+    workers: usize,
+    job: impl Fn(usize) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let done: Vec<Result<Vec<(usize, T)>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers.clamp(1, count.max(1)))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    while !failed.load(Ordering::Relaxed) {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= count {
+                            break;
+                        }
+                        match job(i) {
+                            Ok(t) => mine.push((i, t)),
+                            Err(e) => {
+                                failed.store(true, Ordering::Relaxed);
+                                return Err(e);
+                            }
+                        }
+                    }
+                    Ok(mine)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| bail!("a worker thread panicked"))
+            })
+            .collect()
+    });
+    let mut all = Vec::with_capacity(count);
+    for mine in done {
+        all.extend(mine?);
+    }
+    all.sort_by_key(|(i, _)| *i);
+    if all.len() != count {
+        bail!("{} of {count} jobs done", all.len());
+    }
+    Ok(all.into_iter().map(|(_, t)| t).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parallel_jobs_come_back_in_order_and_the_first_error_stops_them() {
+        let squares = in_parallel(100, 4, |i| Ok(i * i)).unwrap();
+        assert_eq!(squares, (0..100).map(|i| i * i).collect::<Vec<_>>());
+        assert!(in_parallel(0, 4, Ok).unwrap().is_empty());
+        let failed = in_parallel(100, 4, |i| if i == 7 { bail!("job 7") } else { Ok(i) });
+        assert!(format!("{:#}", failed.unwrap_err()).contains("job 7"));
+    }
+}

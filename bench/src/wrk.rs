@@ -24,6 +24,9 @@ pub struct Load {
     pub statuses: Vec<(u16, u64)>,
     /// The smallest and largest body answered, in bytes, when the script tallies.
     pub body_bytes: Option<(u64, u64)>,
+    /// What a script counted in its global `counts` table (name -> number), summed over the
+    /// threads, by name.
+    pub counts: Vec<(String, u64)>,
     /// CPU that other processes on the machine took during the run, % of all cores.
     pub other_cpu: f64,
 }
@@ -31,6 +34,22 @@ pub struct Load {
 impl Load {
     pub fn errors(&self) -> String {
         format!("{} non-2xx, {} socket", self.non2xx, self.socket_errors)
+    }
+
+    /// A number the script counted (0 when it never did).
+    pub fn count(&self, name: &str) -> u64 {
+        self.counts
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or(0, |(_, n)| *n)
+    }
+
+    /// Answered with 200, and every answer was (at least one, and no socket error).
+    pub fn all_200(&self) -> bool {
+        self.statuses.iter().all(|(s, _)| *s == 200)
+            && self.statuses.iter().map(|(_, n)| n).sum::<u64>() > 0
+            && self.non2xx == 0
+            && self.socket_errors == 0
     }
 
     pub fn statuses(&self) -> String {
@@ -63,43 +82,55 @@ pub struct Script {
     pub method: &'static str,
     pub headers: Vec<(String, String)>,
     pub body: Option<String>,
-    /// Lua defining `request()` (and `init(args)` when it needs wrk's arguments), or
-    /// `delay()` (see `paced`).
+    /// Lua defining `request()` (and `init(args)` when it needs wrk's arguments; the global
+    /// `bench_thread` is the thread's number there, from 1), `delay()` (see `paced`), or
+    /// `response()`. A global table `counts` of name -> number is summed into `Load::counts`.
     pub custom: Option<String>,
     /// Count the answers by status and note the smallest and largest body (defines
-    /// `response()`, which costs wrk some CPU).
+    /// `response()`, which costs wrk some CPU; a `response()` of the custom Lua is still called
+    /// after it).
     pub tally: bool,
 }
 
 const DONE: &str = r#"
 local threads = {}
-function setup(thread) table.insert(threads, thread) end
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("bench_thread", #threads)
+end
 function done(summary, latency, requests)
   local e, parts, total, least, most = summary.errors, {}, {}, -1, -1
+  local counted, named = {}, {}
   for _, t in ipairs(threads) do
     local s = t:get("statuses")
     if s then for k, v in pairs(s) do total[k] = (total[k] or 0) + v end end
+    local c = t:get("counts")
+    if c then for k, v in pairs(c) do counted[k] = (counted[k] or 0) + v end end
     local lo, hi = t:get("least_body"), t:get("most_body")
     if lo and (least < 0 or lo < least) then least = lo end
     if hi and hi > most then most = hi end
   end
   for k, v in pairs(total) do table.insert(parts, string.format('"%d":%d', k, v)) end
+  for k, v in pairs(counted) do table.insert(named, string.format('"%s":%d', k, v)) end
   io.write(string.format('BENCH_JSON {"requests":%d,"rps":%.2f,"p50_ms":%.3f,"p90_ms":%.3f,' ..
     '"p99_ms":%.3f,"max_ms":%.3f,"socket_errors":%d,"non2xx":%d,"statuses":{%s},' ..
-    '"least_body":%d,"most_body":%d}\n',
+    '"least_body":%d,"most_body":%d,"counts":{%s}}\n',
     summary.requests, summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
     latency:percentile(90) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
-    e.connect + e.read + e.write + e.timeout, e.status, table.concat(parts, ","), least, most))
+    e.connect + e.read + e.write + e.timeout, e.status, table.concat(parts, ","), least, most,
+    table.concat(named, ",")))
 end
 "#;
 
 const TALLY: &str = r#"
 statuses = {}
+local bench_response = response
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
   local n = body and #body or 0
   if least_body == nil or n < least_body then least_body = n end
   if most_body == nil or n > most_body then most_body = n end
+  if bench_response then bench_response(status, headers, body) end
 end
 "#;
 
@@ -167,7 +198,8 @@ impl Script {
         }
     }
 
-    fn lua(&self) -> String {
+    /// The script's text, as written for wrk.
+    pub fn lua(&self) -> String {
         let mut s = format!("wrk.method = {}\n", lua_str(self.method));
         for (k, v) in &self.headers {
             s.push_str(&format!("wrk.headers[{}] = {}\n", lua_str(k), lua_str(v)));
@@ -266,6 +298,15 @@ fn parse(out: &str) -> Result<Load> {
         })
         .unwrap_or_default();
     statuses.sort();
+    let mut counts: Vec<(String, u64)> = v["counts"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, n)| Some((k.clone(), n.as_u64()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    counts.sort();
     Ok(Load {
         rps: f("rps"),
         requests: v["requests"].as_u64().unwrap_or(0),
@@ -280,6 +321,7 @@ fn parse(out: &str) -> Result<Load> {
             (Some(lo), Some(hi)) if lo >= 0 && hi >= 0 => Some((lo as u64, hi as u64)),
             _ => None,
         },
+        counts,
         other_cpu: 0.0,
     })
 }
@@ -318,6 +360,39 @@ mod tests {
             Some((41000, 41234))
         );
         assert_eq!(parse(&line(-1, -1)).unwrap().body_bytes, None);
+    }
+
+    #[test]
+    fn a_script_s_counts_are_read_by_name() {
+        let out = "BENCH_JSON {\"requests\":4,\"rps\":4,\"p50_ms\":1,\"p90_ms\":1,\"p99_ms\":1,\"max_ms\":1,\"socket_errors\":0,\"non2xx\":0,\"statuses\":{\"200\":4},\"least_body\":10,\"most_body\":12,\"counts\":{\"submitted\":2,\"approved\":2}}";
+        let l = parse(out).unwrap();
+        assert_eq!(
+            l.counts,
+            vec![("approved".to_owned(), 2), ("submitted".to_owned(), 2)]
+        );
+        assert_eq!((l.count("submitted"), l.count("paid")), (2, 0));
+        assert!(l.all_200());
+        let mut bad = l.clone();
+        bad.statuses.push((409, 1));
+        assert!(!bad.all_200());
+        assert!(!Load::default().all_200());
+    }
+
+    #[test]
+    fn the_tally_calls_the_script_s_own_response_and_setup_numbers_the_threads() {
+        let mut s = Script::get(&[]);
+        s.custom = Some("function response(status, headers, body) end\n".to_owned());
+        s.tally = true;
+        let text = s.lua();
+        let own = text.find("function response(status").unwrap();
+        let keep = text.find("local bench_response = response").unwrap();
+        assert!(
+            own < keep,
+            "the tally keeps the script's response() before replacing it"
+        );
+        assert!(text.contains("if bench_response then bench_response(status, headers, body) end"));
+        assert!(text.contains("thread:set(\"bench_thread\", #threads)"));
+        assert!(text.contains("t:get(\"counts\")"));
     }
 
     #[test]
