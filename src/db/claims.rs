@@ -342,8 +342,8 @@ pub fn list(
     with_lines(conn, rows)
 }
 
-/// The finance lists of one paying organisation (or all), in due-date order then id (the cursor is the
-/// last claim's id, so paging continues after the same due date).
+/// The finance lists of one paying organisation (or all): the first `limit` claims in due-date
+/// (or paid-day) order, then id. There is no cursor: a list shows its earliest claims only.
 pub fn finance(
     conn: &mut DbConnection,
     organisation_id: Option<OrganisationId>,
