@@ -437,6 +437,20 @@ pub fn week_total(
     Ok(amounts.iter().sum())
 }
 
+/// True when the person has made a claim on work this organisation pays for.
+pub fn has_claim_with(
+    conn: &mut DbConnection,
+    participant_id: ParticipantId,
+    organisation_id: OrganisationId,
+) -> Result<bool, AppError> {
+    let n: i64 = claims::table
+        .filter(claims::participant_id.eq(participant_id.to_string()))
+        .filter(claims::organisation_id.eq(organisation_id.to_string()))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
 /// True when the person has a claim submitted or approved but not yet paid.
 pub fn has_unpaid(
     conn: &mut DbConnection,

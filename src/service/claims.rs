@@ -887,19 +887,12 @@ pub async fn bank_details(
             let own = participant_of(&principal) == Some(p.id);
             let allowed = own
                 || principal.is_admin()
-                || paying_organisation(&principal).is_some_and(|org| {
-                    org == p.organisation_id
-                        || db::claims::list(
-                            conn,
-                            ClaimScope::Participant(p.id),
-                            None,
-                            PageRequest {
-                                limit: 200,
-                                after: None,
-                            },
-                        )
-                        .is_ok_and(|cs| cs.iter().any(|c| c.organisation_id == org))
-                });
+                || match paying_organisation(&principal) {
+                    Some(org) => {
+                        org == p.organisation_id || db::claims::has_claim_with(conn, p.id, org)?
+                    }
+                    None => false,
+                };
             if !allowed {
                 return Err(AppError::NotFound("participant"));
             }
