@@ -55,6 +55,12 @@ pub struct Settings {
     /// Keys used before the current one, still read while `coproduce rotate-data-key`
     /// re-encrypts what they sealed (comma-separated in the variable).
     pub previous_data_keys: Vec<Secret>,
+    /// Webhook delivery: internal targets allowed, the retry schedule, how often to look for
+    /// due deliveries and how long one attempt may take.
+    pub webhook_allow_internal: bool,
+    pub webhook_retry_schedule: Option<String>,
+    pub webhook_poll: Duration,
+    pub webhook_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -97,6 +103,10 @@ struct FileSettings {
     token_failure_window_secs: Option<u64>,
     data_key: Option<String>,
     previous_data_keys: Option<String>,
+    webhook_allow_internal: Option<bool>,
+    webhook_retry_schedule: Option<String>,
+    webhook_poll_ms: Option<u64>,
+    webhook_timeout_secs: Option<u64>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -231,6 +241,34 @@ impl Settings {
                 .filter(|k| !k.is_empty())
                 .map(|k| Secret::new(k.to_owned()))
                 .collect(),
+            webhook_allow_internal: match var("COPRODUCE_WEBHOOK_ALLOW_INTERNAL") {
+                Some(v) => match v.as_str() {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    other => bail!(
+                        "COPRODUCE_WEBHOOK_ALLOW_INTERNAL must be `true` or `false`, not `{other}`"
+                    ),
+                },
+                None => file.webhook_allow_internal.unwrap_or(false),
+            },
+            webhook_retry_schedule: var("COPRODUCE_WEBHOOK_RETRY_SCHEDULE")
+                .or(file.webhook_retry_schedule)
+                .filter(|s| !s.trim().is_empty()),
+            webhook_poll: Duration::from_millis(match var("COPRODUCE_WEBHOOK_POLL_MS") {
+                Some(v) => v
+                    .parse()
+                    .context("COPRODUCE_WEBHOOK_POLL_MS must be whole milliseconds")?,
+                None => file.webhook_poll_ms.unwrap_or(500),
+            })
+            .max(Duration::from_millis(10)),
+            webhook_timeout: Duration::from_secs(
+                secs(
+                    "COPRODUCE_WEBHOOK_TIMEOUT_SECS",
+                    file.webhook_timeout_secs,
+                    10,
+                )?
+                .clamp(1, 60),
+            ),
         })
     }
 }

@@ -11,7 +11,7 @@ use coproduce::crypto::{self, DataKeys};
 use coproduce::db::{Backend, DatabaseUrl};
 use coproduce::domain::id::{OrganisationId, ParticipantId};
 use coproduce::domain::identity::Role;
-use coproduce::service::{claims, participants};
+use coproduce::service::{claims, participants, webhooks};
 use coproduce::{db, graphql, rest, telemetry, Application};
 
 /// mimalloc rather than the system allocator: a GraphQL list allocates for every field of
@@ -169,7 +169,8 @@ fn rotate_data_key(settings: &Settings) -> anyhow::Result<()> {
         embedded,
     )?;
     let done = participants::reseal_all(&mut conn, &keys).map_err(|e| anyhow::anyhow!("{e}"))?
-        + claims::reseal_banks(&mut conn, &keys).map_err(|e| anyhow::anyhow!("{e}"))?;
+        + claims::reseal_banks(&mut conn, &keys).map_err(|e| anyhow::anyhow!("{e}"))?
+        + webhooks::reseal_secrets(&mut conn, &keys).map_err(|e| anyhow::anyhow!("{e}"))?;
     println!(
         "{done} values re-encrypted under data key {}; restart every instance with it",
         keys.current_id()

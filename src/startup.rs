@@ -21,6 +21,8 @@ use crate::http::metrics::Metrics;
 use crate::http::middleware::{idempotency_keys, problem_safety_net, request_context};
 use crate::http::routes::KnownRoutes;
 use crate::service::throttle::FailedExchanges;
+use crate::domain::webhook::RetrySchedule;
+use crate::service::webhooks::{self, WebhookSettings};
 use crate::service::{glossary, idempotency, participants, Services};
 use crate::{graphql, rest};
 
@@ -60,7 +62,19 @@ impl Application {
             settings.jwt.client_token_ttl,
             FailedExchanges::new(settings.token_failure_limit, settings.token_failure_window),
             Arc::new(keys),
-        );
+        )
+        .with_webhooks(WebhookSettings {
+            allow_internal: settings.webhook_allow_internal,
+            schedule: match &settings.webhook_retry_schedule {
+                Some(text) => RetrySchedule::parse(text).map_err(|e| {
+                    anyhow::anyhow!("COPRODUCE_WEBHOOK_RETRY_SCHEDULE: {e}")
+                })?,
+                None => RetrySchedule::default(),
+            },
+            poll: settings.webhook_poll,
+            timeout: settings.webhook_timeout,
+            ..WebhookSettings::default()
+        });
         participants::check_keys(&services).await?;
         let seeded = glossary::seed(&services).await?;
         if seeded > 0 {
@@ -99,8 +113,10 @@ impl Application {
                 }
             }
         });
+        let deliverer = webhooks::spawn(&self.services);
         let result = self.server.await;
         janitor.abort();
+        deliverer.abort();
         result
     }
 }

@@ -20,6 +20,8 @@ macro_rules! keyset_page {
 
 pub mod api_clients;
 pub mod claims;
+pub mod events;
+pub mod feedback;
 pub mod glossary;
 pub mod idempotency;
 pub mod members;
@@ -28,6 +30,7 @@ pub mod organisations;
 pub mod participants;
 pub mod schema;
 pub mod sessions;
+pub mod webhooks;
 
 use std::path::PathBuf;
 use std::time::Duration;

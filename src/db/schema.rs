@@ -336,6 +336,139 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    feedback_items (id) {
+        id -> Text,
+        organisation_id -> Text,
+        opportunity_id -> Nullable<Text>,
+        participant_id -> Nullable<Text>,
+        said -> Text,
+        channel -> Text,
+        themes -> Text,
+        received_at -> Timestamp,
+        outcome -> Nullable<Text>,
+        we_did -> Nullable<Text>,
+        responded_by -> Nullable<Text>,
+        responded_at -> Nullable<Timestamp>,
+        communicated_how -> Nullable<Text>,
+        closed_by -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    evaluations (id) {
+        id -> Text,
+        organisation_id -> Text,
+        opportunity_id -> Nullable<Text>,
+        participant_id -> Nullable<Text>,
+        empathy -> Integer,
+        inclusion -> Integer,
+        honesty -> Integer,
+        working_together -> Integer,
+        personalisation -> Integer,
+        comment -> Nullable<Text>,
+        evaluated_at -> Timestamp,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    self_assessments (id) {
+        id -> Text,
+        organisation_id -> Text,
+        period_from -> Date,
+        period_to -> Date,
+        current_level -> Text,
+        staff_knowledge -> Integer,
+        staff_confidence -> Integer,
+        staff_notes -> Nullable<Text>,
+        opportunities_completed -> Integer,
+        successes -> Nullable<Text>,
+        barriers -> Text,
+        barriers_other -> Nullable<Text>,
+        commitment -> Integer,
+        prepared_to_pay -> Text,
+        facilitators -> Nullable<Text>,
+        cultural_attitudes -> Nullable<Text>,
+        target_level -> Text,
+        submitted_by -> Text,
+        submitted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Text,
+        event_type -> Text,
+        organisation_id -> Text,
+        facilitator_organisation_id -> Nullable<Text>,
+        opportunity_id -> Nullable<Text>,
+        participant_id -> Nullable<Text>,
+        occurred_at -> Timestamp,
+        data -> Text,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        organisation_id -> Text,
+        url -> Text,
+        event_types -> Text,
+        description -> Nullable<Text>,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        disabled_at -> Nullable<Timestamp>,
+        secret_key_id -> Text,
+        secret_nonce -> Binary,
+        secret_ciphertext -> Binary,
+        previous_secret_key_id -> Nullable<Text>,
+        previous_secret_nonce -> Nullable<Binary>,
+        previous_secret_ciphertext -> Nullable<Binary>,
+        previous_secret_expires_at -> Nullable<Timestamp>,
+        secret_generation -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        endpoint_id -> Text,
+        event_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_attempt_at -> Nullable<Timestamp>,
+        delivered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Text,
+        delivery_id -> Text,
+        endpoint_id -> Text,
+        event_id -> Text,
+        attempt -> Integer,
+        attempted_at -> Timestamp,
+        status_code -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        duration_ms -> BigInt,
+        succeeded -> Bool,
+    }
+}
+
 diesel::joinable!(memberships -> opportunities (opportunity_id));
 diesel::joinable!(claim_lines -> claims (claim_id));
 diesel::joinable!(memberships -> participants (participant_id));
@@ -345,6 +478,8 @@ diesel::joinable!(sessions -> opportunities (opportunity_id));
 diesel::joinable!(attendance -> sessions (session_id));
 diesel::joinable!(attendance -> memberships (membership_id));
 diesel::joinable!(decisions -> sessions (session_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_deliveries -> events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
@@ -369,4 +504,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     claim_events,
     bank_details,
     recognitions,
+    feedback_items,
+    evaluations,
+    self_assessments,
+    events,
+    webhook_endpoints,
+    webhook_deliveries,
+    webhook_attempts,
 );

@@ -110,4 +110,18 @@ typed_ids! {
     RecognitionId,
     /// A payment run.
     PaymentRunId,
+    /// Something someone said, and what was done about it.
+    FeedbackItemId,
+    /// One evaluation of a service on the Five Values.
+    EvaluationId,
+    /// One organisation's answers to the ten questions, for a period.
+    SelfAssessmentId,
+    /// Something that happened, in the outbox.
+    EventId,
+    /// A receiver of webhooks an organisation registered.
+    WebhookEndpointId,
+    /// One event on its way to one endpoint.
+    WebhookDeliveryId,
+    /// One try at delivering it.
+    WebhookAttemptId,
 }

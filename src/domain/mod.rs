@@ -16,11 +16,10 @@ macro_rules! domain_enum {
             Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
             serde::Serialize, serde::Deserialize, utoipa::ToSchema, async_graphql::Enum,
         )]
-        // Every text is the snake_case of its variant (a test below holds them to it), which is
-        // how serde and the OpenAPI document spell them too.
-        #[serde(rename_all = "snake_case")]
+        // Each value is spelt once, as its text: serde and the OpenAPI document use it too (a
+        // test below holds serde to it).
         pub enum $name {
-            $($(#[$vmeta])* $variant),+
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
         }
 
         impl $name {
@@ -52,6 +51,8 @@ pub mod api_client;
 pub mod claim;
 pub mod consent;
 pub mod contact;
+pub mod event;
+pub mod feedback;
 pub mod glossary;
 pub mod glossary_seed;
 pub mod id;
@@ -69,6 +70,7 @@ pub mod payment_policy;
 pub mod session;
 pub mod time;
 pub mod validation;
+pub mod webhook;
 
 use std::fmt;
 
@@ -178,5 +180,12 @@ mod enum_tests {
         texts_agree(&claim::LineKind::ALL);
         texts_agree(&claim::PaymentChoice::ALL);
         texts_agree(&claim::PaymentMethod::ALL);
+        texts_agree(&event::EventType::ALL);
+        texts_agree(&feedback::FeedbackChannel::ALL);
+        texts_agree(&feedback::FeedbackOutcome::ALL);
+        texts_agree(&feedback::CoProductionBarrier::ALL);
+        texts_agree(&feedback::PreparedToPay::ALL);
+        texts_agree(&feedback::FeedbackStatus::ALL);
+        texts_agree(&webhook::DeliveryStatus::ALL);
     }
 }

@@ -3,11 +3,14 @@
 
 mod api_clients;
 mod claims;
+mod events;
+mod feedback;
 pub mod http;
 pub mod loaders;
 mod opportunities;
 mod organisations;
 mod participants;
+mod webhooks;
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{
@@ -37,6 +40,9 @@ pub struct Query(
     opportunities::OpportunityQuery,
     participants::ParticipantQuery,
     claims::ClaimQuery,
+    feedback::FeedbackQuery,
+    events::EventQuery,
+    webhooks::WebhookQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -46,6 +52,8 @@ pub struct Mutation(
     opportunities::OpportunityMutation,
     participants::ParticipantMutation,
     claims::ClaimMutation,
+    webhooks::WebhookMutation,
+    feedback::FeedbackMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -3,6 +3,8 @@
 
 pub mod api_clients;
 pub mod claims;
+pub mod events;
+pub mod feedback;
 pub mod glossary;
 pub mod health;
 pub mod openapi;
@@ -11,6 +13,7 @@ pub mod organisations;
 pub mod participants;
 pub mod payment_policies;
 pub mod sessions;
+pub mod webhooks;
 
 use actix_web::dev::{ServiceFactory, ServiceRequest};
 use actix_web::http::header;
@@ -72,5 +75,8 @@ where
             glossary::routes(cfg);
             participants::routes(cfg);
             claims::routes(cfg);
+            feedback::routes(cfg);
+            events::routes(cfg);
+            webhooks::routes(cfg);
         }))
 }

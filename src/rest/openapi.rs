@@ -23,6 +23,11 @@ use crate::error::Problem;
         (name = "members", description = "Who takes part: applications, invitations, places, interests"),
         (name = "sessions", description = "Sessions, attendance and decisions"),
         (name = "glossary", description = "Plain-English meanings of the words services use"),
+        (name = "feedback", description = "You said - We did: feedback items, responses, closing the loop and how fast it closes"),
+        (name = "evaluations", description = "Services scored on the Five Values, and their averages"),
+        (name = "self-assessment", description = "An organisation's answers to the guide's ten questions, kept over time"),
+        (name = "events", description = "What happened: the outbox, and each person's updates"),
+        (name = "webhooks", description = "Signed deliveries of events to the organisation's receivers (Standard Webhooks)"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -14,9 +14,10 @@ use chrono::{NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 
 use super::opportunities::{can_manage, participant_of};
-use super::Services;
+use super::{events, Services};
 use crate::db::claims::ClaimScope;
 use crate::db::{self, DbConnection};
+use crate::domain::event::{EventType, NewEvent};
 use crate::domain::claim::{
     self, benefits_warning, price_lines, Claim, ClaimAnswer, ClaimEvent, ClaimInput,
     ClaimLineInput, ClaimStatus, PaymentChoice, SessionFact, Warning,
@@ -90,6 +91,34 @@ fn event(claim: &Claim, principal: &Principal, action: &str, detail: Option<Stri
         detail,
         at: now(),
     }
+}
+
+/// Tells those outside: the claim's new state, its amounts and the reason for a rejection
+/// (which the person sees); no bank or contact detail.
+fn publish(
+    conn: &mut DbConnection,
+    c: &Claim,
+    facilitator: Option<OrganisationId>,
+    event_type: EventType,
+) -> Result<(), AppError> {
+    events::record(
+        conn,
+        NewEvent::new(event_type, c.organisation_id)
+            .on_work(c.opportunity_id, facilitator)
+            .for_person(Some(c.participant_id))
+            .with_data(serde_json::json!({
+                "claim_id": c.id,
+                "opportunity_id": c.opportunity_id,
+                "participant_id": c.participant_id,
+                "status": c.status,
+                "payable_pence": c.payable.amount_pence,
+                "currency": c.payable.currency,
+                "due_on": c.due_on,
+                "paid_at": c.paid_at.map(|t| t.to_rfc3339()),
+                "rejection_reason": c.rejection_reason,
+            })),
+    )?;
+    Ok(())
 }
 
 /// Prices lines for a person's claim on a piece of work.
@@ -350,11 +379,20 @@ async fn change(
     services
         .db
         .transaction(move |conn| {
-            let (mut c, _, access) = load(conn, &principal, id)?;
+            let (mut c, o, access) = load(conn, &principal, id)?;
             let expected = c.version;
             let detail = apply(&mut c, access)?;
             save(conn, &mut c, expected)?;
             db::claims::insert_event(conn, &event(&c, &principal, action, detail))?;
+            let outward = match action {
+                "submitted" => Some(EventType::ClaimSubmitted),
+                "approved" => Some(EventType::ClaimApproved),
+                "rejected" => Some(EventType::ClaimRejected),
+                _ => None,
+            };
+            if let Some(t) = outward {
+                publish(conn, &c, o.facilitator_organisation_id, t)?;
+            }
             let warnings = if matches!(action, "submitted" | "approved") {
                 warnings(conn, &c)?
             } else {
@@ -500,7 +538,7 @@ pub async fn pay(
     services
         .db
         .transaction(move |conn| {
-            let (c, _, access) = load(conn, &principal, id)?;
+            let (c, o, access) = load(conn, &principal, id)?;
             if !access.pays {
                 return Err(AppError::Forbidden(
                     "staff of the paying organisation pay claims".to_owned(),
@@ -520,6 +558,7 @@ pub async fn pay(
                 conn,
                 &event(&paid, &principal, "paid", Some(method.as_str().to_owned())),
             )?;
+            publish(conn, &paid, o.facilitator_organisation_id, EventType::ClaimPaid)?;
             Ok(ClaimAnswer {
                 claim: paid,
                 warnings: Vec::new(),
@@ -672,6 +711,9 @@ pub async fn run_payments(
                             Some(format!("payment run {}", run.id)),
                         ),
                     )?;
+                    let facilitator = db::opportunities::find(conn, paid.opportunity_id)?
+                        .and_then(|o| o.facilitator_organisation_id);
+                    publish(conn, &paid, facilitator, EventType::ClaimPaid)?;
                 }
             }
             db::claims::finish_run(conn, &run)?;

@@ -2,8 +2,9 @@
 //! concurrent applications), withdrawing, and declarations of interest before scoring.
 
 use super::opportunities::{can_manage, load_visible, participant_of};
-use super::Services;
+use super::{events, Services};
 use crate::db::{self, DbConnection};
+use crate::domain::event::{EventType, NewEvent};
 use crate::domain::id::{MembershipId, OpportunityId, ParticipantId};
 use crate::domain::identity::Principal;
 use crate::domain::ladder::OpportunityStatus;
@@ -55,7 +56,9 @@ pub async fn join(
                     }
                     None => m.status = MemberStatus::Invited,
                 }
-                save(conn, m)
+                let m = save(conn, m)?;
+                publish(conn, &o, &m, None)?;
+                Ok(m)
             } else if let Some(participant) = participant_of(&principal) {
                 if input.participant_id.is_some_and(|p| p != participant) {
                     return Err(AppError::Forbidden(
@@ -96,7 +99,9 @@ pub async fn join(
                         m.joined_at = Some(at);
                     }
                 }
-                save(conn, m)
+                let m = save(conn, m)?;
+                publish(conn, &o, &m, None)?;
+                Ok(m)
             } else {
                 Err(AppError::Forbidden(
                     "only participants apply; staff of the work invite".to_owned(),
@@ -215,6 +220,39 @@ fn save(conn: &mut DbConnection, mut m: Membership) -> Result<Membership, AppErr
         write(conn, &mut m)?;
     }
     Ok(m)
+}
+
+/// Tells those outside when a membership reaches a new state: applied, invited, accepted or
+/// declined (withdrawals stay between the person and the staff).
+fn publish(
+    conn: &mut DbConnection,
+    o: &Opportunity,
+    m: &Membership,
+    before: Option<MemberStatus>,
+) -> Result<(), AppError> {
+    if before == Some(m.status) {
+        return Ok(());
+    }
+    let event_type = match m.status {
+        MemberStatus::Applied => EventType::MembershipApplied,
+        MemberStatus::Invited => EventType::MembershipInvited,
+        MemberStatus::Accepted => EventType::MembershipAccepted,
+        MemberStatus::Declined => EventType::MembershipDeclined,
+        _ => return Ok(()),
+    };
+    events::record(
+        conn,
+        NewEvent::new(event_type, o.organisation_id)
+            .on_work(o.id, o.facilitator_organisation_id)
+            .for_person(Some(m.participant_id))
+            .with_data(serde_json::json!({
+                "membership_id": m.id,
+                "opportunity_id": o.id,
+                "participant_id": m.participant_id,
+                "status": m.status,
+            })),
+    )?;
+    Ok(())
 }
 
 fn write(conn: &mut DbConnection, m: &mut Membership) -> Result<(), AppError> {
@@ -451,8 +489,10 @@ where
             if !(can_manage(&principal, &o) || is_self(&principal, &m)) {
                 return Err(NOT_FOUND);
             }
+            let before = m.status;
             f(conn, &principal, &o, &mut m)?;
             write(conn, &mut m)?;
+            publish(conn, &o, &m, Some(before))?;
             Ok(m)
         })
         .await

@@ -3,6 +3,8 @@
 
 pub mod api_clients;
 pub mod claims;
+pub mod events;
+pub mod feedback;
 pub mod glossary;
 pub mod health;
 pub mod idempotency;
@@ -14,6 +16,7 @@ pub mod participants;
 pub mod payment_policies;
 pub mod sessions;
 pub mod throttle;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +35,7 @@ pub struct Services {
     failed_exchanges: FailedExchanges,
     /// Seal and open personal data at rest.
     keys: Arc<DataKeys>,
+    webhooks: Arc<webhooks::WebhookSettings>,
 }
 
 impl Services {
@@ -48,7 +52,14 @@ impl Services {
             client_token_ttl,
             failed_exchanges,
             keys,
+            webhooks: Arc::default(),
         }
+    }
+
+    /// How webhooks are delivered (the defaults refuse internal targets).
+    pub fn with_webhooks(mut self, settings: webhooks::WebhookSettings) -> Self {
+        self.webhooks = Arc::new(settings);
+        self
     }
 
     pub fn backend(&self) -> Backend {

@@ -3,9 +3,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::Services;
+use super::{events, Services};
 use crate::db::opportunities::Visibility;
 use crate::db::{self, DbConnection};
+use crate::domain::event::{EventType, NewEvent};
 use crate::domain::id::{OpportunityId, ParticipantId, SessionId};
 use crate::domain::identity::{Principal, Role};
 use crate::domain::inclusion::{self, SessionSlot};
@@ -329,11 +330,29 @@ pub async fn transition(
             o.status = to;
             o.updated_at = at;
             o.version = version + 1;
-            if db::opportunities::update_if_version(conn, &o, version)? {
-                Ok(o)
-            } else {
-                Err(AppError::PreconditionFailed)
+            if !db::opportunities::update_if_version(conn, &o, version)? {
+                return Err(AppError::PreconditionFailed);
             }
+            let outward = match to {
+                OpportunityStatus::Advertised => Some(EventType::OpportunityAdvertised),
+                OpportunityStatus::Running => Some(EventType::OpportunityStarted),
+                OpportunityStatus::Ended => Some(EventType::OpportunityEnded),
+                OpportunityStatus::Cancelled => Some(EventType::OpportunityCancelled),
+                OpportunityStatus::Draft => None,
+            };
+            if let Some(t) = outward {
+                events::record(
+                    conn,
+                    NewEvent::new(t, o.organisation_id)
+                        .on_work(o.id, o.facilitator_organisation_id)
+                        .with_data(serde_json::json!({
+                            "opportunity_id": o.id,
+                            "title": o.title,
+                            "status": o.status,
+                        })),
+                )?;
+            }
+            Ok(o)
         })
         .await
 }
@@ -388,7 +407,7 @@ pub fn barriers(
     })
 }
 
-/// The evidenced level of each opportunity, from four queries whatever their number.
+/// The evidenced level of each opportunity, from five queries whatever their number.
 pub fn evidence_for(
     conn: &mut DbConnection,
     opportunities: &[Opportunity],
@@ -399,11 +418,20 @@ pub fn evidence_for(
     let session_ids: Vec<SessionId> = sessions.iter().map(|s| s.id).collect();
     let attendance = db::sessions::attendance_for(conn, &session_ids)?;
     let decisions = db::sessions::decisions_for(conn, &session_ids)?;
+    let latest_feedback = db::feedback::latest_received_for(conn, &ids)?;
     let at = now();
     Ok(opportunities
         .iter()
         .map(|o| {
-            let facts = evidence_facts(o, &sessions, &members, &attendance, &decisions, at);
+            let facts = evidence_facts(
+                o,
+                &sessions,
+                &members,
+                &attendance,
+                &decisions,
+                latest_feedback.get(&o.id).copied(),
+                at,
+            );
             let evidence = classify(&facts);
             (
                 o.id,
@@ -417,13 +445,15 @@ pub fn evidence_for(
         .collect())
 }
 
-/// Reduces one opportunity's records to the facts the classification needs.
+/// Reduces one opportunity's records to the facts the classification needs;
+/// `latest_feedback_at` is when the latest feedback item about the work came in.
 pub fn evidence_facts(
     o: &Opportunity,
     sessions: &[Session],
     members: &[Membership],
     attendance: &[Attendance],
     decisions: &[Decision],
+    latest_feedback_at: Option<chrono::DateTime<chrono::Utc>>,
     at: chrono::DateTime<chrono::Utc>,
 ) -> EvidenceFacts {
     let experience: HashMap<ParticipantId, Experience> = members
@@ -507,12 +537,11 @@ pub fn evidence_facts(
         members: member_facts,
         decisions: decision_facts,
         payment_or_recognition_offered: o.offers_payment_or_recognition(),
-        // The feedback loop records feedback items; until then none are known.
-        latest_feedback_at: None,
+        latest_feedback_at,
     }
 }
 
-/// The evidence of many opportunities the caller can already see, in five queries, for those
+/// The evidence of many opportunities the caller can already see, in six queries, for those
 /// of them whose evidence the caller may see (see [`may_see_evidence`]); the rest are absent.
 pub async fn evidence_many(
     services: &Services,

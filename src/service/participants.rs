@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::opportunities::{can_manage, load_visible, participant_of};
-use super::Services;
+use super::{events, Services};
 use crate::crypto::DataKeys;
 use crate::db::participants::SealedContact;
 use crate::db::{self, DbConnection};
@@ -27,6 +27,7 @@ use crate::domain::contact::{
     AccessLogEntry, ContactDetails, ContactDetailsInput, ContactField, DirectoryEntry,
     PostalAddress,
 };
+use crate::domain::event::{EventType, NewEvent};
 use crate::domain::id::{OpportunityId, ParticipantId};
 use crate::domain::identity::{Principal, Role};
 use crate::domain::membership::MemberStatus;
@@ -517,6 +518,20 @@ pub async fn record_consent(
                 recorded_at: now(),
             };
             db::participants::insert_consent(conn, &event)?;
+            if !event.granted {
+                let mut outward = NewEvent::new(EventType::ConsentWithdrawn, p.organisation_id)
+                    .for_person(Some(id))
+                    .with_data(serde_json::json!({
+                        "participant_id": id,
+                        "field": event.field,
+                        "audience_kind": event.audience_kind,
+                        "audience_id": event.audience_id,
+                    }));
+                if event.audience_kind == AudienceKind::Opportunity {
+                    outward.opportunity_id = Some(OpportunityId::from_uuid(event.audience_id));
+                }
+                events::record(conn, outward)?;
+            }
             Ok(event)
         })
         .await
@@ -721,6 +736,7 @@ pub async fn check_keys(services: &Services) -> Result<(), AppError> {
         .read(|conn| {
             let mut ids = db::participants::contact_key_ids(conn)?;
             ids.extend(db::claims::bank_key_ids(conn)?);
+            ids.extend(super::webhooks::secret_key_ids(conn)?);
             Ok(ids)
         })
         .await?;

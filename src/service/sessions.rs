@@ -5,8 +5,9 @@ use std::collections::HashMap;
 
 use super::members::accepted_member;
 use super::opportunities::{load_managed, load_visible, may_read_records, records_readable_by};
-use super::Services;
+use super::{events, Services};
 use crate::db::{self, DbConnection};
+use crate::domain::event::{EventType, NewEvent};
 use crate::domain::id::{OpportunityId, ParticipantId, SessionId};
 use crate::domain::identity::Principal;
 use crate::domain::ladder::OpportunityStatus;
@@ -69,6 +70,18 @@ pub async fn create(
                 .map(|d| d.record(session.id, at))
                 .collect();
             db::sessions::insert_decisions(conn, &decisions)?;
+            events::record(
+                conn,
+                NewEvent::new(EventType::SessionPosted, o.organisation_id)
+                    .on_work(o.id, o.facilitator_organisation_id)
+                    .with_data(serde_json::json!({
+                        "session_id": session.id,
+                        "opportunity_id": o.id,
+                        "starts_at": session.starts_at.to_rfc3339(),
+                        "attendance": rows.len(),
+                        "decisions": decisions.len(),
+                    })),
+            )?;
             Ok(SessionRecord {
                 session,
                 attendance: rows.into_iter().map(|(a, _)| a).collect(),
