@@ -48,6 +48,7 @@ struct MintedClaims<'a> {
 #[derive(Debug, Deserialize)]
 struct VerifiedClaims {
     sub: String,
+    exp: i64,
     #[serde(default)]
     org: Option<OrganisationId>,
     #[serde(default)]
@@ -146,6 +147,13 @@ impl TokenAuthority {
 
     /// Checks a bearer token and returns who it speaks for.
     pub fn verify(&self, token: &str) -> Result<Principal, AppError> {
+        self.verify_with_expiry(token)
+            .map(|(principal, _)| principal)
+    }
+
+    /// Verifies a token and says until when it holds (its `exp`, seconds since the epoch): a
+    /// long-lived connection ends then.
+    pub fn verify_with_expiry(&self, token: &str) -> Result<(Principal, i64), AppError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| {
             unauthenticated("the token is malformed or uses an unsupported algorithm")
         })?;
@@ -195,7 +203,10 @@ impl TokenAuthority {
         let mut last_error = None;
         for key in keys {
             match jsonwebtoken::decode::<VerifiedClaims>(token, key, &validation) {
-                Ok(data) => return Ok(principal_from(data.claims)),
+                Ok(data) => {
+                    let exp = data.claims.exp;
+                    return Ok((principal_from(data.claims), exp));
+                }
                 Err(e) => last_error = Some(e),
             }
         }

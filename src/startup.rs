@@ -16,14 +16,14 @@ use crate::auth::TokenAuthority;
 use crate::config::Settings;
 use crate::crypto::DataKeys;
 use crate::db::{Backend, DatabaseUrl, Db, PoolOptions};
+use crate::domain::webhook::RetrySchedule;
 use crate::http::extract::BodyLimit;
 use crate::http::metrics::Metrics;
 use crate::http::middleware::{idempotency_keys, problem_safety_net, request_context};
 use crate::http::routes::KnownRoutes;
 use crate::service::throttle::FailedExchanges;
-use crate::domain::webhook::RetrySchedule;
 use crate::service::webhooks::{self, WebhookSettings};
-use crate::service::{glossary, idempotency, participants, Services};
+use crate::service::{events, glossary, idempotency, participants, Services};
 use crate::{graphql, rest};
 
 pub struct Application {
@@ -66,9 +66,8 @@ impl Application {
         .with_webhooks(WebhookSettings {
             allow_internal: settings.webhook_allow_internal,
             schedule: match &settings.webhook_retry_schedule {
-                Some(text) => RetrySchedule::parse(text).map_err(|e| {
-                    anyhow::anyhow!("COPRODUCE_WEBHOOK_RETRY_SCHEDULE: {e}")
-                })?,
+                Some(text) => RetrySchedule::parse(text)
+                    .map_err(|e| anyhow::anyhow!("COPRODUCE_WEBHOOK_RETRY_SCHEDULE: {e}"))?,
                 None => RetrySchedule::default(),
             },
             poll: settings.webhook_poll,
@@ -114,9 +113,11 @@ impl Application {
             }
         });
         let deliverer = webhooks::spawn(&self.services);
+        let feed = tokio::spawn(events::run_feed(self.services.clone()));
         let result = self.server.await;
         janitor.abort();
         deliverer.abort();
+        feed.abort();
         result
     }
 }

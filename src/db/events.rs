@@ -118,9 +118,11 @@ pub fn list(
                 .filter(memberships::joined_at.is_not_null())
                 .select(memberships::opportunity_id.nullable());
             query = query.filter(
-                events::participant_id.eq(p.to_string()).or(events::event_type
-                    .eq_any(group)
-                    .and(events::opportunity_id.eq_any(took_part))),
+                events::participant_id
+                    .eq(p.to_string())
+                    .or(events::event_type
+                        .eq_any(group)
+                        .and(events::opportunity_id.eq_any(took_part))),
             );
         }
         EventScope::All => {}
@@ -158,4 +160,46 @@ pub fn after(
         .into_iter()
         .map(EventRow::into_domain)
         .collect()
+}
+
+/// Events written from `after` on (by their time-ordered ids), oldest first, at most `limit`:
+/// what the live feed reads on each look.
+pub fn since(
+    conn: &mut DbConnection,
+    after: chrono::DateTime<chrono::Utc>,
+    limit: i64,
+) -> Result<Vec<Event>, AppError> {
+    events::table
+        .filter(events::id.ge(floor_id(after)))
+        .order(events::id.asc())
+        .limit(limit)
+        .select(EventRow::as_select())
+        .load::<EventRow>(conn)?
+        .into_iter()
+        .map(EventRow::into_domain)
+        .collect()
+}
+
+/// The smallest version-7 id of a millisecond: ids are stored as lower-case text, whose order
+/// is their time order, so `id >= floor_id(t)` is every event written from `t` on.
+fn floor_id(t: chrono::DateTime<chrono::Utc>) -> String {
+    let ms = u64::try_from(t.timestamp_millis()).unwrap_or(0);
+    let mut bytes = [0u8; 16];
+    bytes[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+    bytes[6] = 0x70;
+    bytes[8] = 0x80;
+    uuid::Uuid::from_bytes(bytes).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_floor_id_sorts_before_every_id_of_its_millisecond_and_after_earlier_ones() {
+        let t = chrono::Utc::now();
+        let floor = super::floor_id(t);
+        let later = uuid::Uuid::now_v7().to_string();
+        assert!(floor <= later, "{floor} {later}");
+        let earlier = super::floor_id(t - chrono::Duration::milliseconds(1));
+        assert!(earlier < floor);
+    }
 }

@@ -563,3 +563,42 @@ pub fn find_self_assessment(
         .map(SelfAssessmentRow::into_domain)
         .transpose()
 }
+
+/// Everything one person gave, with their name on it (the participant export).
+pub fn given_by(
+    conn: &mut DbConnection,
+    participant_id: crate::domain::id::ParticipantId,
+) -> Result<(Vec<FeedbackItem>, Vec<Evaluation>), AppError> {
+    let items = feedback_items::table
+        .filter(feedback_items::participant_id.eq(participant_id.to_string()))
+        .order(feedback_items::id.asc())
+        .select(FeedbackRow::as_select())
+        .load::<FeedbackRow>(conn)?
+        .into_iter()
+        .map(FeedbackRow::into_domain)
+        .collect::<Result<Vec<_>, _>>()?;
+    let evaluations = evaluations::table
+        .filter(evaluations::participant_id.eq(participant_id.to_string()))
+        .order(evaluations::id.asc())
+        .select(EvaluationRow::as_select())
+        .load::<EvaluationRow>(conn)?
+        .into_iter()
+        .map(EvaluationRow::into_domain)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((items, evaluations))
+}
+
+/// Erasure: what the person gave stays, as if given anonymously.
+pub fn detach_person(
+    conn: &mut DbConnection,
+    participant_id: crate::domain::id::ParticipantId,
+) -> Result<(), AppError> {
+    let id = participant_id.to_string();
+    diesel::update(feedback_items::table.filter(feedback_items::participant_id.eq(&id)))
+        .set(feedback_items::participant_id.eq(None::<String>))
+        .execute(conn)?;
+    diesel::update(evaluations::table.filter(evaluations::participant_id.eq(&id)))
+        .set(evaluations::participant_id.eq(None::<String>))
+        .execute(conn)?;
+    Ok(())
+}

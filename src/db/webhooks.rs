@@ -9,9 +9,7 @@ use super::schema::{webhook_attempts, webhook_deliveries, webhook_endpoints};
 use super::{from_db_time, parse_id, to_db_time, DbConnection};
 use crate::crypto::Sealed;
 use crate::domain::event::Event;
-use crate::domain::id::{
-    EventId, OrganisationId, WebhookDeliveryId, WebhookEndpointId,
-};
+use crate::domain::id::{EventId, OrganisationId, WebhookDeliveryId, WebhookEndpointId};
 use crate::domain::page::PageRequest;
 use crate::domain::webhook::{DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint};
 use crate::error::AppError;
@@ -260,6 +258,17 @@ impl DeliveryRow {
             delivered_at: self.delivered_at.map(from_db_time),
         })
     }
+}
+
+/// Whether any delivery is due: a read, so a deliverer with nothing to do takes no lock.
+pub fn any_due(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<bool, AppError> {
+    let due: Option<String> = webhook_deliveries::table
+        .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()))
+        .filter(webhook_deliveries::next_attempt_at.le(to_db_time(now)))
+        .select(webhook_deliveries::id)
+        .first(conn)
+        .optional()?;
+    Ok(due.is_some())
 }
 
 /// Takes up to `limit` due deliveries for this deliverer: each is pushed to `lease_until` so

@@ -180,7 +180,11 @@ mod tests {
     use std::collections::BTreeSet;
     use uuid::Uuid;
 
-    fn principal(roles: &[Role], org: Option<OrganisationId>, me: Option<ParticipantId>) -> Principal {
+    fn principal(
+        roles: &[Role],
+        org: Option<OrganisationId>,
+        me: Option<ParticipantId>,
+    ) -> Principal {
         Principal {
             subject: "s".to_owned(),
             organisation_id: org,

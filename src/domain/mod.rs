@@ -8,7 +8,7 @@ macro_rules! domain_enum {
     (
         $(#[$meta:meta])*
         pub enum $name:ident as $what:literal {
-            $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)?
+            $($(#[$vmeta:meta])* $variant:ident = $text:tt),+ $(,)?
         }
     ) => {
         $(#[$meta])*

@@ -184,6 +184,9 @@ pub struct ParticipantExport {
     /// The last four digits only: bank details are shown whole nowhere but the finance export.
     pub bank_details: Option<super::payment::MaskedBankDetails>,
     pub recognitions: Vec<super::payment::Recognition>,
+    /// What the person said, with their name on it, and what became of it.
+    pub feedback: Vec<super::feedback::FeedbackItem>,
+    pub evaluations: Vec<super::feedback::Evaluation>,
 }
 
 const NAME_MAX: usize = 200;

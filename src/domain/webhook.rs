@@ -20,9 +20,7 @@ use sha2::Sha256;
 use utoipa::ToSchema;
 
 use super::event::EventType;
-use super::id::{
-    EventId, OrganisationId, WebhookAttemptId, WebhookDeliveryId, WebhookEndpointId,
-};
+use super::id::{EventId, OrganisationId, WebhookAttemptId, WebhookDeliveryId, WebhookEndpointId};
 use super::validation::{FieldError, Problems};
 
 /// The prefix of a signing secret, as the specification writes it.
@@ -102,7 +100,11 @@ pub struct WebhookEndpointInput {
     #[serde(default)]
     pub organisation_id: Option<OrganisationId>,
     /// `http://` or `https://`, with no user name or password in it.
-    #[schema(min_length = 1, max_length = 2000, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\x00]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\x00]*$"
+    )]
     pub url: String,
     /// The event types to send; empty or absent for every type.
     #[serde(default)]
@@ -119,7 +121,11 @@ pub struct WebhookEndpointInput {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema, async_graphql::InputObject)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookEndpointPatch {
-    #[schema(min_length = 1, max_length = 2000, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\x00]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\x00]*$"
+    )]
     pub url: Option<String>,
     #[schema(max_items = 50)]
     pub event_types: Option<Vec<EventType>>,
@@ -189,7 +195,9 @@ impl TargetUrl {
         };
         if let Some(ip) = literal {
             if !allow_internal && is_internal(ip) {
-                return Err("must not point at a loopback, private or link-local address".to_owned());
+                return Err(
+                    "must not point at a loopback, private or link-local address".to_owned(),
+                );
             }
         }
         Ok(Self(url))

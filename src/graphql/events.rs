@@ -62,3 +62,55 @@ impl EventQuery {
         Ok(connection(page, request, |e| e.id, |e| e))
     }
 }
+
+/// Until when the token that opened a subscription connection holds.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionExpiry(pub chrono::DateTime<chrono::Utc>);
+
+#[derive(Default)]
+pub struct Subscription;
+
+#[async_graphql::Subscription]
+impl Subscription {
+    /// Events as they happen, that the connection's token may see (staff: their
+    /// organisation's and the work it facilitates; a participant: what concerns them; admins:
+    /// all), optionally of one type or piece of work. Ends when the token expires.
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<EventFilter>,
+    ) -> async_graphql::Result<impl futures_util::Stream<Item = Event>> {
+        use futures_util::StreamExt;
+        let principal = caller(ctx)?.clone();
+        let expires = ctx
+            .data_opt::<SessionExpiry>()
+            .map(|e| e.0)
+            .ok_or_else(|| async_graphql::Error::new("subscriptions run over /graphql/ws"))?;
+        let rx = services(ctx)?.event_feed().subscribe();
+        let filter = filter.unwrap_or_default();
+        let until = (expires - chrono::Utc::now())
+            .to_std()
+            .unwrap_or(std::time::Duration::ZERO);
+        let events = futures_util::stream::unfold(rx, |mut rx| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(e) => return Some((e, rx)),
+                    // A subscriber too slow for the feed misses what it could not keep up with.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        })
+        .filter(move |e| {
+            let wanted = e.visible_to(&principal)
+                && filter.event_type.is_none_or(|t| t == e.event_type)
+                && filter
+                    .opportunity_id
+                    .is_none_or(|o| Some(o) == e.opportunity_id);
+            std::future::ready(wanted)
+        })
+        .map(|e| (*e).clone())
+        .take_until(tokio::time::sleep(until));
+        Ok(events)
+    }
+}

@@ -114,6 +114,7 @@ pub async fn sdl(schema: web::Data<AppSchema>) -> HttpResponse {
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/graphql/schema.graphql").route(web::get().to(sdl)))
+        .service(web::resource("/graphql/ws").route(web::get().to(super::ws::subscriptions)))
         .service(
             web::resource("/graphql")
                 .route(web::post().to(execute))

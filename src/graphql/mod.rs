@@ -3,7 +3,7 @@
 
 mod api_clients;
 mod claims;
-mod events;
+pub mod events;
 mod feedback;
 pub mod http;
 pub mod loaders;
@@ -11,11 +11,10 @@ mod opportunities;
 mod organisations;
 mod participants;
 mod webhooks;
+pub mod ws;
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{
-    Context, EmptySubscription, ErrorExtensions, MergedObject, OutputType, Schema,
-};
+use async_graphql::{Context, ErrorExtensions, MergedObject, OutputType, Schema};
 use uuid::Uuid;
 
 use crate::domain::identity::Principal;
@@ -56,7 +55,7 @@ pub struct Mutation(
     feedback::FeedbackMutation,
 );
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, events::Subscription>;
 
 /// The schema; `services` is absent only when printing the SDL.
 pub fn build_schema(services: Option<Services>) -> AppSchema {
@@ -71,7 +70,7 @@ pub fn build_introspection_schema() -> IntrospectionSchema {
 }
 
 fn build_with_depth(services: Option<Services>, depth: usize) -> AppSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    let mut builder = Schema::build(Query::default(), Mutation::default(), events::Subscription)
         .limit_depth(depth)
         .limit_complexity(MAX_COMPLEXITY);
     if let Some(services) = services {

@@ -120,14 +120,9 @@ impl WebhookMutation {
         id: WebhookEndpointId,
         input: Option<RotateSecretInput>,
     ) -> async_graphql::Result<WebhookEndpointWithSecret> {
-        webhooks::rotate_secret(
-            services(ctx)?,
-            caller(ctx)?,
-            id,
-            &input.unwrap_or_default(),
-        )
-        .await
-        .gql()
+        webhooks::rotate_secret(services(ctx)?, caller(ctx)?, id, &input.unwrap_or_default())
+            .await
+            .gql()
     }
 
     /// Sends an event of the organisation's to the endpoint again, now.

@@ -174,15 +174,16 @@ pub async fn get(
 
 /// Write the response: what was done, or honestly why not (provider or facilitator staff of
 /// the organisation, or of the one facilitating the work). It can be rewritten until the item
-/// is closed. `If-Match` is optional; when sent it must be current.
+/// is closed. Send `If-Match` with the item's `ETag`, so no one's answer is lost.
 #[utoipa::path(tag = "feedback",
-    params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "The ETag last read")),
     request_body = ResponseInput,
     responses(
         (status = 200, description = "Responded", body = FeedbackItem),
         (status = 403, description = "Can read the item but does not answer for it", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The item is closed", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since it was read", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 #[put("/feedback/{id}/response")]
@@ -193,11 +194,7 @@ pub async fn respond(
     Json(input): Json<ResponseInput>,
 ) -> Result<HttpResponse, AppError> {
     let id = path_id(&req, "id")?;
-    let version = if req.headers().contains_key(header::IF_MATCH) {
-        Some(if_match(&req)?)
-    } else {
-        None
-    };
+    let version = Some(if_match(&req)?);
     let f = feedback::respond(&services, &caller, id, version, &input).await?;
     Ok(ok_tagged(f.version, &f))
 }

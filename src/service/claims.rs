@@ -17,11 +17,11 @@ use super::opportunities::{can_manage, participant_of};
 use super::{events, Services};
 use crate::db::claims::ClaimScope;
 use crate::db::{self, DbConnection};
-use crate::domain::event::{EventType, NewEvent};
 use crate::domain::claim::{
     self, benefits_warning, price_lines, Claim, ClaimAnswer, ClaimEvent, ClaimInput,
     ClaimLineInput, ClaimStatus, PaymentChoice, SessionFact, Warning,
 };
+use crate::domain::event::{EventType, NewEvent};
 use crate::domain::id::{
     ClaimId, OrganisationId, ParticipantId, PaymentRunId, ReceiptId, SessionId,
 };
@@ -558,7 +558,12 @@ pub async fn pay(
                 conn,
                 &event(&paid, &principal, "paid", Some(method.as_str().to_owned())),
             )?;
-            publish(conn, &paid, o.facilitator_organisation_id, EventType::ClaimPaid)?;
+            publish(
+                conn,
+                &paid,
+                o.facilitator_organisation_id,
+                EventType::ClaimPaid,
+            )?;
             Ok(ClaimAnswer {
                 claim: paid,
                 warnings: Vec::new(),

@@ -2,12 +2,16 @@
 //! read back by those who may see them: staff of the organisation (or the facilitator) of the
 //! work, admins, and the person an event concerns (their updates, "You said - We did").
 
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
 use super::opportunities::participant_of;
 use super::Services;
 use crate::db::events::EventScope;
 use crate::db::{self, DbConnection};
 use crate::domain::event::{Event, EventFilter, NewEvent};
-use crate::domain::id::{OrganisationId, ParticipantId};
+use crate::domain::id::{EventId, OrganisationId, ParticipantId};
 use crate::domain::identity::Principal;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::{new_id, now};
@@ -80,4 +84,63 @@ async fn read(
         .read(move |conn| db::events::list(conn, scope, &filter, page))
         .await?;
     Ok(Page::from_rows(rows, page, |e| e.id))
+}
+
+/// Events as they are written, on every instance, for GraphQL subscribers: each instance reads
+/// the outbox a few times a second while anyone is subscribed, and passes on what it has not
+/// passed on before.
+pub struct EventFeed {
+    tx: tokio::sync::broadcast::Sender<Arc<Event>>,
+}
+
+/// How often the feed looks, and how far back: an event committed up to this late (its id and
+/// time are set before its transaction commits) is still passed on.
+const FEED_POLL: Duration = Duration::from_millis(200);
+const FEED_WINDOW: chrono::Duration = chrono::Duration::seconds(5);
+/// Most events one look passes on.
+const FEED_BATCH: i64 = 5_000;
+
+impl Default for EventFeed {
+    fn default() -> Self {
+        Self {
+            tx: tokio::sync::broadcast::channel(4_096).0,
+        }
+    }
+}
+
+impl EventFeed {
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<Event>> {
+        self.tx.subscribe()
+    }
+}
+
+/// Runs until the process ends: passes new events to this instance's subscribers.
+pub async fn run_feed(services: Services) {
+    let mut passed: HashMap<EventId, chrono::DateTime<chrono::Utc>> = HashMap::new();
+    loop {
+        tokio::time::sleep(FEED_POLL).await;
+        let feed = services.feed.clone();
+        if feed.tx.receiver_count() == 0 {
+            passed.clear();
+            continue;
+        }
+        let from = now() - FEED_WINDOW;
+        let fresh = services
+            .db
+            .read(move |conn| db::events::since(conn, from, FEED_BATCH))
+            .await;
+        match fresh {
+            Ok(events) => {
+                for e in events {
+                    if passed.insert(e.id, e.timestamp).is_none() {
+                        // No subscriber left is not a failure.
+                        let _ = feed.tx.send(Arc::new(e));
+                    }
+                }
+                passed.retain(|_, at| *at >= from);
+            }
+            Err(AppError::Unavailable(_)) => {}
+            Err(error) => tracing::warn!(%error, "event feed"),
+        }
+    }
 }

@@ -8,7 +8,18 @@ use crate::error::AppError;
 
 /// Verifies a bearer token and returns the caller.
 pub async fn authenticate(services: &Services, token: &str) -> Result<Principal, AppError> {
-    let mut principal = services.tokens.verify(token)?;
+    authenticate_session(services, token).await.map(|(p, _)| p)
+}
+
+/// Authenticates as [`authenticate`] does, and says until when the token holds (a
+/// subscription ends then).
+pub async fn authenticate_session(
+    services: &Services,
+    token: &str,
+) -> Result<(Principal, chrono::DateTime<chrono::Utc>), AppError> {
+    let (mut principal, exp) = services.tokens.verify_with_expiry(token)?;
+    let expires = chrono::DateTime::from_timestamp(exp, 0)
+        .ok_or_else(|| AppError::Unauthenticated("the token's exp is out of range".to_owned()))?;
     // A person signed in with their own identity provider carries no `participant_id` claim:
     // the link made on their profile names them.
     if principal.has(crate::domain::identity::Role::Participant)
@@ -33,7 +44,7 @@ pub async fn authenticate(services: &Services, token: &str) -> Result<Principal,
             ));
         }
     }
-    Ok(principal)
+    Ok((principal, expires))
 }
 
 /// Refuses callers who are not platform admins.

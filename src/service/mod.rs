@@ -36,6 +36,8 @@ pub struct Services {
     /// Seal and open personal data at rest.
     keys: Arc<DataKeys>,
     webhooks: Arc<webhooks::WebhookSettings>,
+    /// New events, for subscribers on this instance.
+    feed: Arc<events::EventFeed>,
 }
 
 impl Services {
@@ -53,7 +55,12 @@ impl Services {
             failed_exchanges,
             keys,
             webhooks: Arc::default(),
+            feed: Arc::default(),
         }
+    }
+
+    pub fn event_feed(&self) -> &events::EventFeed {
+        &self.feed
     }
 
     /// How webhooks are delivered (the defaults refuse internal targets).

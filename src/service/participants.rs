@@ -665,7 +665,10 @@ pub async fn export(
             let contact_details = read_and_log(conn, &keys, &principal, id, s, purpose)?;
             let memberships = db::members::of_participant(conn, id)?;
             let membership_ids: Vec<_> = memberships.iter().map(|m| m.id).collect();
+            let (feedback, evaluations) = db::feedback::given_by(conn, id)?;
             Ok(ParticipantExport {
+                feedback,
+                evaluations,
                 exported_at: now(),
                 consents: record_of(conn, id)?,
                 attendance: db::sessions::attendance_of_memberships(conn, &membership_ids)?,
@@ -721,6 +724,7 @@ pub async fn erase(
             db::claims::delete_bank(conn, id)?;
             db::participants::delete_consents(conn, id)?;
             db::participants::erase_membership_text(conn, id)?;
+            db::feedback::detach_person(conn, id)?;
             Ok(erased)
         })
         .await

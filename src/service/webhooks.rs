@@ -129,9 +129,14 @@ fn owner(
     organisation_id: Option<OrganisationId>,
 ) -> Result<OrganisationId, AppError> {
     if principal.is_admin() {
-        return organisation_id.or(principal.organisation_id).ok_or_else(|| {
-            AppError::validation("organisation_id", "name the organisation the endpoint is for")
-        });
+        return organisation_id
+            .or(principal.organisation_id)
+            .ok_or_else(|| {
+                AppError::validation(
+                    "organisation_id",
+                    "name the organisation the endpoint is for",
+                )
+            });
     }
     if !principal.is_staff() {
         return Err(AppError::Forbidden(
@@ -317,9 +322,7 @@ pub async fn replay(
             let s = load(conn, &principal, id)?;
             let org = s.endpoint.organisation_id;
             let event = db::events::find(conn, event_id)?
-                .filter(|e| {
-                    e.organisation_id == org || e.facilitator_organisation_id == Some(org)
-                })
+                .filter(|e| e.organisation_id == org || e.facilitator_organisation_id == Some(org))
                 .ok_or_else(|| {
                     AppError::validation("event_id", "names no event of this organisation")
                 })?;
@@ -399,6 +402,13 @@ pub async fn deliver_due(services: &Services, timeout: Duration) -> Result<usize
     // Leased for longer than an attempt can take, so no one else takes it meanwhile.
     let lease = chrono::Duration::from_std(timeout + Duration::from_secs(30))
         .map_err(AppError::internal)?;
+    let due = services
+        .db
+        .read(|conn| db::webhooks::any_due(conn, now()))
+        .await?;
+    if !due {
+        return Ok(0);
+    }
     let jobs = services
         .db
         .transaction(move |conn| {
@@ -420,9 +430,7 @@ pub async fn deliver_due(services: &Services, timeout: Duration) -> Result<usize
         })
         .await?;
     let n = jobs.len();
-    let tries = jobs
-        .into_iter()
-        .map(|job| attempt(services, job, timeout));
+    let tries = jobs.into_iter().map(|job| attempt(services, job, timeout));
     futures_util::future::join_all(tries).await;
     Ok(n)
 }
@@ -468,8 +476,8 @@ async fn attempt(services: &Services, job: Job, timeout: Duration) {
     } else {
         match services.webhooks.schedule.after(delivery.attempts) {
             Some(wait) => {
-                delivery.next_attempt_at = now()
-                    + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+                delivery.next_attempt_at =
+                    now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
             }
             None => {
                 delivery.status = DeliveryStatus::Failed;
@@ -523,7 +531,9 @@ fn disable_failing(
     let at = now();
     let reason = format!(
         "every retry of a delivery failed{}",
-        last_error.map(|e| format!(" (last: {e})")).unwrap_or_default()
+        last_error
+            .map(|e| format!(" (last: {e})"))
+            .unwrap_or_default()
     );
     s.endpoint.enabled = false;
     s.endpoint.disabled_at = Some(at);
@@ -576,10 +586,11 @@ async fn post(
     let target = TargetUrl::parse(&s.endpoint.url, services.webhooks.allow_internal)?;
     let url = target.url();
     let host = url.host_str().ok_or("the URL names no host")?.to_owned();
-    let port = url
-        .port_or_known_default()
-        .ok_or("the URL names no port")?;
-    let host_for_lookup = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let port = url.port_or_known_default().ok_or("the URL names no port")?;
+    let host_for_lookup = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
     let addrs: Vec<SocketAddr> = tokio::time::timeout(
         timeout,
         tokio::net::lookup_host((host_for_lookup.as_str(), port)),
@@ -588,7 +599,9 @@ async fn post(
     .map_err(|_| format!("looking up {host} timed out"))?
     .map_err(|e| format!("cannot resolve {host}: {e}"))?
     .collect();
-    let addr = *addrs.first().ok_or_else(|| format!("{host} has no address"))?;
+    let addr = *addrs
+        .first()
+        .ok_or_else(|| format!("{host} has no address"))?;
     if !services.webhooks.allow_internal && addrs.iter().any(|a| is_internal(a.ip())) {
         return Err(format!(
             "{host} resolves to a loopback, private or link-local address"

@@ -43,7 +43,9 @@ async fn world() -> World {
     )
     .await;
     assert_eq!(
-        move_work(&app, &staff.token, &work, "advertise").await.status,
+        move_work(&app, &staff.token, &work, "advertise")
+            .await
+            .status,
         200
     );
     for person in [ada, bea] {
@@ -136,7 +138,9 @@ async fn every_change_that_matters_is_written_to_the_outbox_in_order() {
         assert_eq!(res.status, 201, "{}", res.text);
     }
     assert_eq!(
-        move_work(&w.app, &w.staff.token, &w.work, "end").await.status,
+        move_work(&w.app, &w.staff.token, &w.work, "end")
+            .await
+            .status,
         200
     );
     let list = w.app.get("/api/v1/events?limit=200", &w.staff.token).await;
@@ -217,10 +221,16 @@ async fn a_refused_or_failed_change_writes_no_event() {
     assert_eq!(res.status, 409, "{}", res.text);
     assert_eq!(count(&w.app), before);
     // When the event cannot be written, the change is not stored either.
-    execute_sql(&w.app.database_url, "ALTER TABLE events RENAME TO events_away");
+    execute_sql(
+        &w.app.database_url,
+        "ALTER TABLE events RENAME TO events_away",
+    );
     let res = move_work(&w.app, &w.staff.token, &w.work, "end").await;
     assert_eq!(res.status, 500, "{}", res.text);
-    execute_sql(&w.app.database_url, "ALTER TABLE events_away RENAME TO events");
+    execute_sql(
+        &w.app.database_url,
+        "ALTER TABLE events_away RENAME TO events",
+    );
     let work = w
         .app
         .get(&format!("/api/v1/opportunities/{}", w.work), &w.staff.token)
@@ -234,7 +244,10 @@ async fn a_person_sees_what_happened_to_them_and_their_work_and_nothing_of_anyon
     let w = world().await;
     let ada = w
         .app
-        .get(&format!("/api/v1/participants/{}/updates", w.ada), &w.ada_token)
+        .get(
+            &format!("/api/v1/participants/{}/updates", w.ada),
+            &w.ada_token,
+        )
         .await;
     assert_eq!(ada.status, 200, "{}", ada.text);
     assert_eq!(
@@ -257,11 +270,18 @@ async fn a_person_sees_what_happened_to_them_and_their_work_and_nothing_of_anyon
         .all(|e| e["participant_id"] == w.ada.to_string()));
     let bea = w
         .app
-        .get(&format!("/api/v1/participants/{}/updates", w.bea), &w.bea_token)
+        .get(
+            &format!("/api/v1/participants/{}/updates", w.bea),
+            &w.bea_token,
+        )
         .await;
     assert_eq!(
         types(&bea.body),
-        ["membership.accepted", "opportunity.started", "session.posted"],
+        [
+            "membership.accepted",
+            "opportunity.started",
+            "session.posted"
+        ],
         "{}",
         bea.text
     );
@@ -329,7 +349,11 @@ async fn another_organisation_sees_none_of_the_events() {
         assert_eq!(res.status, 403, "{}", res.text);
         let body = w
             .app
-            .graphql(t, "{ events(first: 50) { edges { node { id type } } } }", json!({}))
+            .graphql(
+                t,
+                "{ events(first: 50) { edges { node { id type } } } }",
+                json!({}),
+            )
             .await;
         assert_eq!(
             body["data"]["events"]["edges"].as_array().map(Vec::len),

@@ -45,11 +45,12 @@ fn id_of(item: &Value) -> String {
     item["id"].as_str().expect("an id").to_owned()
 }
 
-async fn put(app: &TestApp, path: &str, token: &str, body: &Value) -> Answer {
+async fn put(app: &TestApp, path: &str, token: &str, if_match: &str, body: &Value) -> Answer {
     read(
         app.client
             .put(app.url(path))
             .bearer_auth(token)
+            .header("If-Match", if_match)
             .json(body)
             .send()
             .await
@@ -58,11 +59,17 @@ async fn put(app: &TestApp, path: &str, token: &str, body: &Value) -> Answer {
     .await
 }
 
+/// Answers an item, sending the `ETag` the caller last read (as an admin would see it).
 async fn respond(app: &TestApp, token: &str, id: &str, we_did: &str) -> Answer {
+    let current = app
+        .get(&format!("/api/v1/feedback/{id}"), &app.admin_token)
+        .await;
+    let tag = current.header("etag").unwrap_or_else(|| "\"0\"".to_owned());
     put(
         app,
         &format!("/api/v1/feedback/{id}/response"),
         token,
+        &tag,
         &json!({ "outcome": "acted", "we_did": we_did }),
     )
     .await
@@ -328,6 +335,18 @@ async fn a_stale_if_match_on_a_response_is_refused() {
     assert_eq!(res.status, 200, "{}", res.text);
     let res = read(send("\"1\"").await.expect("request")).await;
     assert_eq!(res.status, 412, "{}", res.text);
+    // Without If-Match, nothing is written.
+    let res = read(
+        app.client
+            .put(app.url(&path))
+            .bearer_auth(&staff.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(res.status, 428, "{}", res.text);
 }
 
 // --- Who records, and about what --------------------------------------------------------------
@@ -939,4 +958,66 @@ async fn each_self_assessment_is_kept_and_the_latest_is_the_newest() {
         )
         .await;
     assert_eq!(gql_code(&body).as_deref(), Some("not_found"), "{body}");
+}
+
+#[tokio::test]
+async fn a_persons_feedback_is_in_their_export_and_stays_anonymous_after_erasure() {
+    let app = spawn_app().await;
+    let staff = provider(&app, "Provider").await;
+    let (person, person_token) = app.person().await;
+    let item = id_of(
+        &record(
+            &app,
+            &person_token,
+            &said(staff.org, "The letters are hard to read", json!({})),
+        )
+        .await,
+    );
+    let res = app
+        .post(
+            "/api/v1/evaluations",
+            &person_token,
+            &json!({ "organisation_id": staff.org, "empathy": 4, "inclusion": 3, "honesty": 5, "working_together": 4, "personalisation": 2 }),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let export = app
+        .get(
+            &format!("/api/v1/participants/{person}/export"),
+            &person_token,
+        )
+        .await;
+    assert_eq!(export.status, 200, "{}", export.text);
+    assert_eq!(export.body["feedback"][0]["id"], item, "{}", export.text);
+    assert_eq!(
+        export.body["evaluations"][0]["honesty"], 5,
+        "{}",
+        export.text
+    );
+    let res = app
+        .post(
+            &format!("/api/v1/participants/{person}/erasure"),
+            &person_token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    // The organisation keeps what was said, no longer linked to anyone.
+    let kept = app
+        .get(&format!("/api/v1/feedback/{item}"), &staff.token)
+        .await;
+    assert_eq!(kept.status, 200, "{}", kept.text);
+    assert_eq!(kept.body["said"], "The letters are hard to read");
+    assert!(kept.body["participant_id"].is_null(), "{}", kept.text);
+    let evaluations = app
+        .get(
+            &format!("/api/v1/evaluations?organisation_id={}", staff.org),
+            &staff.token,
+        )
+        .await;
+    assert!(
+        evaluations.body["items"][0]["participant_id"].is_null(),
+        "{}",
+        evaluations.text
+    );
 }

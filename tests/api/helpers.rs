@@ -166,12 +166,29 @@ pub fn token(roles: &[&str], org: Option<Uuid>, participant: Option<Uuid>) -> St
 
 /// A valid HS256 token naming its subject.
 pub fn token_as(sub: &str, roles: &[&str], org: Option<Uuid>, participant: Option<Uuid>) -> String {
+    token_until(
+        sub,
+        roles,
+        org,
+        participant,
+        chrono::Utc::now().timestamp() + 600,
+    )
+}
+
+/// A valid HS256 token that expires at `exp` (seconds since the epoch).
+pub fn token_until(
+    sub: &str,
+    roles: &[&str],
+    org: Option<Uuid>,
+    participant: Option<Uuid>,
+    exp: i64,
+) -> String {
     let now = chrono::Utc::now().timestamp();
     let claims = Claims {
         sub,
         iss: ISSUER,
         aud: AUDIENCE,
-        exp: now + 600,
+        exp,
         iat: now,
         roles: roles.to_vec(),
         org,

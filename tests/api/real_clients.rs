@@ -165,11 +165,64 @@ fn browser_command(script: &str, app: &TestApp) -> Result<Command, String> {
 
 /// The Python with graphql-core, or why there is none.
 fn python_with_graphql() -> Result<String, String> {
+    python_with("graphql")
+}
+
+/// The Python that can import `module`, or why there is none.
+fn python_with(module: &str) -> Result<String, String> {
     let python = tool("COPRODUCE_PYTHON", "venv/bin/python", "python3");
-    if works(&python, &["-c", "import graphql"]) {
+    if works(&python, &["-c", &format!("import {module}")]) {
         Ok(python)
     } else {
-        Err(format!("`{python}` cannot import graphql-core"))
+        Err(format!("`{python}` cannot import {module}"))
+    }
+}
+
+/// A client left running while the test goes on, whose output is read line by line.
+struct Running {
+    child: std::process::Child,
+    lines: tokio::sync::mpsc::UnboundedReceiver<String>,
+}
+
+impl Running {
+    fn start(mut command: Command) -> Self {
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .process_group(0);
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = tokio::sync::mpsc::unbounded_channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// The next line printed, or `None` when none comes within `limit`.
+    async fn next_line(&mut self, limit: Duration) -> Option<String> {
+        tokio::time::timeout(limit, self.lines.recv())
+            .await
+            .ok()
+            .flatten()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -290,5 +343,209 @@ async fn schemathesis_finds_nothing_as_admin_or_provider() {
             "schemathesis found problems (reports in {}).",
             reports.display()
         ),
+    );
+}
+
+/// A subscriber with the `gql` package, or why there is none.
+fn subscriber(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    most: u32,
+    seconds: u32,
+) -> Result<Running, String> {
+    let python = python_with("gql.transport.websockets")?;
+    let mut command = Command::new(python);
+    command
+        .arg(clients_dir().join("subscribe.py"))
+        .arg(format!(
+            "{}/graphql/ws",
+            app.address.replacen("http", "ws", 1)
+        ))
+        .arg(token)
+        .arg(query)
+        .arg(most.to_string())
+        .arg(seconds.to_string());
+    Ok(Running::start(command))
+}
+
+async fn ready(s: &mut Running, who: &str) {
+    let line = s.next_line(Duration::from_secs(30)).await;
+    assert_eq!(
+        line.as_deref(),
+        Some("ready"),
+        "{who}: the subscriber did not start"
+    );
+}
+
+const ACCEPTED: &str = "subscription { events(filter: { type: MEMBERSHIP_ACCEPTED }) { type organisationId participantId data } }";
+
+#[tokio::test]
+async fn gql_subscribers_get_the_events_they_may_see_within_a_second_and_nothing_else() {
+    let test = "subscriptions";
+    let app = helpers::spawn_app().await;
+    let staff = crate::opportunities::provider(&app, "Camden Recovery Network").await;
+    let other = crate::opportunities::provider(&app, "Elsewhere Trust").await;
+    let person = app
+        .register_participant(
+            &staff.token,
+            serde_json::json!({ "roles": ["lived_experience"] }),
+        )
+        .await;
+    let person_token = helpers::token(&["participant"], None, Some(person));
+    let work = crate::opportunities::create_work(
+        &app,
+        &staff.token,
+        &crate::opportunities::work("Peer panel", serde_json::json!({})),
+    )
+    .await;
+    let mut subscribers = Vec::new();
+    for (who, token, seconds) in [
+        ("staff", &staff.token, 20),
+        ("the person", &person_token, 20),
+        ("another organisation", &other.token, 6),
+    ] {
+        match subscriber(&app, token, ACCEPTED, 1, seconds) {
+            Ok(s) => subscribers.push((who, s)),
+            Err(why) => return unavailable(test, &why),
+        }
+    }
+    for (who, s) in &mut subscribers {
+        ready(s, who).await;
+    }
+    // Let the subscriptions reach the server before the change.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let res = app
+        .post(
+            &format!("/api/v1/opportunities/{work}/members"),
+            &staff.token,
+            &serde_json::json!({ "participant_id": person, "joined_at": "2026-02-01T09:00:00Z" }),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let changed = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+    for (who, s) in &mut subscribers[..2] {
+        let line = s
+            .next_line(Duration::from_secs(10))
+            .await
+            .unwrap_or_default();
+        let rest = line
+            .strip_prefix("event ")
+            .unwrap_or_else(|| panic!("{who}: expected an event, got {line:?}"));
+        let (at, body) = rest.split_once(' ').expect("time and body");
+        let at: f64 = at.parse().expect("seconds");
+        assert!(
+            at - changed < 1.0,
+            "{who}: the event came {:.3} s after the change",
+            at - changed
+        );
+        let body: serde_json::Value = serde_json::from_str(body).expect("json");
+        assert_eq!(
+            body["events"]["type"], "MEMBERSHIP_ACCEPTED",
+            "{who}: {body}"
+        );
+        assert_eq!(
+            body["events"]["participantId"],
+            person.to_string(),
+            "{who}: {body}"
+        );
+    }
+    let (_, outsider) = &mut subscribers[2];
+    let line = outsider.next_line(Duration::from_secs(15)).await;
+    assert_eq!(
+        line.as_deref(),
+        Some("timeout"),
+        "another organisation's subscriber got {line:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_subscription_needs_a_valid_token_and_ends_when_the_token_expires() {
+    let test = "subscription-token";
+    let app = helpers::spawn_app().await;
+    let org = app
+        .create_organisation("Camden Recovery Network", &["provider"])
+        .await;
+    let mut refused = match subscriber(&app, "-", ACCEPTED, 1, 10) {
+        Ok(s) => s,
+        Err(why) => return unavailable(test, &why),
+    };
+    let line = refused
+        .next_line(Duration::from_secs(20))
+        .await
+        .unwrap_or_default();
+    assert!(line.starts_with("refused"), "without a token: {line:?}");
+    let mut forged = subscriber(&app, "not-a-token", ACCEPTED, 1, 10).expect("gql");
+    let line = forged
+        .next_line(Duration::from_secs(20))
+        .await
+        .unwrap_or_default();
+    assert!(line.starts_with("refused"), "with a forged token: {line:?}");
+    let expires = chrono::Utc::now().timestamp() + 4;
+    let short = helpers::token_until("short", &["provider"], Some(org), None, expires);
+    let mut s = subscriber(&app, &short, ACCEPTED, 5, 30).expect("gql");
+    ready(&mut s, "short-lived").await;
+    let line = s.next_line(Duration::from_secs(20)).await;
+    assert_eq!(
+        line.as_deref(),
+        Some("complete"),
+        "the subscription did not end with its token"
+    );
+    assert!(chrono::Utc::now().timestamp() >= expires - 1);
+}
+
+#[tokio::test]
+async fn the_standard_webhooks_library_verifies_what_is_delivered() {
+    let test = "standardwebhooks";
+    let python = match python_with("standardwebhooks") {
+        Ok(p) => p,
+        Err(why) => return unavailable(test, &why),
+    };
+    let app = crate::webhooks::app_with_schedule("100ms").await;
+    let receiver = crate::webhooks::Receiver::start(&[]).await;
+    let staff = crate::opportunities::provider(&app, "Camden Recovery Network").await;
+    let (_, secret) =
+        crate::webhooks::register(&app, &staff, &receiver.url, serde_json::json!([])).await;
+    let work = crate::opportunities::create_work(
+        &app,
+        &staff.token,
+        &crate::opportunities::work("Peer panel", serde_json::json!({})),
+    )
+    .await;
+    for verb in ["advertise", "start"] {
+        assert_eq!(
+            crate::opportunities::move_work(&app, &staff.token, &work, verb)
+                .await
+                .status,
+            200
+        );
+    }
+    let got = receiver.wait_for(2).await;
+    let deliveries: Vec<serde_json::Value> = got
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "headers": r.headers,
+                "body": String::from_utf8_lossy(&r.body),
+            })
+        })
+        .collect();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("deliveries.json");
+    std::fs::write(
+        &file,
+        serde_json::to_vec(&serde_json::json!({ "secret": secret, "deliveries": deliveries }))
+            .expect("json"),
+    )
+    .expect("write");
+    let mut command = Command::new(python);
+    command
+        .arg(clients_dir().join("verify_webhook.py"))
+        .arg(&file);
+    let out = run(command, Duration::from_secs(60)).await;
+    expect_pass(
+        &out,
+        &["verified 2"],
+        "the Standard Webhooks reference library does not verify the deliveries",
     );
 }

@@ -142,7 +142,10 @@ pub(crate) fn signed_by(r: &Received, secret: &str) -> bool {
 pub(crate) async fn app_with_schedule(schedule: &str) -> TestApp {
     let schedule = schedule.to_owned();
     spawn_app_with(move |vars| {
-        vars.insert("COPRODUCE_WEBHOOK_ALLOW_INTERNAL".to_owned(), "true".to_owned());
+        vars.insert(
+            "COPRODUCE_WEBHOOK_ALLOW_INTERNAL".to_owned(),
+            "true".to_owned(),
+        );
         vars.insert("COPRODUCE_WEBHOOK_RETRY_SCHEDULE".to_owned(), schedule);
         vars.insert("COPRODUCE_WEBHOOK_POLL_MS".to_owned(), "50".to_owned());
     })
@@ -150,7 +153,12 @@ pub(crate) async fn app_with_schedule(schedule: &str) -> TestApp {
 }
 
 /// Registers an endpoint; returns its id, secret and version.
-pub(crate) async fn register(app: &TestApp, staff: &Staff, url: &str, types: Value) -> (String, String) {
+pub(crate) async fn register(
+    app: &TestApp,
+    staff: &Staff,
+    url: &str,
+    types: Value,
+) -> (String, String) {
     let res = app
         .post(
             "/api/v1/webhooks",
@@ -170,18 +178,31 @@ fn body_of(r: &Received) -> Value {
 }
 
 #[tokio::test]
-async fn a_receiver_that_fails_twice_gets_the_event_three_times_with_one_id_and_a_valid_signature() {
+async fn a_receiver_that_fails_twice_gets_the_event_three_times_with_one_id_and_a_valid_signature()
+{
     let app = app_with_schedule("200ms,200ms,200ms").await;
     let receiver = Receiver::start(&[500, 503]).await;
     let staff = provider(&app, "Camden Recovery Network").await;
-    let (endpoint, secret) = register(&app, &staff, &receiver.url, json!(["opportunity.advertised"])).await;
+    let (endpoint, secret) = register(
+        &app,
+        &staff,
+        &receiver.url,
+        json!(["opportunity.advertised"]),
+    )
+    .await;
     let id = create_work(&app, &staff.token, &work("Peer panel", json!({}))).await;
-    assert_eq!(move_work(&app, &staff.token, &id, "advertise").await.status, 200);
+    assert_eq!(
+        move_work(&app, &staff.token, &id, "advertise").await.status,
+        200
+    );
     let got = receiver.wait_for(3).await;
     let events = app
         .get("/api/v1/events?type=opportunity.advertised", &staff.token)
         .await;
-    let event_id = events.body["items"][0]["id"].as_str().expect("event").to_owned();
+    let event_id = events.body["items"][0]["id"]
+        .as_str()
+        .expect("event")
+        .to_owned();
     for r in &got {
         assert_eq!(r.headers["webhook-id"], event_id);
         assert!(signed_by(r, &secret), "{:?}", r.headers);
@@ -195,20 +216,39 @@ async fn a_receiver_that_fails_twice_gets_the_event_three_times_with_one_id_and_
     }
     // Every attempt is logged, readable by the organisation.
     let attempts = app
-        .get(&format!("/api/v1/webhooks/{endpoint}/attempts"), &staff.token)
+        .get(
+            &format!("/api/v1/webhooks/{endpoint}/attempts"),
+            &staff.token,
+        )
         .await;
-    let items = attempts.body["items"].as_array().cloned().unwrap_or_default();
+    let items = attempts.body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(items.len(), 3, "{}", attempts.text);
-    let codes: Vec<i64> = items.iter().filter_map(|a| a["status_code"].as_i64()).collect();
+    let codes: Vec<i64> = items
+        .iter()
+        .filter_map(|a| a["status_code"].as_i64())
+        .collect();
     assert_eq!(codes, [500, 503, 200]);
     assert_eq!(items[2]["succeeded"], true);
     assert_eq!(items[0]["succeeded"], false);
     let deliveries = app
-        .get(&format!("/api/v1/webhooks/{endpoint}/deliveries"), &staff.token)
+        .get(
+            &format!("/api/v1/webhooks/{endpoint}/deliveries"),
+            &staff.token,
+        )
         .await;
-    assert_eq!(deliveries.body["items"][0]["status"], "succeeded", "{}", deliveries.text);
+    assert_eq!(
+        deliveries.body["items"][0]["status"], "succeeded",
+        "{}",
+        deliveries.text
+    );
     // Types it did not ask for are not sent.
-    assert_eq!(move_work(&app, &staff.token, &id, "start").await.status, 200);
+    assert_eq!(
+        move_work(&app, &staff.token, &id, "start").await.status,
+        200
+    );
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(receiver.received().len(), 3);
 }
@@ -220,24 +260,45 @@ async fn an_endpoint_that_keeps_failing_is_disabled_with_an_event_and_a_replay_s
     let staff = provider(&app, "Camden Recovery Network").await;
     let (endpoint, secret) = register(&app, &staff, &receiver.url, json!([])).await;
     let id = create_work(&app, &staff.token, &work("Peer panel", json!({}))).await;
-    assert_eq!(move_work(&app, &staff.token, &id, "advertise").await.status, 200);
+    assert_eq!(
+        move_work(&app, &staff.token, &id, "advertise").await.status,
+        200
+    );
     receiver.wait_for(3).await;
     let mut shown = Value::Null;
     for _ in 0..100 {
-        shown = app.get(&format!("/api/v1/webhooks/{endpoint}"), &staff.token).await.body;
+        shown = app
+            .get(&format!("/api/v1/webhooks/{endpoint}"), &staff.token)
+            .await
+            .body;
         if shown["enabled"] == false {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(shown["enabled"], false, "{shown}");
-    assert!(shown["disabled_reason"].as_str().is_some_and(|r| r.contains("500")), "{shown}");
+    assert!(
+        shown["disabled_reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("500")),
+        "{shown}"
+    );
     let disabled = app
-        .get("/api/v1/events?type=webhook.endpoint_disabled", &staff.token)
+        .get(
+            "/api/v1/events?type=webhook.endpoint_disabled",
+            &staff.token,
+        )
         .await;
-    assert_eq!(disabled.body["items"][0]["data"]["endpoint_id"], endpoint, "{}", disabled.text);
+    assert_eq!(
+        disabled.body["items"][0]["data"]["endpoint_id"], endpoint,
+        "{}",
+        disabled.text
+    );
     // Disabled, nothing more is sent.
-    assert_eq!(move_work(&app, &staff.token, &id, "start").await.status, 200);
+    assert_eq!(
+        move_work(&app, &staff.token, &id, "start").await.status,
+        200
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(receiver.received().len(), 3);
     // Enabled again, a replay of the first event goes out, with the same id.
@@ -251,8 +312,13 @@ async fn an_endpoint_that_keeps_failing_is_disabled_with_an_event_and_a_replay_s
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
-    let events = app.get("/api/v1/events?type=opportunity.advertised", &staff.token).await;
-    let event_id = events.body["items"][0]["id"].as_str().expect("event").to_owned();
+    let events = app
+        .get("/api/v1/events?type=opportunity.advertised", &staff.token)
+        .await;
+    let event_id = events.body["items"][0]["id"]
+        .as_str()
+        .expect("event")
+        .to_owned();
     let res = app
         .post(
             &format!("/api/v1/webhooks/{endpoint}/replay"),
@@ -268,9 +334,17 @@ async fn an_endpoint_that_keeps_failing_is_disabled_with_an_event_and_a_replay_s
     // Another organisation's event cannot be replayed to it.
     let other = provider(&app, "Elsewhere Trust").await;
     let theirs = create_work(&app, &other.token, &work("Theirs", json!({}))).await;
-    assert_eq!(move_work(&app, &other.token, &theirs, "advertise").await.status, 200);
+    assert_eq!(
+        move_work(&app, &other.token, &theirs, "advertise")
+            .await
+            .status,
+        200
+    );
     let their_events = app.get("/api/v1/events", &other.token).await;
-    let their_event = their_events.body["items"][0]["id"].as_str().expect("event").to_owned();
+    let their_event = their_events.body["items"][0]["id"]
+        .as_str()
+        .expect("event")
+        .to_owned();
     let res = app
         .post(
             &format!("/api/v1/webhooks/{endpoint}/replay"),
@@ -299,9 +373,16 @@ async fn after_a_rotation_both_secrets_sign_until_the_overlap_ends() {
     assert_ne!(new, old);
     assert!(res.body["endpoint"]["previous_secret_expires_at"].is_string());
     let id = create_work(&app, &staff.token, &work("Peer panel", json!({}))).await;
-    assert_eq!(move_work(&app, &staff.token, &id, "advertise").await.status, 200);
+    assert_eq!(
+        move_work(&app, &staff.token, &id, "advertise").await.status,
+        200
+    );
     let got = receiver.wait_for(1).await;
-    assert!(signed_by(&got[0], &new) && signed_by(&got[0], &old), "{:?}", got[0].headers);
+    assert!(
+        signed_by(&got[0], &new) && signed_by(&got[0], &old),
+        "{:?}",
+        got[0].headers
+    );
     // With no overlap, only the newest secret signs.
     let res = app
         .post(
@@ -311,7 +392,10 @@ async fn after_a_rotation_both_secrets_sign_until_the_overlap_ends() {
         )
         .await;
     let newest = res.body["secret"].as_str().expect("secret").to_owned();
-    assert_eq!(move_work(&app, &staff.token, &id, "start").await.status, 200);
+    assert_eq!(
+        move_work(&app, &staff.token, &id, "start").await.status,
+        200
+    );
     let got = receiver.wait_for(2).await;
     assert!(signed_by(&got[1], &newest));
     assert!(!signed_by(&got[1], &new) && !signed_by(&got[1], &old));
@@ -321,7 +405,10 @@ async fn after_a_rotation_both_secrets_sign_until_the_overlap_ends() {
 async fn internal_targets_are_refused_when_registered_and_again_when_delivered() {
     let app = spawn_app_with(|vars| {
         vars.insert("COPRODUCE_WEBHOOK_POLL_MS".to_owned(), "50".to_owned());
-        vars.insert("COPRODUCE_WEBHOOK_RETRY_SCHEDULE".to_owned(), "100ms".to_owned());
+        vars.insert(
+            "COPRODUCE_WEBHOOK_RETRY_SCHEDULE".to_owned(),
+            "100ms".to_owned(),
+        );
     })
     .await;
     let receiver = Receiver::start(&[]).await;
@@ -343,7 +430,11 @@ async fn internal_targets_are_refused_when_registered_and_again_when_delivered()
     }
     // A name that passed registration and points inward by delivery time is caught then.
     let res = app
-        .post("/api/v1/webhooks", &staff.token, &json!({ "url": "https://example.org/hook" }))
+        .post(
+            "/api/v1/webhooks",
+            &staff.token,
+            &json!({ "url": "https://example.org/hook" }),
+        )
         .await;
     assert_eq!(res.status, 201, "{}", res.text);
     let endpoint = res.body["endpoint"]["id"].as_str().expect("id").to_owned();
@@ -355,11 +446,17 @@ async fn internal_targets_are_refused_when_registered_and_again_when_delivered()
         ),
     );
     let id = create_work(&app, &staff.token, &work("Peer panel", json!({}))).await;
-    assert_eq!(move_work(&app, &staff.token, &id, "advertise").await.status, 200);
+    assert_eq!(
+        move_work(&app, &staff.token, &id, "advertise").await.status,
+        200
+    );
     let mut attempts = Value::Null;
     for _ in 0..100 {
         attempts = app
-            .get(&format!("/api/v1/webhooks/{endpoint}/attempts"), &staff.token)
+            .get(
+                &format!("/api/v1/webhooks/{endpoint}/attempts"),
+                &staff.token,
+            )
             .await
             .body;
         if attempts["items"].as_array().is_some_and(|a| !a.is_empty()) {
@@ -396,7 +493,11 @@ async fn only_the_organisations_staff_see_and_manage_its_endpoints_through_both_
         assert_eq!(res.status, 404, "{}", res.text);
     }
     let res = app
-        .post("/api/v1/webhooks", &person_token, &json!({ "url": "https://example.org/h" }))
+        .post(
+            "/api/v1/webhooks",
+            &person_token,
+            &json!({ "url": "https://example.org/h" }),
+        )
         .await;
     assert_eq!(res.status, 403, "{}", res.text);
     let list = app.get("/api/v1/webhooks", &other.token).await;
@@ -410,7 +511,12 @@ async fn only_the_organisations_staff_see_and_manage_its_endpoints_through_both_
         )
         .await;
     let made = &body["data"]["registerWebhookEndpoint"];
-    assert!(made["secret"].as_str().is_some_and(|s| s.starts_with("whsec_")), "{body}");
+    assert!(
+        made["secret"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("whsec_")),
+        "{body}"
+    );
     assert_eq!(made["endpoint"]["eventTypes"], json!(["CLAIM_PAID"]));
     let body = app
         .graphql(
@@ -420,7 +526,9 @@ async fn only_the_organisations_staff_see_and_manage_its_endpoints_through_both_
         )
         .await;
     assert_eq!(
-        body["data"]["webhookEndpoints"]["edges"].as_array().map(Vec::len),
+        body["data"]["webhookEndpoints"]["edges"]
+            .as_array()
+            .map(Vec::len),
         Some(0),
         "{body}"
     );
@@ -432,7 +540,9 @@ async fn only_the_organisations_staff_see_and_manage_its_endpoints_through_both_
         )
         .await;
     assert_eq!(
-        body["data"]["webhookEndpoints"]["edges"].as_array().map(Vec::len),
+        body["data"]["webhookEndpoints"]["edges"]
+            .as_array()
+            .map(Vec::len),
         Some(2),
         "{body}"
     );
@@ -445,7 +555,9 @@ async fn only_the_organisations_staff_see_and_manage_its_endpoints_through_both_
         .await
         .expect("delete");
     assert_eq!(res.status(), 204);
-    let res = app.get(&format!("/api/v1/webhooks/{endpoint}"), &staff.token).await;
+    let res = app
+        .get(&format!("/api/v1/webhooks/{endpoint}"), &staff.token)
+        .await;
     assert_eq!(res.status, 404);
 }
 
@@ -455,7 +567,10 @@ async fn two_instances_on_one_database_deliver_each_event_once() {
     let url = first.database_url.clone();
     let second = spawn_app_with(move |vars| {
         vars.insert("DATABASE_URL".to_owned(), url);
-        vars.insert("COPRODUCE_WEBHOOK_ALLOW_INTERNAL".to_owned(), "true".to_owned());
+        vars.insert(
+            "COPRODUCE_WEBHOOK_ALLOW_INTERNAL".to_owned(),
+            "true".to_owned(),
+        );
         vars.insert("COPRODUCE_WEBHOOK_POLL_MS".to_owned(), "50".to_owned());
     })
     .await;
@@ -467,14 +582,20 @@ async fn two_instances_on_one_database_deliver_each_event_once() {
     for i in 0..10 {
         let app = if i % 2 == 0 { &first } else { &second };
         let id = create_work(app, &staff.token, &work(&format!("Work {i}"), json!({}))).await;
-        assert_eq!(move_work(app, &staff.token, &id, "advertise").await.status, 200);
+        assert_eq!(
+            move_work(app, &staff.token, &id, "advertise").await.status,
+            200
+        );
         assert_eq!(move_work(app, &staff.token, &id, "start").await.status, 200);
         works.push(id);
     }
     let got = receiver.wait_for(20).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     let got_now = receiver.received();
-    let mut ids: Vec<String> = got_now.iter().map(|r| r.headers["webhook-id"].clone()).collect();
+    let mut ids: Vec<String> = got_now
+        .iter()
+        .map(|r| r.headers["webhook-id"].clone())
+        .collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 20, "{} distinct of {}", ids.len(), got.len());
