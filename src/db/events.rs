@@ -75,6 +75,18 @@ pub fn find(conn: &mut DbConnection, id: EventId) -> Result<Option<Event>, AppEr
         .transpose()
 }
 
+/// The events among `ids` (for a batch of deliveries).
+pub fn find_many(conn: &mut DbConnection, ids: &[EventId]) -> Result<Vec<Event>, AppError> {
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    events::table
+        .filter(events::id.eq_any(ids))
+        .select(EventRow::as_select())
+        .load::<EventRow>(conn)?
+        .into_iter()
+        .map(EventRow::into_domain)
+        .collect()
+}
+
 /// Whose events a list shows.
 #[derive(Debug, Clone, Copy)]
 pub enum EventScope {

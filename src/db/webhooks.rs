@@ -145,6 +145,21 @@ pub fn find_endpoint(
         .transpose()
 }
 
+/// The endpoints among `ids` (for a batch of deliveries).
+pub fn find_endpoints(
+    conn: &mut DbConnection,
+    ids: &[WebhookEndpointId],
+) -> Result<Vec<StoredEndpoint>, AppError> {
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    webhook_endpoints::table
+        .filter(webhook_endpoints::id.eq_any(ids))
+        .select(EndpointRow::as_select())
+        .load::<EndpointRow>(conn)?
+        .into_iter()
+        .map(EndpointRow::into_domain)
+        .collect()
+}
+
 /// Writes the endpoint if it is still at `expected`; false when someone changed it first.
 pub fn update_endpoint_if_version(
     conn: &mut DbConnection,

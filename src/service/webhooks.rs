@@ -6,7 +6,9 @@
 //! `FOR UPDATE SKIP LOCKED` and leased while it is tried, so in the normal case each event
 //! reaches each endpoint once. On SQLite one writer at a time takes deliveries.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -16,7 +18,7 @@ use crate::crypto::{DataKeys, Sealed};
 use crate::db::webhooks::StoredEndpoint;
 use crate::db::{self, DbConnection};
 use crate::domain::event::{Event, EventType, NewEvent};
-use crate::domain::id::{OrganisationId, WebhookEndpointId};
+use crate::domain::id::{EventId, OrganisationId, WebhookEndpointId};
 use crate::domain::identity::Principal;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::webhook::{
@@ -376,16 +378,59 @@ pub(super) fn fan_out(conn: &mut DbConnection, event: &Event) -> Result<(), AppE
 /// One delivery to try, with what it needs.
 struct Job {
     delivery: WebhookDelivery,
-    endpoint: StoredEndpoint,
-    event: Event,
+    endpoint: Arc<StoredEndpoint>,
+    event: Arc<Event>,
+}
+
+/// The deliverer's own state: one HTTP client per receiver address, kept so connections to a
+/// receiver are reused from one delivery to the next.
+#[derive(Default)]
+pub struct Deliverer {
+    clients: Mutex<HashMap<(String, SocketAddr), reqwest::Client>>,
+}
+
+/// Most clients kept; past it the cache starts again.
+const MAX_CLIENTS: usize = 1_000;
+
+impl Deliverer {
+    /// A client that connects `host` to `addr` only (the address checked), following no
+    /// redirect.
+    fn client(
+        &self,
+        host: &str,
+        addr: SocketAddr,
+        timeout: Duration,
+    ) -> Result<reqwest::Client, String> {
+        let key = (host.to_owned(), addr);
+        let mut clients = self
+            .clients
+            .lock()
+            .map_err(|_| "the client cache is poisoned".to_owned())?;
+        if let Some(c) = clients.get(&key) {
+            return Ok(c.clone());
+        }
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .resolve(host, addr)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .user_agent(concat!("Coproduce-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| e.to_string())?;
+        if clients.len() >= MAX_CLIENTS {
+            clients.clear();
+        }
+        clients.insert(key, client.clone());
+        Ok(client)
+    }
 }
 
 /// Runs until the process ends: takes due deliveries and tries them, a batch at a time.
 pub async fn run_deliverer(services: Services) {
     let settings = services.webhooks.clone();
-    let client_timeout = settings.timeout;
+    let deliverer = Deliverer::default();
     loop {
-        match deliver_due(&services, client_timeout).await {
+        match deliver_due(&services, &deliverer).await {
             // A full batch: there may be more waiting.
             Ok(n) if n as i64 >= settings.batch => continue,
             Ok(_) => {}
@@ -396,12 +441,10 @@ pub async fn run_deliverer(services: Services) {
     }
 }
 
-/// Takes the due deliveries and tries each once; returns how many were tried.
-pub async fn deliver_due(services: &Services, timeout: Duration) -> Result<usize, AppError> {
-    let batch = services.webhooks.batch;
-    // Leased for longer than an attempt can take, so no one else takes it meanwhile.
-    let lease = chrono::Duration::from_std(timeout + Duration::from_secs(30))
-        .map_err(AppError::internal)?;
+/// Takes the due deliveries, tries each once (all at the same time) and records how each went,
+/// together; returns how many were tried.
+pub async fn deliver_due(services: &Services, deliverer: &Deliverer) -> Result<usize, AppError> {
+    let settings = services.webhooks.clone();
     let due = services
         .db
         .read(|conn| db::webhooks::any_due(conn, now()))
@@ -409,34 +452,85 @@ pub async fn deliver_due(services: &Services, timeout: Duration) -> Result<usize
     if !due {
         return Ok(0);
     }
+    // Leased for longer than an attempt can take, so no one else takes it meanwhile.
+    let lease = chrono::Duration::from_std(settings.timeout + Duration::from_secs(30))
+        .map_err(AppError::internal)?;
+    let batch = settings.batch;
     let jobs = services
         .db
         .transaction(move |conn| {
             let at = now();
             let due = db::webhooks::take_due(conn, at, at + lease, batch)?;
-            let mut jobs = Vec::with_capacity(due.len());
-            for delivery in due {
-                let endpoint = db::webhooks::find_endpoint(conn, delivery.endpoint_id)?;
-                let event = db::events::find(conn, delivery.event_id)?;
-                if let (Some(endpoint), Some(event)) = (endpoint, event) {
-                    jobs.push(Job {
-                        delivery,
-                        endpoint,
-                        event,
-                    });
-                }
+            if due.is_empty() {
+                return Ok(Vec::new());
             }
-            Ok(jobs)
+            let mut endpoint_ids: Vec<WebhookEndpointId> =
+                due.iter().map(|d| d.endpoint_id).collect();
+            endpoint_ids.sort();
+            endpoint_ids.dedup();
+            let endpoints: HashMap<WebhookEndpointId, Arc<StoredEndpoint>> =
+                db::webhooks::find_endpoints(conn, &endpoint_ids)?
+                    .into_iter()
+                    .map(|e| (e.endpoint.id, Arc::new(e)))
+                    .collect();
+            let event_ids: Vec<EventId> = due.iter().map(|d| d.event_id).collect();
+            let events: HashMap<EventId, Arc<Event>> = db::events::find_many(conn, &event_ids)?
+                .into_iter()
+                .map(|e| (e.id, Arc::new(e)))
+                .collect();
+            Ok(due
+                .into_iter()
+                .filter_map(|delivery| {
+                    Some(Job {
+                        endpoint: endpoints.get(&delivery.endpoint_id)?.clone(),
+                        event: events.get(&delivery.event_id)?.clone(),
+                        delivery,
+                    })
+                })
+                .collect::<Vec<_>>())
         })
         .await?;
     let n = jobs.len();
-    let tries = jobs.into_iter().map(|job| attempt(services, job, timeout));
-    futures_util::future::join_all(tries).await;
+    let tries = jobs
+        .into_iter()
+        .map(|job| attempt(services, deliverer, job, settings.timeout));
+    let outcomes = futures_util::future::join_all(tries).await;
+    let written = services
+        .db
+        .transaction(move |conn| {
+            for outcome in &outcomes {
+                if let Some(record) = &outcome.attempt {
+                    db::webhooks::insert_attempt(conn, record)?;
+                }
+                db::webhooks::update_delivery(conn, &outcome.delivery)?;
+                if let Some(error) = &outcome.exhausted {
+                    disable_failing(conn, outcome.delivery.endpoint_id, error.as_deref())?;
+                }
+            }
+            Ok(())
+        })
+        .await;
+    if let Err(error) = written {
+        tracing::warn!(%error, "could not record webhook attempts");
+    }
     Ok(n)
 }
 
-/// Tries one delivery and records how it went.
-async fn attempt(services: &Services, job: Job, timeout: Duration) {
+/// How one try went: the attempt to log (none when the endpoint was disabled meanwhile), the
+/// delivery as it now stands, and, when every retry is used up, the last error.
+struct Outcome {
+    attempt: Option<WebhookAttempt>,
+    delivery: WebhookDelivery,
+    exhausted: Option<Option<String>>,
+}
+
+/// Tries one delivery.
+async fn attempt(
+    services: &Services,
+    deliverer: &Deliverer,
+    job: Job,
+    timeout: Duration,
+) -> Outcome {
     let Job {
         mut delivery,
         endpoint,
@@ -444,21 +538,18 @@ async fn attempt(services: &Services, job: Job, timeout: Duration) {
     } = job;
     if !endpoint.endpoint.enabled {
         // Disabled since it was queued: it waits until the endpoint is enabled again.
-        let d = WebhookDelivery {
-            next_attempt_at: now() + chrono::Duration::minutes(5),
-            ..delivery
+        delivery.next_attempt_at = now() + chrono::Duration::minutes(5);
+        return Outcome {
+            attempt: None,
+            delivery,
+            exhausted: None,
         };
-        let _ = services
-            .db
-            .run(move |conn| db::webhooks::update_delivery(conn, &d))
-            .await;
-        return;
     }
     let started = Instant::now();
     let attempted_at = now();
-    let outcome = post(services, &endpoint, &event, timeout).await;
+    let result = post(services, deliverer, &endpoint, &event, timeout).await;
     let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-    let (status_code, error, succeeded) = match outcome {
+    let (status_code, error, succeeded) = match result {
         Ok(code) if (200..300).contains(&code) => (Some(i32::from(code)), None, true),
         Ok(code) => (
             Some(i32::from(code)),
@@ -469,7 +560,7 @@ async fn attempt(services: &Services, job: Job, timeout: Duration) {
     };
     delivery.attempts += 1;
     delivery.last_attempt_at = Some(attempted_at);
-    let mut exhausted = false;
+    let mut exhausted = None;
     if succeeded {
         delivery.status = DeliveryStatus::Succeeded;
         delivery.delivered_at = Some(now());
@@ -481,36 +572,25 @@ async fn attempt(services: &Services, job: Job, timeout: Duration) {
             }
             None => {
                 delivery.status = DeliveryStatus::Failed;
-                exhausted = true;
+                exhausted = Some(error.clone());
             }
         }
     }
-    let record = WebhookAttempt {
-        id: new_id(),
-        delivery_id: delivery.id,
-        endpoint_id: delivery.endpoint_id,
-        event_id: delivery.event_id,
-        attempt: delivery.attempts,
-        attempted_at,
-        status_code,
-        error: error.clone(),
-        duration_ms,
-        succeeded,
-    };
-    let endpoint_id = endpoint.endpoint.id;
-    let written = services
-        .db
-        .transaction(move |conn| {
-            db::webhooks::insert_attempt(conn, &record)?;
-            db::webhooks::update_delivery(conn, &delivery)?;
-            if exhausted {
-                disable_failing(conn, endpoint_id, error.as_deref())?;
-            }
-            Ok(())
-        })
-        .await;
-    if let Err(error) = written {
-        tracing::warn!(%error, "could not record a webhook attempt");
+    Outcome {
+        attempt: Some(WebhookAttempt {
+            id: new_id(),
+            delivery_id: delivery.id,
+            endpoint_id: delivery.endpoint_id,
+            event_id: delivery.event_id,
+            attempt: delivery.attempts,
+            attempted_at,
+            status_code,
+            error,
+            duration_ms,
+            succeeded,
+        }),
+        delivery,
+        exhausted,
     }
 }
 
@@ -579,6 +659,7 @@ fn signing_keys(keys: &DataKeys, s: &StoredEndpoint) -> Result<Vec<Vec<u8>>, Str
 /// addresses unless allowed), following no redirect. Returns the status the receiver gave.
 async fn post(
     services: &Services,
+    deliverer: &Deliverer,
     s: &StoredEndpoint,
     event: &Event,
     timeout: Duration,
@@ -612,14 +693,8 @@ async fn post(
     let id = event.id.to_string();
     let timestamp = Utc::now().timestamp();
     let signature = webhook::signature_header(&keys, &id, timestamp, &body);
-    // Connect to the address checked above, whatever the name resolves to by then.
-    let client = reqwest::Client::builder()
-        .timeout(timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .resolve(&host_for_lookup, addr)
-        .user_agent(concat!("Coproduce-Webhooks/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| e.to_string())?;
+    // Connects to the address checked above, whatever the name resolves to by then.
+    let client = deliverer.client(&host_for_lookup, addr, timeout)?;
     let response = client
         .post(url.clone())
         .header("content-type", "application/json")
