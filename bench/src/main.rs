@@ -6,12 +6,14 @@
 //!   cargo run --release -p coproduce-bench -- hardening --duration 30
 //!   cargo run --release -p coproduce-bench -- directory --rate 1000 --duration 60
 //!   cargo run --release -p coproduce-bench -- claims --rate 200 --duration 60
+//!   cargo run --release -p coproduce-bench -- events --duration 60 [--instances 2]
 //!
 //! Everything it starts is stopped on exit, on error too; the database it creates is dropped.
 
 mod claims;
 mod claims_report;
 mod directory;
+mod events;
 mod group;
 mod hardening;
 mod http;
@@ -21,6 +23,7 @@ mod payroll;
 mod pg;
 mod postgraphile;
 mod procs;
+mod receiver;
 mod server;
 mod wrk;
 
@@ -47,7 +50,8 @@ pub struct Opts {
     #[arg(long, global = true, default_value_t = 64)]
     pub connections: u32,
     /// The paced run's rate over all its connections: directory reads/s (default 1000), or
-    /// claims submitted and approved per s (default 200; two requests each).
+    /// claims submitted and approved per s (default 200; two requests each); events written
+    /// per s (default 1000).
     #[arg(long, global = true)]
     pub rate: Option<f64>,
     /// directory and claims: the paced run's connections (each sends every connections/rate s).
@@ -56,6 +60,12 @@ pub struct Opts {
     /// directory: members of the group (1-200; read as one page).
     #[arg(long, global = true, default_value_t = 200)]
     pub members: usize,
+    /// events: server instances delivering from the same database (1-4).
+    #[arg(long, global = true, default_value_t = 1)]
+    pub instances: usize,
+    /// events: writer threads in this process, sharing --rate (1-8).
+    #[arg(long, global = true, default_value_t = 2)]
+    pub writers: usize,
     /// wrk threads and pgbench -j.
     #[arg(long, global = true, default_value_t = 2)]
     pub threads: u32,
@@ -114,6 +124,8 @@ enum Scenario {
     Directory,
     /// PostgreSQL: claims submitted and approved at --rate, paid twice at once, the overdue list over 200,000 claims.
     Claims,
+    /// PostgreSQL: events written at --rate through the db layer and delivered as webhooks to a receiver here: outbox lag, lost, twice, signatures.
+    Events,
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -194,12 +206,15 @@ fn main() -> Result<()> {
     procs::clean_up_on_signal();
     revision();
     let _ = procs::QUIET.set((cli.opts.quiet_max, cli.opts.quiet_wait));
-    procs::ensure_tool("wrk", &["wrk"])?;
+    if !matches!(cli.scenario, Scenario::Events) {
+        procs::ensure_tool("wrk", &["wrk"])?;
+    }
     let report = match cli.scenario {
         Scenario::List => list::run(&cli.opts)?,
         Scenario::Hardening => hardening::run(&cli.opts)?,
         Scenario::Directory => directory::run(&cli.opts)?,
         Scenario::Claims => claims::run(&cli.opts)?,
+        Scenario::Events => events::run(&cli.opts)?,
     };
     println!("{report}");
     if let Some(out) = &cli.opts.out {

@@ -131,7 +131,9 @@ pub fn verify(key: &[u8], req: &Request, now: i64) -> Result<(), String> {
     let ts_text = req
         .header("webhook-timestamp")
         .ok_or("no webhook-timestamp")?;
-    let ts: i64 = ts_text.parse().map_err(|_| "webhook-timestamp not a number")?;
+    let ts: i64 = ts_text
+        .parse()
+        .map_err(|_| "webhook-timestamp not a number")?;
     let given = req
         .header("webhook-signature")
         .ok_or("no webhook-signature")?;
@@ -142,8 +144,7 @@ pub fn verify(key: &[u8], req: &Request, now: i64) -> Result<(), String> {
     if (now - ts).abs() > TOLERANCE_SECS {
         return Err(format!("timestamp {ts} is {} s from now", now - ts));
     }
-    let body: serde_json::Value =
-        serde_json::from_slice(&req.body).map_err(|_| "body not JSON")?;
+    let body: serde_json::Value = serde_json::from_slice(&req.body).map_err(|_| "body not JSON")?;
     if body["id"].as_str() != Some(id) {
         return Err("the body's id is not the webhook-id".into());
     }
@@ -351,7 +352,9 @@ mod tests {
         assert_eq!(req.body, b"hello");
         assert_eq!(&raw[used..], b"POST");
         assert!(parse_request(&raw[..raw.len() - 6]).unwrap().is_none());
-        assert!(parse_request(b"POST /hook HTTP/1.1\r\nHost").unwrap().is_none());
+        assert!(parse_request(b"POST /hook HTTP/1.1\r\nHost")
+            .unwrap()
+            .is_none());
 
         let chunked =
             b"POST /h HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";

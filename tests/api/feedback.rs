@@ -1021,3 +1021,54 @@ async fn a_persons_feedback_is_in_their_export_and_stays_anonymous_after_erasure
         evaluations.text
     );
 }
+
+#[tokio::test]
+async fn the_person_who_gave_feedback_is_told_what_was_done_in_their_updates() {
+    let app = spawn_app().await;
+    let staff = provider(&app, "Provider").await;
+    let (person, person_token) = app.person().await;
+    let item = id_of(
+        &record(
+            &app,
+            &person_token,
+            &said(staff.org, "Nobody tells us what happens next", json!({})),
+        )
+        .await,
+    );
+    let res = respond(
+        &app,
+        &staff.token,
+        &item,
+        "A newsletter after every meeting",
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(close(&app, &staff.token, &item).await.status, 200);
+    let updates = app
+        .get(
+            &format!("/api/v1/participants/{person}/updates"),
+            &person_token,
+        )
+        .await;
+    assert_eq!(updates.status, 200, "{}", updates.text);
+    let items = updates.body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let kinds: Vec<&str> = items.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["feedback.responded", "feedback.closed"],
+        "{}",
+        updates.text
+    );
+    assert_eq!(items[0]["data"]["feedback_item_id"], item);
+    assert_eq!(
+        items[0]["data"]["we_did"],
+        "A newsletter after every meeting"
+    );
+    // Someone else sees none of it.
+    let (_, other_token) = app.person().await;
+    let theirs = app.get("/api/v1/events", &other_token).await;
+    assert_eq!(theirs.body["items"].as_array().map(Vec::len), Some(0));
+}
