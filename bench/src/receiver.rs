@@ -176,7 +176,6 @@ struct Shared {
 }
 
 pub struct Receiver {
-    pub port: u16,
     shared: Arc<Shared>,
     handle: Option<JoinHandle<()>>,
 }
@@ -185,7 +184,6 @@ impl Receiver {
     /// Starts serving on `listener` (bound already, so its port could be registered first),
     /// checking signatures with the key of the endpoint's secret.
     pub fn start(listener: StdListener, key: Vec<u8>) -> Result<Self> {
-        let port = listener.local_addr()?.port();
         listener.set_nonblocking(true)?;
         let shared = Arc::new(Shared {
             key,
@@ -219,7 +217,6 @@ impl Receiver {
                 });
             })?;
         Ok(Self {
-            port,
             shared,
             handle: Some(handle),
         })
@@ -413,9 +410,10 @@ mod tests {
     #[test]
     fn the_receiver_answers_200_on_one_connection_and_records_each_delivery() {
         let listener = StdListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
         let key = b"k".to_vec();
         let rx = Receiver::start(listener, key.clone()).unwrap();
-        let mut conn = std::net::TcpStream::connect(("127.0.0.1", rx.port)).unwrap();
+        let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
         conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         let now = chrono::Utc::now().timestamp();
         for (id, good) in [("a", true), ("b", false)] {
