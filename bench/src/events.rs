@@ -257,6 +257,8 @@ struct DbView {
     errors: String,
     succeeded_twice: u64,
     server_lag: String,
+    /// webhook_deliveries in pg_stat_user_tables: sequential scans, rows they read, index scans.
+    scans: String,
 }
 
 fn db_view(url: &str) -> Result<DbView> {
@@ -283,6 +285,9 @@ fn db_view(url: &str) -> Result<DbView> {
         )?,
         server_lag: rows(
             "SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY s)::numeric, 3) || ' / ' || round(percentile_cont(0.99) WITHIN GROUP (ORDER BY s)::numeric, 3) || ' / ' || round(max(s)::numeric, 3) FROM (SELECT extract(epoch FROM delivered_at - created_at) AS s FROM webhook_deliveries WHERE delivered_at IS NOT NULL) d",
+        )?,
+        scans: rows(
+            "SELECT seq_scan || ' sequential scans reading ' || seq_tup_read || ' rows; ' || coalesce(idx_scan, 0) || ' index scans' FROM pg_stat_user_tables WHERE relname = 'webhook_deliveries'",
         )?,
     })
 }
@@ -417,7 +422,7 @@ pub fn run(opts: &Opts) -> Result<String> {
         "warm-up: {WARMUP_EVENTS} events delivered in {:.2} s",
         warm_start.elapsed().as_secs_f64()
     ));
-    let warm_receipts = receiver.received();
+    let (warm_receipts, warm_distinct) = (receiver.received(), receiver.distinct());
 
     // The measured run.
     wait_quiet();
@@ -488,9 +493,9 @@ pub fn run(opts: &Opts) -> Result<String> {
             (wrote_until - start).as_secs_f64(),
             DRAIN.as_secs()
         ));
-        // Drain: until as many deliveries arrived as events were written (every POST counts;
-        // checked exactly below), then a little longer for late repeats.
-        while receiver.received() - warm_receipts < committed && wrote_until.elapsed() < DRAIN {
+        // Drain: until every event written arrived (by distinct ids; matched exactly below),
+        // then a little longer for late repeats.
+        while receiver.distinct() - warm_distinct < committed && wrote_until.elapsed() < DRAIN {
             std::thread::sleep(Duration::from_millis(50));
         }
         std::thread::sleep(SETTLE);
@@ -515,14 +520,16 @@ pub fn run(opts: &Opts) -> Result<String> {
         }
     }
     let peak_rss: Vec<f64> = rss.into_iter().map(RssSampler::finish).collect();
+    // The servers stop first, so the receiver misses nothing they send and the outbox is still
+    // when it is read.
+    for s in &mut servers {
+        s.svc.stop();
+    }
     let seen: Seen = receiver.finish();
     let view = db_view(&db.url)?;
     let pending_end = count(&db.url, PENDING_SQL)?;
     let problems: Vec<(usize, Option<String>)> =
         servers.iter().map(|s| log_problems(&s.svc.log)).collect();
-    for s in &mut servers {
-        s.svc.stop();
-    }
     drop(db);
 
     let o = outcome(&w.ids, &warm_ids, &seen.receipts);
@@ -589,8 +596,9 @@ pub fn run(opts: &Opts) -> Result<String> {
         o.distinct
     ));
     r.push_str(&format!(
-        "| Lost (written, never received) | {} |\n",
-        o.lost
+        "| Lost (written, never received); of them still pending in the outbox when the servers stopped | {}; {} |\n",
+        o.lost,
+        pending_end.min(o.lost as u64)
     ));
     r.push_str(&format!(
         "| Delivered twice (requests less distinct events); events concerned; most deliveries of one | {}; {}; {} |\n",
@@ -633,14 +641,17 @@ pub fn run(opts: &Opts) -> Result<String> {
         ));
     }
 
-    r.push_str("\nThe backlog, each second (events committed, deliveries received, deliveries pending in the outbox; pending counts those being tried too):\n\n| s | Committed | Received | Pending |\n|---:|---:|---:|---:|\n");
+    r.push_str("\nThe backlog, sampled each second (events committed, deliveries received and received per s since the row before, deliveries pending in the outbox; pending counts those being tried too):\n\n| s | Committed | Received | Received/s | Pending |\n|---:|---:|---:|---:|---:|\n");
     let step = samples.len().div_ceil(30).max(1);
+    let mut before = (0.0, 0u64);
     for (i, (t, c, rcv, p)) in samples.iter().enumerate() {
         if i % step == 0 || i + 1 == samples.len() {
+            let per_s = (rcv - before.1) as f64 / (t - before.0).max(1e-3);
             r.push_str(&format!(
-                "| {t:.0} | {c} | {rcv} | {} |\n",
+                "| {t:.0} | {c} | {rcv} | {per_s:.0} | {} |\n",
                 p.map_or("?".to_owned(), |p| p.to_string())
             ));
+            before = (*t, *rcv);
         }
     }
     let peak_pending = samples.iter().filter_map(|s| s.3).max().unwrap_or(0);
@@ -670,6 +681,10 @@ pub fn run(opts: &Opts) -> Result<String> {
     r.push_str(&format!(
         "| delivered_at - created_at p50 / p99 / max (s; created_at is the event's time, before its commit) | {} |\n",
         view.server_lag
+    ));
+    r.push_str(&format!(
+        "| webhook_deliveries over the whole run (pg_stat_user_tables; the sampler's count each second included) | {} |\n",
+        view.scans
     ));
     for (i, ((n, first), rss)) in problems.iter().zip(&peak_rss).enumerate() {
         r.push_str(&format!(

@@ -4,6 +4,7 @@
 //! of HMAC-SHA256 over `id.timestamp.body`, several space-separated signatures allowed), that
 //! its timestamp is within 5 minutes and that the body's id is the `webhook-id`.
 
+use std::collections::HashSet;
 use std::net::TcpListener as StdListener;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -165,13 +166,16 @@ pub struct Seen {
     pub without_id: u64,
     /// Connections accepted.
     pub connections: u64,
+    /// The distinct ids among the receipts.
+    ids: HashSet<String>,
 }
 
 struct Shared {
     key: Vec<u8>,
     seen: Mutex<Seen>,
-    /// Requests recorded so far (for sampling without the lock).
+    /// Requests recorded so far, and distinct ids among them (for sampling without the lock).
     received: AtomicU64,
+    distinct: AtomicU64,
     stop: AtomicBool,
 }
 
@@ -189,6 +193,7 @@ impl Receiver {
             key,
             seen: Mutex::new(Seen::default()),
             received: AtomicU64::new(0),
+            distinct: AtomicU64::new(0),
             stop: AtomicBool::new(false),
         });
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -227,6 +232,11 @@ impl Receiver {
         self.shared.received.load(Ordering::Relaxed)
     }
 
+    /// Distinct ids received so far.
+    pub fn distinct(&self) -> u64 {
+        self.shared.distinct.load(Ordering::Relaxed)
+    }
+
     /// A copy of what was seen so far.
     pub fn snapshot(&self) -> Seen {
         let seen = self.shared.seen.lock().unwrap_or_else(|e| e.into_inner());
@@ -238,6 +248,7 @@ impl Receiver {
             malformed: seen.malformed,
             without_id: seen.without_id,
             connections: seen.connections,
+            ids: HashSet::new(),
         }
     }
 
@@ -272,6 +283,9 @@ impl Shared {
         let checked = verify(&self.key, req, chrono::Utc::now().timestamp());
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         seen.receipts.push((id.to_owned(), at));
+        if seen.ids.insert(id.to_owned()) {
+            self.distinct.fetch_add(1, Ordering::Relaxed);
+        }
         seen.checked += 1;
         if let Err(why) = checked {
             seen.invalid += 1;
@@ -433,7 +447,7 @@ mod tests {
             conn.read_exact(&mut answer).unwrap();
             assert_eq!(&answer[..], OK);
         }
-        assert_eq!(rx.received(), 2);
+        assert_eq!((rx.received(), rx.distinct()), (2, 2));
         let seen = rx.finish();
         let ids: Vec<&str> = seen.receipts.iter().map(|(id, _)| id.as_str()).collect();
         assert_eq!(ids, ["a", "b"]);

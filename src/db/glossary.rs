@@ -66,6 +66,17 @@ pub fn list(conn: &mut DbConnection, page: PageRequest) -> Result<Vec<GlossaryTe
         .collect()
 }
 
+/// The terms with these keys (those that exist).
+pub fn with_keys(conn: &mut DbConnection, keys: &[String]) -> Result<Vec<GlossaryTerm>, AppError> {
+    glossary_terms::table
+        .filter(glossary_terms::term_key.eq_any(keys))
+        .select(GlossaryRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(GlossaryRow::into_domain)
+        .collect()
+}
+
 /// Every term's key, for the inclusion check.
 pub fn all_keys(conn: &mut DbConnection) -> Result<Vec<String>, AppError> {
     Ok(glossary_terms::table

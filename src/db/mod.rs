@@ -20,6 +20,7 @@ macro_rules! keyset_page {
 
 pub mod api_clients;
 pub mod claims;
+pub mod contracts;
 pub mod events;
 pub mod feedback;
 pub mod glossary;
@@ -28,6 +29,7 @@ pub mod members;
 pub mod opportunities;
 pub mod organisations;
 pub mod participants;
+pub mod reports;
 pub mod schema;
 pub mod sessions;
 pub mod webhooks;

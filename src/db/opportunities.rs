@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::schema::{memberships, opportunities};
+use super::schema::{contracts, memberships, opportunities};
 use super::{from_db_time, parse_id, to_db_time, DbConnection};
 use crate::domain::id::{OpportunityId, OrganisationId, ParticipantId};
 use crate::domain::ladder::OpportunityStatus;
@@ -193,6 +193,9 @@ pub enum Visibility {
     All,
     /// Advertised work, and work the organisation runs or facilitates.
     Organisation(OrganisationId),
+    /// Advertised work, work the organisation runs or facilitates, and work under contracts
+    /// it commissions.
+    Commissioner(OrganisationId),
     /// Advertised work, and work the participant is a member of.
     Participant(ParticipantId),
     AdvertisedOnly,
@@ -232,6 +235,19 @@ pub fn list(
                     .eq(ADVERTISED)
                     .or(o::organisation_id.eq(org.clone()))
                     .or(o::facilitator_organisation_id.eq(org)),
+            );
+        }
+        Visibility::Commissioner(org) => {
+            let org = org.to_string();
+            let commissioned = contracts::table
+                .filter(contracts::commissioner_id.eq(org.clone()))
+                .select(contracts::id.nullable());
+            query = query.filter(
+                o::status
+                    .eq(ADVERTISED)
+                    .or(o::organisation_id.eq(org.clone()))
+                    .or(o::facilitator_organisation_id.eq(org))
+                    .or(o::contract_id.eq_any(commissioned)),
             );
         }
         Visibility::Participant(participant) => {
@@ -276,6 +292,18 @@ pub fn list(
     }
     if let Some(org) = filter.organisation_id {
         query = query.filter(o::organisation_id.eq(org.to_string()));
+    }
+    if let Some(contract) = filter.contract_id {
+        query = query.filter(o::contract_id.eq(contract.to_string()));
+    }
+    if filter.active_from.is_some() || filter.active_to.is_some() {
+        query = query.filter(o::status.ne("draft"));
+    }
+    if let Some(to) = filter.active_to {
+        query = query.filter(o::starts_on.is_null().or(o::starts_on.lt(to)));
+    }
+    if let Some(from) = filter.active_from {
+        query = query.filter(o::ends_on.is_null().or(o::ends_on.ge(from)));
     }
     query
         .load(conn)?

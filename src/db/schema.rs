@@ -469,6 +469,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    contracts (id) {
+        id -> Text,
+        commissioner_id -> Text,
+        provider_id -> Text,
+        title -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        requirements -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
 diesel::joinable!(memberships -> opportunities (opportunity_id));
 diesel::joinable!(claim_lines -> claims (claim_id));
 diesel::joinable!(memberships -> participants (participant_id));
@@ -511,4 +527,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     webhook_deliveries,
     webhook_attempts,
+    contracts,
 );

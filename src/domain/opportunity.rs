@@ -115,6 +115,26 @@ pub struct OpportunityFilter {
     pub starts_before: Option<NaiveDate>,
     pub has_places: Option<bool>,
     pub organisation_id: Option<OrganisationId>,
+    /// Work under this contract.
+    pub contract_id: Option<ContractId>,
+    /// Work under way in a period from this day: not a draft, starting before `active_to` (or
+    /// undated) and ending on or after `active_from` (or open-ended), as in an evidence report.
+    pub active_from: Option<NaiveDate>,
+    /// The day after that period.
+    pub active_to: Option<NaiveDate>,
+}
+
+impl OpportunityFilter {
+    /// A period must end after it starts.
+    pub fn checked(self) -> Result<Self, Vec<FieldError>> {
+        match (self.active_from, self.active_to) {
+            (Some(from), Some(to)) if to <= from => Err(vec![FieldError::new(
+                "active_to",
+                "must be after active_from",
+            )]),
+            _ => Ok(self),
+        }
+    }
 }
 
 /// The guide's barriers that apply to one opportunity.

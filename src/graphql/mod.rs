@@ -3,6 +3,7 @@
 
 mod api_clients;
 mod claims;
+mod contracts;
 pub mod events;
 mod feedback;
 pub mod http;
@@ -42,6 +43,7 @@ pub struct Query(
     feedback::FeedbackQuery,
     events::EventQuery,
     webhooks::WebhookQuery,
+    contracts::ContractQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -53,6 +55,7 @@ pub struct Mutation(
     claims::ClaimMutation,
     webhooks::WebhookMutation,
     feedback::FeedbackMutation,
+    contracts::ContractMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, events::Subscription>;

@@ -27,6 +27,7 @@ use crate::domain::page::Page;
 use crate::domain::session::{
     Attendance, AttendanceInput, Decision, DecisionInput, Session, SessionInput, SessionRecord,
 };
+use crate::error::AppError;
 use crate::service::{glossary, members, opportunities, sessions};
 
 fn loader<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a DataLoader<Loaders>> {
@@ -250,7 +251,8 @@ pub struct OpportunityQuery;
 #[Object]
 impl OpportunityQuery {
     /// Advertised work is open to everyone signed in; staff also see their organisation's
-    /// work, participants the work they are members of.
+    /// work, commissioners the work under their contracts, participants the work they are
+    /// members of.
     #[graphql(complexity = "cost_of_page(first, child_complexity)")]
     async fn opportunities(
         &self,
@@ -260,7 +262,11 @@ impl OpportunityQuery {
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Opportunity>> {
         let request = page_request(first, after)?;
-        let filter = filter.unwrap_or_default();
+        let filter = filter
+            .unwrap_or_default()
+            .checked()
+            .map_err(AppError::from)
+            .gql()?;
         let page = opportunities::list(services(ctx)?, caller(ctx)?, filter, request)
             .await
             .gql()?;

@@ -3,6 +3,7 @@
 
 pub mod api_clients;
 pub mod claims;
+pub mod contracts;
 pub mod events;
 pub mod feedback;
 pub mod glossary;
@@ -12,6 +13,8 @@ pub mod opportunities;
 pub mod organisations;
 pub mod participants;
 pub mod payment_policies;
+pub mod report_page;
+pub mod reports;
 pub mod sessions;
 pub mod webhooks;
 
@@ -78,5 +81,7 @@ where
             feedback::routes(cfg);
             events::routes(cfg);
             webhooks::routes(cfg);
+            contracts::routes(cfg);
+            reports::routes(cfg);
         }))
 }

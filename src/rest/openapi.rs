@@ -28,6 +28,8 @@ use crate::error::Problem;
         (name = "self-assessment", description = "An organisation's answers to the guide's ten questions, kept over time"),
         (name = "events", description = "What happened: the outbox, and each person's updates"),
         (name = "webhooks", description = "Signed deliveries of events to the organisation's receivers (Standard Webhooks)"),
+        (name = "contracts", description = "Commissioners write co-production into what they fund: requirements with thresholds"),
+        (name = "reports", description = "Co-production evidence reports: JSON, CSV and a printable page, every figure with the path to its records"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{created, ok_tagged, ListOf};
-use crate::domain::id::{MembershipId, OpportunityId, OrganisationId};
+use crate::domain::id::{ContractId, MembershipId, OpportunityId, OrganisationId};
 use crate::domain::inclusion::{Format, Support};
 use crate::domain::ladder::{OpportunityKind, OpportunityStatus};
 use crate::domain::membership::{InterestsInput, MemberView, MembershipInput, ScoringInput};
@@ -45,6 +45,15 @@ pub struct OpportunityQuery {
     /// Only work with places left (`true`) or full (`false`).
     pub has_places: Option<bool>,
     pub organisation_id: Option<OrganisationId>,
+    /// Work under this contract.
+    #[param(value_type = Option<uuid::Uuid>)]
+    pub contract_id: Option<ContractId>,
+    /// Work under way in a period from this day (with `active_to`): not a draft, starting
+    /// before `active_to` (or undated) and ending on or after `active_from` (or open-ended),
+    /// as in an evidence report.
+    pub active_from: Option<NaiveDate>,
+    /// The day after that period.
+    pub active_to: Option<NaiveDate>,
 }
 
 impl OpportunityQuery {
@@ -66,7 +75,11 @@ impl OpportunityQuery {
                 starts_before: self.starts_before,
                 has_places: self.has_places,
                 organisation_id: self.organisation_id,
-            },
+                contract_id: self.contract_id,
+                active_from: self.active_from,
+                active_to: self.active_to,
+            }
+            .checked()?,
             page,
         ))
     }

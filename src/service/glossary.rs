@@ -10,6 +10,25 @@ use crate::domain::page::{Page, PageRequest};
 use crate::domain::{new_id, now};
 use crate::error::AppError;
 
+/// The meanings of these terms that the glossary holds, by term key.
+pub async fn meanings(
+    services: &Services,
+    terms: &[&str],
+) -> Result<std::collections::HashMap<String, String>, AppError> {
+    let keys: Vec<String> = terms
+        .iter()
+        .map(|t| crate::domain::glossary::term_key(t))
+        .collect();
+    let found = services
+        .db
+        .read(move |conn| db::glossary::with_keys(conn, &keys))
+        .await?;
+    Ok(found
+        .into_iter()
+        .map(|t| (crate::domain::glossary::term_key(&t.term), t.meaning))
+        .collect())
+}
+
 pub async fn list(services: &Services, page: PageRequest) -> Result<Page<GlossaryTerm>, AppError> {
     let rows = services
         .db

@@ -3,6 +3,7 @@
 
 pub mod api_clients;
 pub mod claims;
+pub mod contracts;
 pub mod events;
 pub mod feedback;
 pub mod glossary;
@@ -14,6 +15,7 @@ pub mod opportunities;
 pub mod organisations;
 pub mod participants;
 pub mod payment_policies;
+pub mod reports;
 pub mod sessions;
 pub mod throttle;
 pub mod webhooks;

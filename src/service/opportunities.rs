@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{events, Services};
+use super::{contracts, events, Services};
 use crate::db::opportunities::Visibility;
 use crate::db::{self, DbConnection};
 use crate::domain::event::{EventType, NewEvent};
@@ -64,7 +64,8 @@ pub fn load_visible(
         Some(p) => db::members::find_for(conn, id, p)?,
         None => None,
     };
-    if can_view(principal, &o, membership.as_ref()) {
+    if can_view(principal, &o, membership.as_ref()) || contracts::commissions(conn, principal, &o)?
+    {
         Ok((o, membership))
     } else {
         Err(NOT_FOUND)
@@ -142,6 +143,9 @@ pub async fn create(
 
 /// The facilitator must be a facilitating organisation and the policy the owner's own.
 fn check_references(conn: &mut DbConnection, o: &Opportunity) -> Result<(), AppError> {
+    if let Some(contract) = o.contract_id {
+        contracts::check_link(conn, contract, o.organisation_id)?;
+    }
     if let Some(f) = o.facilitator_organisation_id {
         match db::organisations::find(conn, f)? {
             Some(org) if org.kinds.contains(&OrganisationKind::Facilitator) => {}
@@ -183,7 +187,7 @@ pub async fn get(
         .db
         .read(move |conn| {
             let (mut o, own) = load_visible(conn, &principal, id)?;
-            if may_read_records(&principal, &o, own.as_ref()) {
+            if may_read_records_in(conn, &principal, &o, own.as_ref())? {
                 let mut evidence = evidence_for(conn, std::slice::from_ref(&o))?;
                 o.evidence = evidence.remove(&o.id);
             }
@@ -203,6 +207,7 @@ pub fn records_readable_by(
     let (managed, unmanaged): (Vec<&Opportunity>, Vec<&Opportunity>) =
         opportunities.iter().partition(|o| can_manage(principal, o));
     let mut readable: HashSet<OpportunityId> = managed.iter().map(|o| o.id).collect();
+    readable.extend(contracts::commissioned_among(conn, principal, &unmanaged)?);
     if let (Some(p), false) = (participant_of(principal), unmanaged.is_empty()) {
         let ids: Vec<OpportunityId> = unmanaged.iter().map(|o| o.id).collect();
         readable.extend(
@@ -226,6 +231,17 @@ pub fn may_read_records(
     can_manage(principal, o) || membership.is_some_and(|m| m.status == MemberStatus::Accepted)
 }
 
+/// [`may_read_records`], or the caller commissions the contract the work is under (API.md:
+/// commissioners see the work under their contracts, its sessions, attendance and decisions).
+pub fn may_read_records_in(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    o: &Opportunity,
+    membership: Option<&Membership>,
+) -> Result<bool, AppError> {
+    Ok(may_read_records(principal, o, membership) || contracts::commissions(conn, principal, o)?)
+}
+
 pub async fn list(
     services: &Services,
     principal: &Principal,
@@ -236,6 +252,9 @@ pub async fn list(
         Visibility::All
     } else if let Some(p) = participant_of(principal) {
         Visibility::Participant(p)
+    } else if let (true, Some(org)) = (principal.has(Role::Commissioner), principal.organisation_id)
+    {
+        Visibility::Commissioner(org)
     } else if let (true, Some(org)) = (principal.is_staff(), principal.organisation_id) {
         Visibility::Organisation(org)
     } else {

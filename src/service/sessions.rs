@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::members::accepted_member;
-use super::opportunities::{load_managed, load_visible, may_read_records, records_readable_by};
+use super::opportunities::{load_managed, load_visible, may_read_records_in, records_readable_by};
 use super::{events, Services};
 use crate::db::{self, DbConnection};
 use crate::domain::event::{EventType, NewEvent};
@@ -127,14 +127,15 @@ fn check_joined_before(
     }
 }
 
-/// Who may read a session's records: those who run the work and its accepted members.
+/// Who may read a session's records: those who run the work, its accepted members, and the
+/// commissioner of the contract it is under.
 fn load_readable(
     conn: &mut DbConnection,
     principal: &Principal,
     opportunity_id: OpportunityId,
 ) -> Result<Opportunity, AppError> {
     let (o, own) = load_visible(conn, principal, opportunity_id)?;
-    if may_read_records(principal, &o, own.as_ref()) {
+    if may_read_records_in(conn, principal, &o, own.as_ref())? {
         Ok(o)
     } else {
         Err(AppError::NotFound("opportunity"))

@@ -4,9 +4,11 @@
 mod api_clients;
 mod claims;
 mod cli;
+mod commissioning;
 mod contracts;
 mod database;
 mod events;
+mod evidence_report;
 mod evidence_rules;
 mod feedback;
 mod graphql_opportunities;

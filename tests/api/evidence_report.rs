@@ -1,0 +1,1231 @@
+//! The evidence report against a data set built through the API: a provider with six pieces of
+//! work under a commissioner's contract (one true co-production, one claimed co-production
+//! whose people did not join from the start, one with a decision made without its
+//! lived-experience members, one involvement, one survey, one staff-only), claims paid on
+//! time, late and not at all, feedback closed and open, evaluations and a self-assessment.
+//! Every figure is checked against a value computed here from the rows the test made.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::helpers::{execute_sql, spawn_app, token, TestApp};
+use crate::opportunities::{advertised_work, move_work, provider, registered_person, work, Staff};
+use crate::sessions::{days_ago, sessions_path, verdict};
+
+/// One attendance row as made.
+struct Present {
+    work: usize,
+    person: char,
+    session: String,
+    minutes: i64,
+    participated: bool,
+}
+
+pub(crate) struct World {
+    pub app: TestApp,
+    pub staff: Staff,
+    pub commissioner: String,
+    pub commissioner_org: Uuid,
+    pub contract: String,
+    works: Vec<String>,
+    people: BTreeMap<char, (Uuid, &'static str)>,
+    present: Vec<Present>,
+    /// Sessions: (work, id, agenda slot).
+    sessions: Vec<(usize, String, bool)>,
+    /// (person, session) pairs with a paid claim line; and people recognised on a work.
+    paid_lines: Vec<(char, String)>,
+    recognised: Vec<(char, usize)>,
+    claims: Vec<String>,
+    feedback: Vec<String>,
+    scores: Vec<[i32; 5]>,
+}
+
+fn date(d: DateTime<Utc>) -> String {
+    d.date_naive().to_string()
+}
+
+fn sql_time(d: DateTime<Utc>) -> String {
+    d.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+const ORDER: [&str; 5] = [
+    "no_engagement",
+    "informing",
+    "consultation",
+    "involvement",
+    "co_production",
+];
+
+impl World {
+    async fn member(&mut self, w: usize, who: char, joined_days_ago: i64) {
+        let (id, experience) = self.people[&who];
+        let res = self
+            .app
+            .post(
+                &format!("/api/v1/opportunities/{}/members", self.works[w]),
+                &self.staff.token,
+                &json!({ "participant_id": id, "experience": experience,
+                         "joined_at": days_ago(joined_days_ago) }),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text);
+    }
+
+    /// A session `days` ago with these people (minutes, participated), and decisions.
+    async fn session(
+        &mut self,
+        w: usize,
+        days: i64,
+        slot: bool,
+        who: &[(char, i64, bool)],
+        decisions: &[(&str, bool)],
+    ) -> String {
+        let attendance: Vec<Value> = who
+            .iter()
+            .map(|(p, minutes, participated)| {
+                json!({ "participant_id": self.people[p].0, "minutes": minutes,
+                        "participation": if *participated { "participated" } else { "attended" } })
+            })
+            .collect();
+        let decisions: Vec<Value> = decisions
+            .iter()
+            .map(|(d, shared)| json!({ "description": d, "shared_with_lived_experience": shared }))
+            .collect();
+        let res = self
+            .app
+            .post(
+                &sessions_path(&self.works[w]),
+                &self.staff.token,
+                &json!({ "starts_at": days_ago(days), "duration_minutes": 120, "format": "in_person",
+                         "lived_experience_agenda_slot": slot,
+                         "attendance": attendance, "decisions": decisions }),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        let id = res.body["id"].as_str().expect("session id").to_owned();
+        for (p, minutes, participated) in who {
+            self.present.push(Present {
+                work: w,
+                person: *p,
+                session: id.clone(),
+                minutes: *minutes,
+                participated: *participated,
+            });
+        }
+        self.sessions.push((w, id.clone(), slot));
+        id
+    }
+
+    /// A person's claim for their time at a session, submitted and approved; paid when asked.
+    async fn claim(
+        &mut self,
+        w: usize,
+        who: char,
+        session: &str,
+        minutes: i64,
+        pay: bool,
+    ) -> String {
+        let person = self.people[&who].0;
+        let person_token = token(&["participant"], None, Some(person));
+        let res = self
+            .app
+            .post(
+                "/api/v1/claims",
+                &person_token,
+                &json!({ "opportunity_id": self.works[w],
+                         "lines": [{ "kind": "participation", "session_id": session, "minutes": minutes }] }),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        let id = res.body["id"].as_str().expect("claim id").to_owned();
+        let step = |verb: &str| format!("/api/v1/claims/{id}/{verb}");
+        let res = self
+            .app
+            .post(&step("submit"), &person_token, &json!({}))
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        let res = self
+            .app
+            .post(&step("approve"), &self.staff.token, &json!({}))
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        if pay {
+            let res = self
+                .app
+                .post(
+                    &step("pay"),
+                    &self.staff.token,
+                    &json!({ "method": "cash" }),
+                )
+                .await;
+            assert_eq!(res.status, 200, "{}", res.text);
+            self.paid_lines.push((who, session.to_owned()));
+        }
+        self.claims.push(id.clone());
+        id
+    }
+
+    async fn feedback(&mut self, w: Option<usize>, days: i64, close: bool) {
+        let mut body = json!({ "said": "The room was hard to reach, too far from the bus stop.",
+                               "channel": "meeting", "received_at": days_ago(days),
+                               "organisation_id": self.staff.org });
+        if let Some(w) = w {
+            body["opportunity_id"] = json!(self.works[w]);
+        }
+        let res = self
+            .app
+            .post("/api/v1/feedback", &self.staff.token, &body)
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        let id = res.body["id"].as_str().expect("feedback id").to_owned();
+        if close {
+            let res = crate::helpers::read(
+                self.app
+                    .client
+                    .put(self.app.url(&format!("/api/v1/feedback/{id}/response")))
+                    .bearer_auth(&self.staff.token)
+                    .header("If-Match", res.header("etag").expect("etag"))
+                    .json(&json!({ "outcome": "acted", "we_did": "We moved the meeting to the library." }))
+                    .send()
+                    .await
+                    .expect("request"),
+            )
+            .await;
+            assert_eq!(res.status, 200, "{}", res.text);
+            let res = self
+                .app
+                .post(
+                    &format!("/api/v1/feedback/{id}/close"),
+                    &self.staff.token,
+                    &json!({ "communicated_how": "Told at the next meeting" }),
+                )
+                .await;
+            assert_eq!(res.status, 200, "{}", res.text);
+        }
+        self.feedback.push(id);
+    }
+}
+
+/// Builds the provider's year: see the module's doc.
+pub(crate) async fn world() -> World {
+    let app = spawn_app().await;
+    let staff = provider(&app, "Riverside Recovery, Camden").await;
+    let commissioner_org = app
+        .create_organisation("North Central Commissioning", &["commissioner"])
+        .await;
+    let commissioner = token(&["commissioner"], Some(commissioner_org), None);
+    let res = app
+        .post(
+            "/api/v1/contracts",
+            &commissioner,
+            &json!({
+                "provider_id": staff.org,
+                "title": "Recovery support 2026",
+                "starts_on": date(days_ago(90)),
+                "ends_on": date(days_ago(-30)),
+                "requirements": [
+                    { "metric": "co_produced_work", "threshold": 1, "label": "At least one piece of work co-produced" },
+                    { "metric": "co_produced_work", "threshold": 2, "label": "At least two pieces of work co-produced" },
+                    { "metric": "interview_panels_with_lived_experience_share", "threshold": 100, "label": "Lived experience on every interview panel" },
+                    { "metric": "claims_paid_on_time_share", "threshold": 90, "label": "At least 90% of claims paid on time" },
+                    { "metric": "feedback_closed_within_share", "threshold": 50, "within_days": 14, "label": "Half of feedback closed within 14 days" },
+                    { "metric": "distinct_participants", "threshold": 5, "label": "At least 5 people with lived experience or carers" },
+                    { "metric": "target_rung", "target_level": "involvement", "label": "Most work at involvement or above" },
+                    { "metric": "median_days_to_pay", "threshold": 14, "label": "Claims paid in 14 days (median)" }
+                ]
+            }),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let contract = res.body["id"].as_str().expect("contract id").to_owned();
+
+    let mut people = BTreeMap::new();
+    for (name, roles, experience) in [
+        ('A', json!(["lived_experience"]), "lived_experience"),
+        ('B', json!(["carer"]), "carer"),
+        ('C', json!(["lived_experience"]), "lived_experience"),
+        ('D', json!(["lived_experience"]), "lived_experience"),
+        ('E', json!(["lived_experience", "carer"]), "both"),
+        ('F', json!(["lived_experience"]), "lived_experience"),
+    ] {
+        let p = registered_person(&app, &staff, json!({ "roles": roles })).await;
+        people.insert(name, (p.id, experience));
+    }
+
+    let mut works = Vec::new();
+    for (title, kind, claimed, paid) in [
+        (
+            "Redesign the recovery cafe",
+            "workshop",
+            "co_production",
+            true,
+        ),
+        (
+            "Rewrite the welcome pack",
+            "workshop",
+            "co_production",
+            true,
+        ),
+        (
+            "Choose the new premises, with a comma",
+            "workshop",
+            "co_production",
+            true,
+        ),
+        ("Monthly service meeting", "meeting", "involvement", true),
+        ("Annual survey", "survey", "consultation", false),
+        ("Staff planning day", "meeting", "involvement", false),
+    ] {
+        let id = advertised_work(
+            &app,
+            &staff.token,
+            &work(
+                title,
+                json!({ "kind": kind, "claimed_mode": claimed, "paid": paid, "contract_id": contract }),
+            ),
+        )
+        .await;
+        assert_eq!(
+            move_work(&app, &staff.token, &id, "start").await.status,
+            200
+        );
+        works.push(id);
+    }
+    let mut w = World {
+        app,
+        staff,
+        commissioner,
+        commissioner_org,
+        contract,
+        works,
+        people,
+        present: Vec::new(),
+        sessions: Vec::new(),
+        paid_lines: Vec::new(),
+        recognised: Vec::new(),
+        claims: Vec::new(),
+        feedback: Vec::new(),
+        scores: Vec::new(),
+    };
+
+    // 0: true co-production: joined before the first session, there to the end, every decision
+    // shared, paid, ended.
+    w.member(0, 'A', 50).await;
+    w.member(0, 'B', 50).await;
+    let s0 = w
+        .session(
+            0,
+            40,
+            true,
+            &[('A', 90, true), ('B', 60, false)],
+            &[("Agree the aims", true)],
+        )
+        .await;
+    w.session(0, 30, true, &[('A', 90, true), ('B', 90, true)], &[])
+        .await;
+    w.session(
+        0,
+        20,
+        false,
+        &[('A', 90, true), ('B', 90, true)],
+        &[("Agree the menu", true)],
+    )
+    .await;
+    // 1: claimed co-production, but the first session was held before anyone joined.
+    w.session(1, 40, false, &[], &[]).await;
+    w.member(1, 'C', 35).await;
+    w.member(1, 'D', 35).await;
+    let s1 = w
+        .session(
+            1,
+            30,
+            true,
+            &[('C', 90, true), ('D', 90, true)],
+            &[("Agree the words", true)],
+        )
+        .await;
+    w.session(1, 20, true, &[('C', 90, true), ('D', 90, true)], &[])
+        .await;
+    // 2: a decision made without its lived-experience members having a say.
+    w.member(2, 'A', 50).await;
+    w.member(2, 'E', 50).await;
+    w.session(
+        2,
+        40,
+        true,
+        &[('A', 90, true), ('E', 90, true)],
+        &[("Agree the brief", true)],
+    )
+    .await;
+    w.session(
+        2,
+        30,
+        false,
+        &[('A', 90, true), ('E', 90, true)],
+        &[("Sign the lease", false)],
+    )
+    .await;
+    w.session(2, 20, true, &[('A', 90, true), ('E', 60, false)], &[])
+        .await;
+    // 3: involvement, as claimed; still running.
+    w.member(3, 'F', 35).await;
+    let s3 = w.session(3, 30, true, &[('F', 60, true)], &[]).await;
+    w.session(3, 20, false, &[('F', 45, false)], &[]).await;
+    // 4: a survey: feedback only. 5: staff alone.
+    w.session(5, 30, false, &[], &[]).await;
+    w.session(5, 20, false, &[], &[]).await;
+    for i in [0, 1, 2] {
+        assert_eq!(
+            move_work(&w.app, &w.staff.token, &w.works[i], "end")
+                .await
+                .status,
+            200
+        );
+    }
+
+    // Claims: A paid on time, C paid late (submitted 20 days ago, due 6 days ago), F approved
+    // and overdue (due 5 days ago); B recognised otherwise for the cafe.
+    w.claim(0, 'A', &s0, 90, true).await;
+    let late = w.claim(1, 'C', &s1, 90, true).await;
+    let overdue = w.claim(3, 'F', &s3, 60, false).await;
+    let url = w.app.database_url.clone();
+    execute_sql(
+        &url,
+        &format!(
+            "UPDATE claims SET submitted_at = '{}', due_on = '{}' WHERE id = '{late}'",
+            sql_time(days_ago(20)),
+            date(days_ago(6))
+        ),
+    );
+    execute_sql(
+        &url,
+        &format!(
+            "UPDATE claims SET submitted_at = '{}', due_on = '{}' WHERE id = '{overdue}'",
+            sql_time(days_ago(19)),
+            date(days_ago(5))
+        ),
+    );
+    let res = w
+        .app
+        .post(
+            "/api/v1/recognitions",
+            &w.staff.token,
+            &json!({ "participant_id": w.people[&'B'].0, "opportunity_id": w.works[0],
+                     "kind": "training_place", "description": "Peer facilitation course" }),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    w.recognised.push(('B', 0));
+
+    // Feedback: two about the survey (one closed), one about the provider as a whole (closed),
+    // and one from before the period (not counted, but open now).
+    w.feedback(Some(4), 25, true).await;
+    w.feedback(Some(4), 10, false).await;
+    w.feedback(None, 15, true).await;
+    w.feedback(None, 120, false).await;
+
+    for scores in [[5, 4, 4, 5, 3], [4, 4, 3, 5, 2]] {
+        let res = w
+            .app
+            .post(
+                "/api/v1/evaluations",
+                &w.staff.token,
+                &json!({ "organisation_id": w.staff.org, "empathy": scores[0], "inclusion": scores[1],
+                         "honesty": scores[2], "working_together": scores[3], "personalisation": scores[4] }),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        w.scores.push(scores);
+    }
+    let res = w
+        .app
+        .post(
+            &format!("/api/v1/organisations/{}/self-assessments", w.staff.org),
+            &w.staff.token,
+            &json!({ "period_from": date(days_ago(365)), "period_to": date(days_ago(0)),
+                     "current_level": "co_production", "staff_knowledge": 3, "staff_confidence": 2,
+                     "opportunities_completed": 6, "barriers": ["no_time", "jargon"], "commitment": 7,
+                     "prepared_to_pay": "partly", "target_level": "co_production",
+                     "successes": "The cafe menu" }),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    w
+}
+
+/// The figures of a report by metric.
+fn figures(report: &Value) -> BTreeMap<String, Value> {
+    report["figures"]
+        .as_array()
+        .unwrap_or_else(|| panic!("figures: {report}"))
+        .iter()
+        .map(|f| (f["metric"].as_str().expect("metric").to_owned(), f.clone()))
+        .collect()
+}
+
+fn value(figures: &BTreeMap<String, Value>, metric: &str) -> Option<f64> {
+    figures
+        .get(metric)
+        .unwrap_or_else(|| panic!("no figure {metric}"))["value"]
+        .as_f64()
+}
+
+fn close(a: Option<f64>, b: Option<f64>, what: &str) {
+    match (a, b) {
+        (Some(a), Some(b)) => assert!((a - b).abs() < 1e-6, "{what}: report {a}, expected {b}"),
+        (a, b) => assert_eq!(a, b, "{what}"),
+    }
+}
+
+fn share(part: usize, whole: usize) -> Option<f64> {
+    (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
+}
+
+fn median(mut v: Vec<i64>) -> Option<f64> {
+    v.sort_unstable();
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2] as f64),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) as f64 / 2.0),
+    }
+}
+
+#[tokio::test]
+async fn every_figure_of_the_report_is_what_the_records_made_through_the_api_say() {
+    let w = world().await;
+    let res = w
+        .app
+        .get(
+            &format!("/api/v1/reports/evidence?contract={}", w.contract),
+            &w.staff.token,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let report = res.body;
+    let f = figures(&report);
+    assert_eq!(report["subject"]["provider_id"], json!(w.staff.org));
+    assert_eq!(report["subject"]["contract_id"], json!(w.contract));
+    assert_eq!(report["small_numbers_suppressed"], false);
+    assert_eq!(report["period"]["from"], date(days_ago(90)));
+    assert!(report["computed_at"].is_string());
+
+    // Work: by kind, by level claimed beside evidenced (each piece's level is what its own
+    // evidence says), and the overclaimed with their failing criteria.
+    let mut claimed: BTreeMap<String, usize> = BTreeMap::new();
+    let mut evidenced: BTreeMap<String, usize> = BTreeMap::new();
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    let mut overclaimed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut levels = Vec::new();
+    for id in &w.works {
+        let o = w
+            .app
+            .get(&format!("/api/v1/opportunities/{id}"), &w.staff.token)
+            .await;
+        let v = verdict(&w.app, &w.staff.token, id).await;
+        *claimed
+            .entry(o.body["claimed_mode"].as_str().expect("claimed").to_owned())
+            .or_default() += 1;
+        *evidenced.entry(v.level.clone()).or_default() += 1;
+        *kinds
+            .entry(o.body["kind"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+        if v.claim_check == "overclaimed" {
+            overclaimed.insert(id.clone(), v.failing.clone());
+        }
+        levels.push(ORDER.iter().position(|l| *l == v.level).unwrap());
+    }
+    // The six pieces are what they were built to be.
+    assert_eq!(
+        evidenced,
+        BTreeMap::from([
+            ("co_production".to_owned(), 1),
+            ("involvement".to_owned(), 3),
+            ("consultation".to_owned(), 1),
+            ("no_engagement".to_owned(), 1)
+        ])
+    );
+    assert_eq!(overclaimed.len(), 3, "{overclaimed:?}");
+    assert_eq!(overclaimed[&w.works[1]], ["from_the_start"]);
+    assert_eq!(overclaimed[&w.works[2]], ["equal_say_in_decisions"]);
+    close(value(&f, "work"), Some(6.0), "work");
+    for level in ORDER {
+        close(
+            value(&f, &format!("work_claimed_{level}")),
+            Some(*claimed.get(level).unwrap_or(&0) as f64),
+            level,
+        );
+        close(
+            value(&f, &format!("work_evidenced_{level}")),
+            Some(*evidenced.get(level).unwrap_or(&0) as f64),
+            level,
+        );
+        close(
+            value(&f, &format!("ladder_share_{level}")),
+            share(*evidenced.get(level).unwrap_or(&0), 6),
+            level,
+        );
+    }
+    for (kind, n) in &kinds {
+        close(
+            value(&f, &format!("work_kind_{kind}")),
+            Some(*n as f64),
+            kind,
+        );
+    }
+    close(value(&f, "work_overclaimed"), Some(3.0), "overclaimed");
+    let listed: BTreeMap<String, Vec<String>> = report["overclaimed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["opportunity_id"].as_str().unwrap().to_owned(),
+                o["failing"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| {
+                        assert!(
+                            !c["reason"].as_str().unwrap().is_empty(),
+                            "the provider reads why"
+                        );
+                        c["criterion"].as_str().unwrap().to_owned()
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(listed, overclaimed);
+    levels.sort_unstable();
+    assert_eq!(report["position"], ORDER[levels[levels.len() / 2]]);
+    let chart: Vec<(String, i64, i64)> = report["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["level"].as_str().unwrap().to_owned(),
+                l["claimed"].as_i64().unwrap(),
+                l["evidenced"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(chart.len(), 5);
+
+    // People and hours.
+    let everyone: BTreeSet<char> = w.present.iter().map(|p| p.person).collect();
+    let of = |pred: &dyn Fn(&str) -> bool| {
+        everyone.iter().filter(|p| pred(w.people[p].1)).count() as f64
+    };
+    close(value(&f, "people"), Some(everyone.len() as f64), "people");
+    close(
+        value(&f, "people_lived_experience"),
+        Some(of(&|e| e == "lived_experience" || e == "both")),
+        "lived experience",
+    );
+    close(
+        value(&f, "people_carers"),
+        Some(of(&|e| e == "carer" || e == "both")),
+        "carers",
+    );
+    let minutes = |pred: &dyn Fn(&Present) -> bool| {
+        w.present
+            .iter()
+            .filter(|p| pred(p))
+            .map(|p| p.minutes)
+            .sum::<i64>()
+    };
+    close(
+        value(&f, "hours_participating"),
+        Some(minutes(&|p| p.participated) as f64 / 60.0),
+        "participating",
+    );
+    close(
+        value(&f, "hours_attending"),
+        Some(minutes(&|p| !p.participated) as f64 / 60.0),
+        "attending",
+    );
+    let recognised = minutes(&|p| {
+        w.paid_lines
+            .iter()
+            .any(|(who, s)| *who == p.person && *s == p.session)
+            || w.recognised
+                .iter()
+                .any(|(who, work)| *who == p.person && *work == p.work)
+    });
+    close(
+        value(&f, "hours_paid_or_recognised_share"),
+        Some(recognised as f64 * 100.0 / minutes(&|_| true) as f64),
+        "paid or recognised",
+    );
+
+    // Sessions.
+    let with_slot = w.sessions.iter().filter(|s| s.2).count();
+    close(
+        value(&f, "sessions_held"),
+        Some(w.sessions.len() as f64),
+        "sessions",
+    );
+    close(
+        value(&f, "sessions_with_agenda_slot"),
+        Some(with_slot as f64),
+        "slots",
+    );
+    close(
+        value(&f, "agenda_slot_share"),
+        share(with_slot, w.sessions.len()),
+        "slot share",
+    );
+    close(value(&f, "interview_panels"), Some(0.0), "panels");
+    close(
+        value(&f, "interview_panels_with_lived_experience_share"),
+        None,
+        "no panels: no data",
+    );
+    assert_eq!(
+        f["interview_panels_with_lived_experience_share"]["display"],
+        "no data"
+    );
+
+    // Payments, from the claims as the API shows them now.
+    let today = Utc::now().date_naive();
+    let (from, to) = (days_ago(90).date_naive(), days_ago(-30).date_naive());
+    let (mut paid_pence, mut paid, mut due, mut on_time, mut overdue, mut days) =
+        (0, 0, 0, 0, 0, Vec::new());
+    for id in &w.claims {
+        let c = w
+            .app
+            .get(&format!("/api/v1/claims/{id}"), &w.staff.token)
+            .await;
+        assert_eq!(c.status, 200, "{}", c.text);
+        let c = &c.body;
+        let due_on: chrono::NaiveDate = c["due_on"].as_str().unwrap().parse().unwrap();
+        let paid_at: Option<DateTime<Utc>> = c["paid_at"].as_str().map(|t| t.parse().unwrap());
+        let submitted_at: DateTime<Utc> = c["submitted_at"].as_str().unwrap().parse().unwrap();
+        if let Some(p) = paid_at {
+            paid += 1;
+            paid_pence += c["payable"]["amount_pence"].as_i64().unwrap();
+            days.push((p - submitted_at).num_days());
+        }
+        if due_on >= from && due_on < to {
+            due += 1;
+            if paid_at.is_some_and(|p| p.date_naive() <= due_on) {
+                on_time += 1;
+            }
+        }
+        if paid_at.is_none() && due_on < today {
+            overdue += 1;
+        }
+    }
+    assert_eq!(
+        (paid, due, on_time, overdue),
+        (2, 3, 1, 1),
+        "the data set is as built"
+    );
+    close(value(&f, "payments_total"), Some(paid_pence as f64), "paid");
+    close(value(&f, "claims_paid"), Some(paid as f64), "claims paid");
+    close(value(&f, "claims_due"), Some(due as f64), "due");
+    close(
+        value(&f, "claims_paid_on_time"),
+        Some(on_time as f64),
+        "on time",
+    );
+    close(
+        value(&f, "claims_paid_on_time_share"),
+        share(on_time, due),
+        "on time share",
+    );
+    close(
+        value(&f, "median_days_to_pay"),
+        median(days),
+        "median days to pay",
+    );
+    close(
+        value(&f, "claims_overdue_now"),
+        Some(overdue as f64),
+        "overdue",
+    );
+
+    // The feedback loop, from the items as the API shows them.
+    let (mut received, mut closed, mut within28, mut within14, mut open_now, mut close_days) =
+        (0, 0, 0, 0, 0, Vec::new());
+    for id in &w.feedback {
+        let item = w
+            .app
+            .get(&format!("/api/v1/feedback/{id}"), &w.staff.token)
+            .await;
+        assert_eq!(item.status, 200, "{}", item.text);
+        let r: DateTime<Utc> = item.body["received_at"].as_str().unwrap().parse().unwrap();
+        let c: Option<DateTime<Utc>> = item.body["closed_at"].as_str().map(|t| t.parse().unwrap());
+        if c.is_none() {
+            open_now += 1;
+        }
+        if r.date_naive() >= from && r.date_naive() < to {
+            received += 1;
+            if let Some(c) = c {
+                closed += 1;
+                let d = (c - r).num_days();
+                close_days.push(d);
+                within28 += usize::from(d <= 28);
+                within14 += usize::from(d <= 14);
+            }
+        }
+    }
+    close(
+        value(&f, "feedback_received"),
+        Some(received as f64),
+        "received",
+    );
+    close(value(&f, "feedback_closed"), Some(closed as f64), "closed");
+    close(
+        value(&f, "feedback_closure_rate"),
+        share(closed, received),
+        "closure rate",
+    );
+    close(
+        value(&f, "feedback_closed_within_share"),
+        share(within28, received),
+        "within 28",
+    );
+    close(
+        value(&f, "median_days_to_close"),
+        median(close_days),
+        "median days to close",
+    );
+    close(
+        value(&f, "feedback_open_now"),
+        Some(open_now as f64),
+        "open now",
+    );
+
+    // The Five Values.
+    let n = w.scores.len() as f64;
+    let avg = |i: usize| w.scores.iter().map(|s| f64::from(s[i])).sum::<f64>() / n;
+    for (i, name) in [
+        "empathy",
+        "inclusion",
+        "honesty",
+        "working_together",
+        "personalisation",
+    ]
+    .iter()
+    .enumerate()
+    {
+        close(
+            value(&f, &format!("five_values_{name}")),
+            Some(avg(i)),
+            name,
+        );
+    }
+    let overall = (0..5).map(avg).sum::<f64>() / 5.0;
+    close(value(&f, "five_values_average"), Some(overall), "overall");
+
+    // The self-assessment beside the evidence.
+    assert_eq!(report["self_assessment"]["current_level"], "co_production");
+    assert_eq!(
+        report["self_assessment"]["evidenced_position"],
+        report["position"]
+    );
+    assert_eq!(report["self_assessment"]["commitment"], 7);
+
+    // Requirements: met, missed by one unit, and a percentage with no data.
+    let status: Vec<(String, String)> = report["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["requirement"]["label"].as_str().unwrap().to_owned(),
+                r["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let of_label = |l: &str| {
+        status
+            .iter()
+            .find(|(x, _)| x.starts_with(l))
+            .map(|(_, s)| s.clone())
+            .unwrap()
+    };
+    let co = *evidenced.get("co_production").unwrap_or(&0);
+    assert_eq!(
+        of_label("At least one piece"),
+        if co >= 1 { "met" } else { "not_met" }
+    );
+    assert_eq!(
+        of_label("At least two pieces"),
+        "not_met",
+        "missed by one unit ({co} of 2)"
+    );
+    assert_eq!(
+        of_label("Lived experience on every interview panel"),
+        "no_data"
+    );
+    assert_eq!(of_label("At least 90% of claims"), "not_met");
+    let within14_share = share(within14, received).unwrap();
+    assert_eq!(
+        of_label("Half of feedback"),
+        if within14_share >= 50.0 {
+            "met"
+        } else {
+            "not_met"
+        }
+    );
+    assert_eq!(
+        of_label("At least 5 people"),
+        if everyone.len() >= 5 {
+            "met"
+        } else {
+            "not_met"
+        }
+    );
+    assert_eq!(of_label("Most work"), "met");
+    assert_eq!(of_label("Claims paid in 14 days"), "met");
+
+    // Every figure names where its records are, and that list answers the provider.
+    for (metric, fig) in &f {
+        let path = fig["records"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{metric} has no records path"));
+        assert!(path.starts_with("/api/v1/"), "{metric}: {path}");
+    }
+    let listed = w
+        .app
+        .get(f["work"]["records"].as_str().unwrap(), &w.staff.token)
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 6);
+    let listed = w
+        .app
+        .get(
+            f["work_kind_survey"]["records"].as_str().unwrap(),
+            &w.staff.token,
+        )
+        .await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
+
+    // GraphQL gives the same figures.
+    let body = w
+        .app
+        .graphql(
+            &w.staff.token,
+            "query($c: UUID!) { evidenceReport(contract: $c) { position smallNumbersSuppressed figures { metric value display } requirements { status } levels { level claimed evidenced } } }",
+            json!({ "c": w.contract }),
+        )
+        .await;
+    let g = &body["data"]["evidenceReport"];
+    assert_eq!(
+        g["figures"].as_array().map(Vec::len),
+        Some(f.len()),
+        "{body}"
+    );
+    for fig in g["figures"].as_array().unwrap() {
+        let metric = fig["metric"].as_str().unwrap();
+        close(fig["value"].as_f64(), value(&f, metric), metric);
+    }
+    assert_eq!(
+        g["position"],
+        report["position"].as_str().unwrap().to_uppercase()
+    );
+}
+
+#[tokio::test]
+async fn a_commissioner_sees_the_contract_with_small_counts_of_people_withheld_and_nobody_else_sees_it(
+) {
+    let w = world().await;
+    let path = format!("/api/v1/reports/evidence?contract={}", w.contract);
+    let res = w.app.get(&path, &w.commissioner).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let report = res.body;
+    assert_eq!(report["small_numbers_suppressed"], true);
+    assert_eq!(
+        report["subject"]["commissioner_id"],
+        json!(w.commissioner_org)
+    );
+    let f = figures(&report);
+    // Two carers: fewer than 5, withheld; five people with lived experience and six in all:
+    // shown rounded to 5.
+    assert_eq!(f["people_carers"]["display"], "fewer than 5");
+    assert_eq!(f["people_carers"]["value"], Value::Null);
+    assert_eq!(f["people_carers"]["suppressed"], true);
+    assert_eq!(f["people_lived_experience"]["value"], 5.0);
+    assert_eq!(f["people"]["value"], 5.0, "six people are shown as about 5");
+    // No counts of people in the reasons, and no records they may not list.
+    for o in report["overclaimed"].as_array().unwrap() {
+        for c in o["failing"].as_array().unwrap() {
+            assert_eq!(c["reason"], "", "{c}");
+        }
+    }
+    assert_eq!(f["claims_paid"]["records"], Value::Null);
+    assert_eq!(f["feedback_received"]["records"], Value::Null);
+    // The work under the contract is theirs to read.
+    let listed = w
+        .app
+        .get(f["work"]["records"].as_str().unwrap(), &w.commissioner)
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 6);
+    // The same through GraphQL.
+    let body = w
+        .app
+        .graphql(
+            &w.commissioner,
+            "query($c: UUID!) { evidenceReport(contract: $c) { figures { metric value display suppressed } } }",
+            json!({ "c": w.contract }),
+        )
+        .await;
+    let carers = body["data"]["evidenceReport"]["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["metric"] == "people_carers")
+        .cloned()
+        .unwrap();
+    assert_eq!(carers["display"], "fewer than 5", "{body}");
+    assert_eq!(carers["value"], Value::Null);
+
+    // By provider, the one contract covering the period is taken.
+    let res = w
+        .app
+        .get(
+            &format!("/api/v1/reports/evidence?provider={}", w.staff.org),
+            &w.commissioner,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["subject"]["contract_id"], json!(w.contract));
+    // Outside the contract's period: refused, naming it.
+    let res = w
+        .app
+        .get(
+            &format!(
+                "{path}&from={}&to={}",
+                date(days_ago(200)),
+                date(days_ago(10))
+            ),
+            &w.commissioner,
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text);
+
+    // Another commissioner, another provider, a participant: not found, through both doors.
+    let other_org = w
+        .app
+        .create_organisation("Elsewhere Commissioning", &["commissioner"])
+        .await;
+    let other = token(&["commissioner"], Some(other_org), None);
+    let other_provider = provider(&w.app, "Another Provider").await;
+    let person = token(&["participant"], None, Some(w.people[&'A'].0));
+    for who in [&other, &other_provider.token, &person] {
+        let res = w.app.get(&path, who).await;
+        assert_eq!(res.status, 404, "{}", res.text);
+        let res = w
+            .app
+            .get(
+                &format!("/api/v1/reports/evidence?provider={}", w.staff.org),
+                who,
+            )
+            .await;
+        assert_eq!(res.status, 404, "{}", res.text);
+        let body = w
+            .app
+            .graphql(
+                who,
+                "query($c: UUID!) { evidenceReport(contract: $c) { position } }",
+                json!({ "c": w.contract }),
+            )
+            .await;
+        assert_eq!(
+            crate::helpers::gql_code(&body).as_deref(),
+            Some("not_found"),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn two_overlapping_periods_do_not_reveal_a_withheld_count() {
+    let w = world().await;
+    // The whole contract, and the same period without its last 25 days: between them the
+    // sessions of the last 25 days (people A, B, C, D, E, F again) fall in or out.
+    let mut shown = Vec::new();
+    for (from, to) in [
+        (days_ago(90), days_ago(-30)),
+        (days_ago(90), days_ago(25)),
+        (days_ago(35), days_ago(-30)),
+        (days_ago(25), days_ago(15)),
+    ] {
+        let res = w
+            .app
+            .get(
+                &format!(
+                    "/api/v1/reports/evidence?contract={}&from={}&to={}",
+                    w.contract,
+                    date(from),
+                    date(to)
+                ),
+                &w.commissioner,
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        let f = figures(&res.body);
+        for metric in ["people", "people_lived_experience", "people_carers"] {
+            let fig = &f[metric];
+            match fig["value"].as_f64() {
+                // Shown counts are multiples of 5, so no difference between two of them is a
+                // count from 1 to 4.
+                Some(v) => assert_eq!(v % 5.0, 0.0, "{metric}: {fig}"),
+                None => assert_eq!(fig["display"], "fewer than 5", "{metric}: {fig}"),
+            }
+        }
+        shown.push(f);
+    }
+    // The provider sees the exact counts of the same periods, which differ by less than 5.
+    let staff = w.staff.token.as_str();
+    let exact = |from: DateTime<Utc>, to: DateTime<Utc>| {
+        let app = &w.app;
+        let url = format!(
+            "/api/v1/reports/evidence?contract={}&from={}&to={}",
+            w.contract,
+            date(from),
+            date(to)
+        );
+        async move { figures(&app.get(&url, staff).await.body)["people"]["value"].as_f64() }
+    };
+    let whole = exact(days_ago(90), days_ago(-30)).await.unwrap();
+    let early = exact(days_ago(90), days_ago(35)).await.unwrap();
+    assert_eq!((whole, early), (6.0, 3.0), "the data set is as built");
+    // The commissioner's figures for the same two periods: "about 5" and "fewer than 5", from
+    // which the three who came later cannot be worked out.
+    assert_eq!(shown[0]["people"]["value"].as_f64(), Some(5.0));
+    let res = w
+        .app
+        .get(
+            &format!(
+                "/api/v1/reports/evidence?contract={}&from={}&to={}",
+                w.contract,
+                date(days_ago(90)),
+                date(days_ago(35))
+            ),
+            &w.commissioner,
+        )
+        .await;
+    let early_shown = &figures(&res.body)["people"];
+    assert_eq!(early_shown["value"], Value::Null, "{early_shown}");
+    assert_eq!(early_shown["display"], "fewer than 5");
+}
+
+#[tokio::test]
+async fn the_report_comes_as_csv_one_row_per_figure_and_as_a_printable_page_without_script() {
+    let w = world().await;
+    let path = format!("/api/v1/reports/evidence?contract={}", w.contract);
+    let json = w.app.get(&path, &w.staff.token).await.body;
+    let figures = json["figures"].as_array().unwrap().len();
+    let requirements = json["requirements"].as_array().unwrap().len();
+
+    let res = w
+        .app
+        .client
+        .get(w.app.url(&path))
+        .bearer_auth(&w.staff.token)
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let csv = res.text().await.unwrap();
+    let mut reader = csv_rows(&csv);
+    assert_eq!(
+        reader.remove(0),
+        [
+            "section",
+            "metric",
+            "label",
+            "value",
+            "threshold",
+            "met",
+            "display",
+            "records"
+        ]
+    );
+    assert_eq!(reader.len(), figures + requirements);
+    let work_kind = reader
+        .iter()
+        .find(|r| r[1] == "claims_paid_on_time_share")
+        .unwrap();
+    assert_eq!(work_kind[0], "payments");
+    let two = reader
+        .iter()
+        .find(|r| r[2] == "At least two pieces of work co-produced")
+        .unwrap();
+    assert_eq!(
+        (two[0].as_str(), two[4].as_str(), two[5].as_str()),
+        ("requirements", "2", "not_met")
+    );
+    // A label with a comma stays one cell.
+    assert!(reader.iter().all(|r| r.len() == 8));
+
+    let res = w
+        .app
+        .client
+        .get(w.app.url(&format!("{path}&format=html")))
+        .bearer_auth(&w.staff.token)
+        .send()
+        .await
+        .expect("html");
+    assert_eq!(res.status(), 200);
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    let page = res.text().await.unwrap();
+    assert!(page.contains("<svg") && !page.to_lowercase().contains("<script"));
+    assert_eq!(page.matches("class=\"bar claimed\"").count(), 5);
+    assert_eq!(page.matches("class=\"bar evidenced\"").count(), 5);
+    assert!(page.contains("Riverside Recovery, Camden"));
+    assert!(page.contains("<th scope=\"col\">Met</th>"));
+    assert!(
+        page.contains("A partnership of people"),
+        "the glossary's meaning of co-production"
+    );
+}
+
+/// Parses CSV (RFC 4180 quoting) into rows of cells.
+pub(crate) fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut cell = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cell.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut cell)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => cell.push(c),
+        }
+    }
+    rows
+}
