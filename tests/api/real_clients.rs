@@ -549,3 +549,29 @@ async fn the_standard_webhooks_library_verifies_what_is_delivered() {
         "the Standard Webhooks reference library does not verify the deliveries",
     );
 }
+
+#[tokio::test]
+async fn the_printable_report_renders_in_chromium_with_its_chart_and_runs_no_script() {
+    let test = "report-page";
+    let w = crate::evidence_report::world().await;
+    // The screenshot and the A4 PDF are kept with the build's output, for people to look at.
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/artefacts");
+    let command = match browser_command("report-page.mjs", &w.app) {
+        Ok(mut c) => {
+            c.arg(format!(
+                "/api/v1/reports/evidence?contract={}&format=html",
+                w.contract
+            ))
+            .arg(&w.staff.token)
+            .arg(&out);
+            c
+        }
+        Err(why) => return unavailable(test, &why),
+    };
+    let out = run(command, Duration::from_secs(120)).await;
+    expect_pass(
+        &out,
+        &["PASS report-page"],
+        "The printable evidence report did not render as it should in Chromium.",
+    );
+}
