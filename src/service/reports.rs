@@ -865,33 +865,27 @@ impl Links {
         if !self.full {
             return None;
         }
-        let (from, to) = (self.period.from, self.period.to);
-        let filter = match which {
-            "paid" => format!("status=paid&paid_from={from}&paid_to={to}"),
-            "due" => format!("due_from={from}&due_to={to}"),
-            _ => "status=approved".to_owned(),
-        };
-        Some(format!(
-            "/api/v1/claims?organisation_id={}&{filter}",
-            self.provider
-        ))
+        let p = self.provider;
+        Some(match which {
+            // `finance/paid` takes days inclusive.
+            "paid" => format!(
+                "/api/v1/finance/paid?organisation_id={p}&from={}&to={}",
+                self.period.from,
+                self.period.to - chrono::Duration::days(1)
+            ),
+            "overdue" => format!("/api/v1/finance/overdue?organisation_id={p}"),
+            // Claims due in the period are among the organisation's claims.
+            _ => "/api/v1/claims".to_owned(),
+        })
     }
 
     fn feedback(&self) -> Option<String> {
-        self.full.then(|| {
-            format!(
-                "/api/v1/feedback?organisation_id={}&received_from={}&received_to={}",
-                self.provider, self.period.from, self.period.to
-            )
-        })
+        self.full
+            .then(|| format!("/api/v1/feedback?organisation_id={}", self.provider))
     }
 
     fn evaluations(&self) -> Option<String> {
-        self.full.then(|| {
-            format!(
-                "/api/v1/evaluations?organisation_id={}&evaluated_from={}&evaluated_to={}",
-                self.provider, self.period.from, self.period.to
-            )
-        })
+        self.full
+            .then(|| format!("/api/v1/evaluations?organisation_id={}", self.provider))
     }
 }
