@@ -893,6 +893,14 @@ async fn every_figure_of_the_report_is_what_the_records_made_through_the_api_say
             .unwrap_or_else(|| panic!("{metric} has no records path"));
         assert!(path.starts_with("/api/v1/"), "{metric}: {path}");
     }
+    let paths: BTreeSet<&str> = f
+        .values()
+        .filter_map(|fig| fig["records"].as_str())
+        .collect();
+    for path in paths {
+        let listed = w.app.get(path, &w.staff.token).await;
+        assert_eq!(listed.status, 200, "{path}: {}", listed.text);
+    }
     let listed = w
         .app
         .get(f["work"]["records"].as_str().unwrap(), &w.staff.token)
