@@ -239,21 +239,24 @@ impl SessionCounts {
 }
 
 /// Every session of the work held by `at` (all of them, not only the period's: "from the
-/// start" needs the first), counted per session in SQL.
+/// start" needs the first), counted per session in SQL. A person is on a session's attendance
+/// once (UNIQUE (session_id, participant_id)), so counting rows counts people.
 pub fn held_sessions(
     conn: &mut DbConnection,
     scope: &Scope,
 ) -> Result<Vec<SessionCounts>, AppError> {
     let sql = format!(
-        "WITH {} SELECT s.id AS session_id, s.opportunity_id, s.starts_at, \
-         COUNT(DISTINCT CASE WHEN m.experience <> 'none' THEN a.participant_id END) AS present, \
-         COUNT(DISTINCT CASE WHEN m.experience <> 'none' AND a.participation = 'participated' \
-               THEN a.participant_id END) AS participated \
+        "WITH {}, counted AS (SELECT a.session_id, COUNT(*) AS present, \
+             SUM(CASE WHEN a.participation = 'participated' THEN 1 ELSE 0 END) AS participated \
+             FROM attendance a JOIN memberships m ON m.id = a.membership_id \
+             JOIN work w ON w.id = m.opportunity_id \
+             WHERE m.experience <> 'none' GROUP BY a.session_id) \
+         SELECT s.id AS session_id, s.opportunity_id, s.starts_at, \
+         CAST(COALESCE(c.present, 0) AS BIGINT) AS present, \
+         CAST(COALESCE(c.participated, 0) AS BIGINT) AS participated \
          FROM sessions s JOIN work w ON w.id = s.opportunity_id \
-         LEFT JOIN attendance a ON a.session_id = s.id \
-         LEFT JOIN memberships m ON m.id = a.membership_id \
-         WHERE s.starts_at <= :at \
-         GROUP BY s.id, s.opportunity_id, s.starts_at",
+         LEFT JOIN counted c ON c.session_id = s.id \
+         WHERE s.starts_at <= :at",
         scope.work_cte()
     );
     load(conn, &sql, scope)
@@ -377,29 +380,40 @@ pub fn people_and_hours(
     conn: &mut DbConnection,
     scope: &Scope,
 ) -> Result<PeopleAndHours, AppError> {
+    // One pass over the period's attendance: first per person (their experience, their minutes
+    // by kind, and those on a paid claim line for the session or recognised otherwise), then
+    // over people. The paid (session, person) pairs and the recognitions are joined, not
+    // looked up row by row.
     let sql = format!(
-        "WITH {}, counted AS (SELECT a.session_id, a.participant_id, a.minutes, a.participation, \
-             m.experience, h.opportunity_id FROM held h \
-             JOIN attendance a ON a.session_id = h.id \
-             JOIN memberships m ON m.id = a.membership_id WHERE m.experience <> 'none') \
+        "WITH {}, \
+         paid AS (SELECT DISTINCT l.session_id, c.participant_id FROM claim_lines l \
+             JOIN claims c ON c.id = l.claim_id \
+             WHERE c.organisation_id = :provider AND c.status = 'paid' AND l.session_id IS NOT NULL), \
+         recognised AS (SELECT DISTINCT r.opportunity_id, r.participant_id FROM recognitions r \
+             JOIN work w ON w.id = r.opportunity_id), \
+         per_person AS (SELECT a.participant_id, \
+             MAX(CASE WHEN m.experience IN ('lived_experience', 'both') THEN 1 ELSE 0 END) AS lived, \
+             MAX(CASE WHEN m.experience IN ('carer', 'both') THEN 1 ELSE 0 END) AS carer, \
+             SUM(CASE WHEN a.participation = 'participated' THEN a.minutes ELSE 0 END) AS participating, \
+             SUM(CASE WHEN a.participation = 'attended' THEN a.minutes ELSE 0 END) AS attending, \
+             SUM(CASE WHEN p.session_id IS NOT NULL OR r.participant_id IS NOT NULL \
+                 THEN a.minutes ELSE 0 END) AS recognised \
+             FROM held h JOIN attendance a ON a.session_id = h.id \
+             JOIN memberships m ON m.id = a.membership_id \
+             LEFT JOIN paid p ON p.session_id = a.session_id AND p.participant_id = a.participant_id \
+             LEFT JOIN recognised r ON r.opportunity_id = h.opportunity_id \
+                 AND r.participant_id = a.participant_id \
+             WHERE m.experience <> 'none' GROUP BY a.participant_id) \
          SELECT \
-         (SELECT COUNT(DISTINCT participant_id) FROM counted \
-             WHERE experience IN ('lived_experience', 'both')) AS lived_experience, \
-         (SELECT COUNT(DISTINCT participant_id) FROM counted \
-             WHERE experience IN ('carer', 'both')) AS carers, \
-         (SELECT COUNT(DISTINCT participant_id) FROM counted) AS people, \
-         (SELECT CAST(COALESCE(SUM(minutes), 0) AS BIGINT) FROM counted \
-             WHERE participation = 'participated') AS participating_minutes, \
-         (SELECT CAST(COALESCE(SUM(minutes), 0) AS BIGINT) FROM counted \
-             WHERE participation = 'attended') AS attending_minutes, \
-         (SELECT CAST(COALESCE(SUM(k.minutes), 0) AS BIGINT) FROM counted k WHERE \
-             EXISTS (SELECT 1 FROM claim_lines l JOIN claims c ON c.id = l.claim_id \
-                     WHERE l.session_id = k.session_id AND c.participant_id = k.participant_id \
-                     AND c.status = 'paid') \
-             OR EXISTS (SELECT 1 FROM recognitions r WHERE r.opportunity_id = k.opportunity_id \
-                     AND r.participant_id = k.participant_id)) AS recognised_minutes, \
+         CAST(COALESCE(SUM(lived), 0) AS BIGINT) AS lived_experience, \
+         CAST(COALESCE(SUM(carer), 0) AS BIGINT) AS carers, \
+         COUNT(*) AS people, \
+         CAST(COALESCE(SUM(participating), 0) AS BIGINT) AS participating_minutes, \
+         CAST(COALESCE(SUM(attending), 0) AS BIGINT) AS attending_minutes, \
+         CAST(COALESCE(SUM(recognised), 0) AS BIGINT) AS recognised_minutes, \
          (SELECT COUNT(*) FROM held) AS sessions, \
-         (SELECT COUNT(*) FROM held WHERE slot) AS sessions_with_slot",
+         (SELECT COUNT(*) FROM held WHERE slot) AS sessions_with_slot \
+         FROM per_person",
         held_in_period(scope)
     );
     one(conn, &sql, scope)
