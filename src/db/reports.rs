@@ -9,13 +9,13 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Date, Double, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Date, Double, Nullable, Text, Timestamp};
 use diesel::sqlite::Sqlite;
 
 use super::opportunities::OpportunityRow;
 use super::schema::opportunities;
 use super::{parse_id, to_db_time, Backend, DbConnection};
-use crate::domain::id::{ContractId, OpportunityId, OrganisationId, SessionId};
+use crate::domain::id::{ContractId, OpportunityId, OrganisationId};
 use crate::domain::opportunity::Opportunity;
 use crate::error::AppError;
 
@@ -217,126 +217,131 @@ pub fn work(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<Opportunity>, 
         .collect()
 }
 
-/// One held session of the work, with its lived-experience and carer attendance counted.
+/// What the classification weighs of one piece of work, counted in SQL.
 #[derive(QueryableByName, Debug)]
-pub struct SessionCounts {
+pub struct WorkCounts {
     #[diesel(sql_type = Text)]
-    session_id: String,
+    opportunity_id: String,
+    #[diesel(sql_type = BigInt)]
+    pub held: i64,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub first_start: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub last_start: Option<NaiveDateTime>,
+    #[diesel(sql_type = BigInt)]
+    pub last_present: i64,
+    #[diesel(sql_type = BigInt)]
+    pub without: i64,
+    #[diesel(sql_type = BigInt)]
+    pub participated: i64,
+    #[diesel(sql_type = BigInt)]
+    pub counted: i64,
+    #[diesel(sql_type = BigInt)]
+    pub early: i64,
+    #[diesel(sql_type = BigInt)]
+    pub decisions: i64,
+    #[diesel(sql_type = BigInt)]
+    pub shared: i64,
+    #[diesel(sql_type = BigInt)]
+    pub absent: i64,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub latest_feedback: Option<NaiveDateTime>,
+}
+
+impl WorkCounts {
+    pub fn opportunity(&self) -> Result<OpportunityId, AppError> {
+        parse_id(&self.opportunity_id)
+    }
+}
+
+/// The sessions of the work held by `at` with their lived-experience and carer attendance
+/// counted (a person is on a session's attendance once, so rows count people), numbered from
+/// the last.
+fn held_counted(scope: &Scope) -> String {
+    format!(
+        "{}, counted AS (SELECT a.session_id, COUNT(*) AS present, \
+             SUM(CASE WHEN a.participation = 'participated' THEN 1 ELSE 0 END) AS participated \
+             FROM attendance a JOIN memberships m ON m.id = a.membership_id \
+             JOIN work w ON w.id = m.opportunity_id \
+             WHERE m.experience <> 'none' GROUP BY a.session_id), \
+         held AS (SELECT s.id, s.opportunity_id, s.starts_at, \
+             COALESCE(c.present, 0) AS present, COALESCE(c.participated, 0) AS participated, \
+             ROW_NUMBER() OVER (PARTITION BY s.opportunity_id ORDER BY s.starts_at DESC, s.id DESC) AS from_last \
+             FROM sessions s JOIN work w ON w.id = s.opportunity_id \
+             LEFT JOIN counted c ON c.session_id = s.id WHERE s.starts_at <= :at)",
+        scope.work_cte()
+    )
+}
+
+/// Each piece of work's evidence, counted in the database: one row per piece of work.
+pub fn work_counts(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<WorkCounts>, AppError> {
+    let sum = |e: &str| format!("CAST(COALESCE(SUM({e}), 0) AS BIGINT)");
+    let sql = format!(
+        "WITH {held}, \
+         per_work AS (SELECT opportunity_id, COUNT(*) AS held, MIN(starts_at) AS first_start, \
+             MAX(starts_at) AS last_start, \
+             {last_present} AS last_present, {without} AS without, {participated} AS participated \
+             FROM held GROUP BY opportunity_id), \
+         members AS (SELECT m.opportunity_id, COUNT(*) AS counted, {early} AS early \
+             FROM memberships m JOIN work w ON w.id = m.opportunity_id \
+             LEFT JOIN per_work p ON p.opportunity_id = m.opportunity_id \
+             WHERE m.joined_at IS NOT NULL AND m.experience <> 'none' GROUP BY m.opportunity_id), \
+         decided AS (SELECT h.opportunity_id, COUNT(*) AS decisions, {shared} AS shared, \
+             {absent} AS absent \
+             FROM decisions d JOIN held h ON h.id = d.session_id GROUP BY h.opportunity_id), \
+         heard AS (SELECT f.opportunity_id, MAX(f.received_at) AS latest FROM feedback_items f \
+             JOIN work w ON w.id = f.opportunity_id WHERE f.received_at <= :at \
+             GROUP BY f.opportunity_id) \
+         SELECT w.id AS opportunity_id, CAST(COALESCE(p.held, 0) AS BIGINT) AS held, \
+         p.first_start, p.last_start, \
+         CAST(COALESCE(p.last_present, 0) AS BIGINT) AS last_present, \
+         CAST(COALESCE(p.without, 0) AS BIGINT) AS without, \
+         CAST(COALESCE(p.participated, 0) AS BIGINT) AS participated, \
+         CAST(COALESCE(m.counted, 0) AS BIGINT) AS counted, \
+         CAST(COALESCE(m.early, 0) AS BIGINT) AS early, \
+         CAST(COALESCE(d.decisions, 0) AS BIGINT) AS decisions, \
+         CAST(COALESCE(d.shared, 0) AS BIGINT) AS shared, \
+         CAST(COALESCE(d.absent, 0) AS BIGINT) AS absent, \
+         f.latest AS latest_feedback \
+         FROM work w LEFT JOIN per_work p ON p.opportunity_id = w.id \
+         LEFT JOIN members m ON m.opportunity_id = w.id \
+         LEFT JOIN decided d ON d.opportunity_id = w.id \
+         LEFT JOIN heard f ON f.opportunity_id = w.id",
+        held = held_counted(scope),
+        last_present = sum("CASE WHEN from_last = 1 THEN present ELSE 0 END"),
+        without = sum("CASE WHEN present = 0 THEN 1 ELSE 0 END"),
+        participated = sum("CASE WHEN participated > 0 THEN 1 ELSE 0 END"),
+        early = sum("CASE WHEN m.joined_at <= p.first_start THEN 1 ELSE 0 END"),
+        shared =
+            sum("CASE WHEN d.shared_with_lived_experience AND h.present > 0 THEN 1 ELSE 0 END"),
+        absent =
+            sum("CASE WHEN d.shared_with_lived_experience AND h.present = 0 THEN 1 ELSE 0 END"),
+    );
+    load(conn, &sql, scope)
+}
+
+/// Sessions where a decision was marked shared with nobody of lived or caring experience
+/// there, to name them in the reasons (few: only what is wrong).
+#[derive(QueryableByName, Debug)]
+pub struct AbsentAt {
     #[diesel(sql_type = Text)]
     opportunity_id: String,
     #[diesel(sql_type = Timestamp)]
     pub starts_at: NaiveDateTime,
-    #[diesel(sql_type = BigInt)]
-    pub present: i64,
-    #[diesel(sql_type = BigInt)]
-    pub participated: i64,
 }
 
-impl SessionCounts {
-    pub fn ids(&self) -> Result<(SessionId, OpportunityId), AppError> {
-        Ok((parse_id(&self.session_id)?, parse_id(&self.opportunity_id)?))
-    }
-}
-
-/// Every session of the work held by `at` (all of them, not only the period's: "from the
-/// start" needs the first), counted per session in SQL. A person is on a session's attendance
-/// once (UNIQUE (session_id, participant_id)), so counting rows counts people.
-pub fn held_sessions(
-    conn: &mut DbConnection,
-    scope: &Scope,
-) -> Result<Vec<SessionCounts>, AppError> {
-    let sql = format!(
-        "WITH {}, counted AS (SELECT a.session_id, COUNT(*) AS present, \
-             SUM(CASE WHEN a.participation = 'participated' THEN 1 ELSE 0 END) AS participated \
-             FROM attendance a JOIN memberships m ON m.id = a.membership_id \
-             JOIN work w ON w.id = m.opportunity_id \
-             WHERE m.experience <> 'none' GROUP BY a.session_id) \
-         SELECT s.id AS session_id, s.opportunity_id, s.starts_at, \
-         CAST(COALESCE(c.present, 0) AS BIGINT) AS present, \
-         CAST(COALESCE(c.participated, 0) AS BIGINT) AS participated \
-         FROM sessions s JOIN work w ON w.id = s.opportunity_id \
-         LEFT JOIN counted c ON c.session_id = s.id \
-         WHERE s.starts_at <= :at",
-        scope.work_cte()
-    );
-    load(conn, &sql, scope)
-}
-
-/// A member of the work who took a place.
-#[derive(QueryableByName, Debug)]
-pub struct MemberRow {
-    #[diesel(sql_type = Text)]
-    opportunity_id: String,
-    #[diesel(sql_type = Timestamp)]
-    pub joined_at: NaiveDateTime,
-    #[diesel(sql_type = Text)]
-    pub experience: String,
-}
-
-impl MemberRow {
+impl AbsentAt {
     pub fn opportunity(&self) -> Result<OpportunityId, AppError> {
         parse_id(&self.opportunity_id)
     }
 }
 
-pub fn members(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<MemberRow>, AppError> {
+pub fn absent_at(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<AbsentAt>, AppError> {
     let sql = format!(
-        "WITH {} SELECT m.opportunity_id, m.joined_at, m.experience FROM memberships m \
-         JOIN work w ON w.id = m.opportunity_id WHERE m.joined_at IS NOT NULL",
-        scope.work_cte()
-    );
-    load(conn, &sql, scope)
-}
-
-/// A decision made at a held session of the work.
-#[derive(QueryableByName, Debug)]
-pub struct DecisionRow {
-    #[diesel(sql_type = Text)]
-    session_id: String,
-    #[diesel(sql_type = Bool)]
-    pub shared: bool,
-}
-
-impl DecisionRow {
-    pub fn session(&self) -> Result<SessionId, AppError> {
-        parse_id(&self.session_id)
-    }
-}
-
-pub fn decisions(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<DecisionRow>, AppError> {
-    let sql = format!(
-        "WITH {} SELECT d.session_id, d.shared_with_lived_experience AS shared FROM decisions d \
-         JOIN sessions s ON s.id = d.session_id JOIN work w ON w.id = s.opportunity_id \
-         WHERE s.starts_at <= :at",
-        scope.work_cte()
-    );
-    load(conn, &sql, scope)
-}
-
-#[derive(QueryableByName, Debug)]
-pub struct LatestFeedback {
-    #[diesel(sql_type = Text)]
-    opportunity_id: String,
-    #[diesel(sql_type = Timestamp)]
-    pub latest: NaiveDateTime,
-}
-
-impl LatestFeedback {
-    pub fn opportunity(&self) -> Result<OpportunityId, AppError> {
-        parse_id(&self.opportunity_id)
-    }
-}
-
-/// The latest feedback item about each piece of work, received by `at`.
-pub fn latest_feedback(
-    conn: &mut DbConnection,
-    scope: &Scope,
-) -> Result<Vec<LatestFeedback>, AppError> {
-    let sql = format!(
-        "WITH {} SELECT f.opportunity_id, MAX(f.received_at) AS latest FROM feedback_items f \
-         JOIN work w ON w.id = f.opportunity_id WHERE f.received_at <= :at \
-         GROUP BY f.opportunity_id",
-        scope.work_cte()
+        "WITH {} SELECT DISTINCT h.opportunity_id, h.starts_at FROM decisions d \
+         JOIN held h ON h.id = d.session_id \
+         WHERE d.shared_with_lived_experience AND h.present = 0",
+        held_counted(scope)
     );
     load(conn, &sql, scope)
 }

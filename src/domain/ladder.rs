@@ -270,6 +270,111 @@ pub struct EvidenceFacts {
     pub latest_feedback_at: Option<DateTime<Utc>>,
 }
 
+/// What the classification needs of the sessions held by `now`, already counted; the
+/// database can give it per piece of work (see `db::reports`), or [`EvidenceFacts::summary`]
+/// from the sessions themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HeldSessions {
+    pub held: usize,
+    pub first_starts_at: Option<DateTime<Utc>>,
+    pub last_starts_at: Option<DateTime<Utc>>,
+    /// Lived-experience or carer participants present at the last session.
+    pub last_present: u32,
+    /// Held sessions with no lived-experience or carer participant.
+    pub without: usize,
+    /// Held sessions where one of them participated, not only attended.
+    pub participated: usize,
+}
+
+/// The counted members: those with lived or caring experience who took a place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CountedMembers {
+    pub counted: usize,
+    /// Of them, those who joined at or before the first held session.
+    pub early: usize,
+}
+
+/// The decisions made at held sessions.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DecisionCounts {
+    pub total: usize,
+    /// Marked shared, with lived-experience or carer members there.
+    pub shared: usize,
+    /// When the sessions were where a decision was marked shared but none of them attended,
+    /// in order, each once.
+    pub absent_at: Vec<DateTime<Utc>>,
+}
+
+/// Everything `classify` weighs, counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountedEvidence {
+    pub kind: OpportunityKind,
+    pub status: OpportunityStatus,
+    pub now: DateTime<Utc>,
+    pub sessions: HeldSessions,
+    pub members: CountedMembers,
+    pub decisions: DecisionCounts,
+    pub payment_or_recognition_offered: bool,
+    pub latest_feedback_at: Option<DateTime<Utc>>,
+}
+
+impl EvidenceFacts {
+    /// The facts counted: planned sessions (after `now`) and decisions at them are left out.
+    pub fn summary(&self) -> CountedEvidence {
+        let mut held: Vec<&SessionFacts> = self
+            .sessions
+            .iter()
+            .filter(|s| s.starts_at <= self.now)
+            .collect();
+        // Sorted so first and last are positional (stable, as the sessions came).
+        held.sort_by_key(|s| s.starts_at);
+        let first = held.first().map(|s| s.starts_at);
+        let counted: Vec<&MemberFacts> = self.members.iter().filter(|m| m.counts()).collect();
+        let mut absent_at: Vec<DateTime<Utc>> = self
+            .decisions
+            .iter()
+            .filter(|d| d.shared_with_lived_experience && !d.lived_experience_present)
+            .map(|d| d.session_starts_at)
+            .collect();
+        absent_at.sort();
+        absent_at.dedup();
+        CountedEvidence {
+            kind: self.kind,
+            status: self.status,
+            now: self.now,
+            sessions: HeldSessions {
+                held: held.len(),
+                first_starts_at: first,
+                last_starts_at: held.last().map(|s| s.starts_at),
+                last_present: held.last().map_or(0, |s| s.lived_experience_present),
+                without: held
+                    .iter()
+                    .filter(|s| s.lived_experience_present == 0)
+                    .count(),
+                participated: held
+                    .iter()
+                    .filter(|s| s.lived_experience_participated > 0)
+                    .count(),
+            },
+            members: CountedMembers {
+                counted: counted.len(),
+                early: first.map_or(0, |f| counted.iter().filter(|m| m.joined_at <= f).count()),
+            },
+            decisions: DecisionCounts {
+                total: self.decisions.len(),
+                shared: self
+                    .decisions
+                    .iter()
+                    .filter(|d| d.counts_as_shared())
+                    .count(),
+                absent_at,
+            },
+            payment_or_recognition_offered: self.payment_or_recognition_offered,
+            latest_feedback_at: self.latest_feedback_at,
+        }
+    }
+}
+
 domain_enum! {
     /// The five conditions that must all hold for co-production.
     pub enum Criterion as "criterion" {
@@ -360,20 +465,17 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// Classifies one piece of work from its facts.
 pub fn classify(facts: &EvidenceFacts) -> Evidence {
-    // Planned sessions are not evidence; sort so first/last are positional.
-    let mut held: Vec<&SessionFacts> = facts
-        .sessions
-        .iter()
-        .filter(|s| s.starts_at <= facts.now)
-        .collect();
-    held.sort_by_key(|s| s.starts_at);
+    classify_summary(&facts.summary())
+}
 
+/// Classifies one piece of work from its counted facts.
+pub fn classify_summary(facts: &CountedEvidence) -> Evidence {
     let criteria = vec![
-        from_the_start(facts, &held),
-        through_to_the_end(&held),
-        equal_say(facts),
+        from_the_start(facts),
+        through_to_the_end(&facts.sessions),
+        equal_say(&facts.decisions),
         payment_or_recognition(facts),
-        clear_ending_or_continuous_feedback(facts, &held),
+        clear_ending_or_continuous_feedback(facts),
     ];
 
     let (evidenced_level, level_reason) = if criteria.iter().all(|c| c.met) {
@@ -382,7 +484,7 @@ pub fn classify(facts: &EvidenceFacts) -> Evidence {
             "All five co-production criteria are met.".to_owned(),
         )
     } else {
-        fallback_level(facts, &held)
+        fallback_level(facts)
     };
 
     Evidence {
@@ -392,30 +494,27 @@ pub fn classify(facts: &EvidenceFacts) -> Evidence {
     }
 }
 
-fn from_the_start(facts: &EvidenceFacts, held: &[&SessionFacts]) -> CriterionResult {
-    let counted: Vec<&MemberFacts> = facts.members.iter().filter(|m| m.counts()).collect();
-    let (met, reason) = match held.first() {
+fn from_the_start(facts: &CountedEvidence) -> CriterionResult {
+    let m = facts.members;
+    let (met, reason) = match facts.sessions.first_starts_at {
         None => (
             false,
             "No session has been held, so nobody can be shown to have joined from the start."
                 .to_owned(),
         ),
-        Some(_) if counted.is_empty() => (
+        Some(_) if m.counted == 0 => (
             false,
             "No member of the group has lived experience or caring experience.".to_owned(),
         ),
         Some(first) => {
-            let early = counted
-                .iter()
-                .filter(|m| m.joined_at <= first.starts_at)
-                .count();
-            let when = first.starts_at.format("%Y-%m-%d %H:%M UTC");
+            let when = first.format("%Y-%m-%d %H:%M UTC");
             (
-                early > 0,
+                m.early > 0,
                 format!(
-                    "{early} of {} joined at or before the first session ({when}).",
+                    "{} of {} joined at or before the first session ({when}).",
+                    m.early,
                     plural(
-                        counted.len(),
+                        m.counted,
                         "lived-experience or carer member",
                         "lived-experience or carer members"
                     )
@@ -430,44 +529,36 @@ fn from_the_start(facts: &EvidenceFacts, held: &[&SessionFacts]) -> CriterionRes
     }
 }
 
-fn through_to_the_end(held: &[&SessionFacts]) -> CriterionResult {
-    let (met, reason) = match held.last() {
-        None => (
+fn through_to_the_end(held: &HeldSessions) -> CriterionResult {
+    let (met, reason) = if held.held == 0 {
+        (
             false,
             "No session has been held, so nobody can be shown to have taken part to the end."
                 .to_owned(),
-        ),
-        Some(last) => {
-            let without = held
-                .iter()
-                .filter(|s| s.lived_experience_present == 0)
-                .count();
-            let participated = held
-                .iter()
-                .filter(|s| s.lived_experience_participated > 0)
-                .count();
-            let at_last = last.lived_experience_present > 0;
-            let last_part = if at_last {
-                format!(
-                    "{} present at the last session",
-                    plural(
-                        last.lived_experience_present as usize,
-                        "lived-experience or carer participant was",
-                        "lived-experience or carer participants were"
-                    )
+        )
+    } else {
+        let at_last = held.last_present > 0;
+        let last_part = if at_last {
+            format!(
+                "{} present at the last session",
+                plural(
+                    held.last_present as usize,
+                    "lived-experience or carer participant was",
+                    "lived-experience or carer participants were"
                 )
-            } else {
-                "no lived-experience or carer participant was present at the last session"
-                    .to_owned()
-            };
-            let reason = format!(
-                "{without} of {} had no lived-experience or carer participant \
-                 (at most 1 is allowed); {last_part}; they participated, not only attended, \
-                 at {participated} of them.",
-                plural(held.len(), "session", "sessions"),
-            );
-            (at_last && without <= 1, reason)
-        }
+            )
+        } else {
+            "no lived-experience or carer participant was present at the last session".to_owned()
+        };
+        let reason = format!(
+            "{} of {} had no lived-experience or carer participant \
+             (at most 1 is allowed); {last_part}; they participated, not only attended, \
+             at {} of them.",
+            held.without,
+            plural(held.held, "session", "sessions"),
+            held.participated,
+        );
+        (at_last && held.without <= 1, reason)
     };
     CriterionResult {
         criterion: Criterion::ThroughToTheEnd,
@@ -476,34 +567,21 @@ fn through_to_the_end(held: &[&SessionFacts]) -> CriterionResult {
     }
 }
 
-fn equal_say(facts: &EvidenceFacts) -> CriterionResult {
-    let total = facts.decisions.len();
-    let shared = facts
-        .decisions
-        .iter()
-        .filter(|d| d.counts_as_shared())
-        .count();
-    // Marked shared, but nobody with lived or caring experience was in the room.
-    let mut absent: Vec<DateTime<Utc>> = facts
-        .decisions
-        .iter()
-        .filter(|d| d.shared_with_lived_experience && !d.lived_experience_present)
-        .map(|d| d.session_starts_at)
-        .collect();
-    absent.sort();
-    absent.dedup();
-    let (met, reason) = if total == 0 {
+fn equal_say(d: &DecisionCounts) -> CriterionResult {
+    let (met, reason) = if d.total == 0 {
         (
             false,
             "No decision has been recorded, so an equal say cannot be shown.".to_owned(),
         )
     } else {
         let mut reason = format!(
-            "{shared} of {} were made jointly with lived-experience or carer members.",
-            plural(total, "recorded decision", "recorded decisions")
+            "{} of {} were made jointly with lived-experience or carer members.",
+            d.shared,
+            plural(d.total, "recorded decision", "recorded decisions")
         );
-        if !absent.is_empty() {
-            let when: Vec<String> = absent
+        if !d.absent_at.is_empty() {
+            let when: Vec<String> = d
+                .absent_at
                 .iter()
                 .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
                 .collect();
@@ -513,7 +591,7 @@ fn equal_say(facts: &EvidenceFacts) -> CriterionResult {
                 when.join(", ")
             ));
         }
-        (shared == total, reason)
+        (d.shared == d.total, reason)
     };
     CriterionResult {
         criterion: Criterion::EqualSayInDecisions,
@@ -522,7 +600,7 @@ fn equal_say(facts: &EvidenceFacts) -> CriterionResult {
     }
 }
 
-fn payment_or_recognition(facts: &EvidenceFacts) -> CriterionResult {
+fn payment_or_recognition(facts: &CountedEvidence) -> CriterionResult {
     let met = facts.payment_or_recognition_offered;
     let reason = if met {
         "Payment or another recognition was offered."
@@ -536,17 +614,14 @@ fn payment_or_recognition(facts: &EvidenceFacts) -> CriterionResult {
     }
 }
 
-fn clear_ending_or_continuous_feedback(
-    facts: &EvidenceFacts,
-    held: &[&SessionFacts],
-) -> CriterionResult {
+fn clear_ending_or_continuous_feedback(facts: &CountedEvidence) -> CriterionResult {
     let (met, reason) = match facts.status {
         OpportunityStatus::Ended => (
             true,
             "The work has a clear ending (status ended).".to_owned(),
         ),
         OpportunityStatus::Running => {
-            let last_session = held.last().map(|s| s.starts_at);
+            let last_session = facts.sessions.last_starts_at;
             // Future-dated feedback is a data error, not recent activity.
             let last_feedback = facts.latest_feedback_at.filter(|t| *t <= facts.now);
             let latest = last_session.max(last_feedback);
@@ -585,14 +660,12 @@ fn clear_ending_or_continuous_feedback(
 }
 
 /// The highest level below co-production whose facts hold, capped by kind.
-fn fallback_level(facts: &EvidenceFacts, held: &[&SessionFacts]) -> (LadderLevel, String) {
-    let sessions_attended = held
-        .iter()
-        .filter(|s| s.lived_experience_present > 0)
-        .count();
+fn fallback_level(facts: &CountedEvidence) -> (LadderLevel, String) {
+    let held = &facts.sessions;
+    let sessions_attended = held.held - held.without;
     let took_part = sessions_attended > 0;
     let gave_feedback = facts.latest_feedback_at.is_some_and(|t| t <= facts.now);
-    let has_members = facts.members.iter().any(MemberFacts::counts);
+    let has_members = facts.members.counted > 0;
     let kind = facts.kind.as_str();
 
     // Taken in order from the highest rung down; the first that holds wins.
@@ -612,7 +685,7 @@ fn fallback_level(facts: &EvidenceFacts, held: &[&SessionFacts]) -> (LadderLevel
         LadderLevel::Involvement => format!(
             "lived-experience or carer participants took part in {} of {}",
             sessions_attended,
-            plural(held.len(), "session", "sessions")
+            plural(held.held, "session", "sessions")
         ),
         LadderLevel::Consultation => "feedback was recorded but nobody with lived experience \
                                       attended a session"

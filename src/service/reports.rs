@@ -17,13 +17,12 @@ use crate::db::reports::{self as rows, Scope};
 use crate::db::{self, from_db_time, DbConnection};
 use crate::domain::contract::{Contract, ContractMetric, RequirementStatus};
 use crate::domain::feedback::{Period, SelfAssessment};
-use crate::domain::id::{ContractId, OpportunityId, OrganisationId, SessionId};
+use crate::domain::id::{ContractId, OpportunityId, OrganisationId};
 use crate::domain::identity::{Principal, Role};
 use crate::domain::ladder::{
-    check_claim, classify, ClaimCheck, CriterionResult, DecisionFacts, EvidenceFacts, LadderLevel,
-    MemberFacts, OpportunityKind, SessionFacts,
+    check_claim, classify_summary, ClaimCheck, CountedEvidence, CountedMembers, CriterionResult,
+    DecisionCounts, HeldSessions, LadderLevel, OpportunityKind,
 };
-use crate::domain::membership::Experience;
 use crate::domain::now;
 use crate::domain::report::{
     display, percent, position, EvidenceReport, Figure, FigureUnit, KindCount, LevelCount,
@@ -200,80 +199,58 @@ fn build(
         full: reader == Reader::Full,
     };
 
-    // The honest classification of each piece of work.
+    // The honest classification of each piece of work, from its evidence counted in SQL.
     let work = rows::work(conn, &scope)?;
-    let sessions = rows::held_sessions(conn, &scope)?;
-    let members = rows::members(conn, &scope)?;
-    let decisions = rows::decisions(conn, &scope)?;
-    let feedback_at: HashMap<OpportunityId, DateTime<Utc>> = rows::latest_feedback(conn, &scope)?
-        .iter()
-        .map(|f| Ok((f.opportunity()?, from_db_time(f.latest))))
+    let counts: HashMap<OpportunityId, rows::WorkCounts> = rows::work_counts(conn, &scope)?
+        .into_iter()
+        .map(|c| Ok((c.opportunity()?, c)))
         .collect::<Result<_, AppError>>()?;
-    let mut facts: HashMap<OpportunityId, EvidenceFacts> = work
+    let mut absent: HashMap<OpportunityId, Vec<DateTime<Utc>>> = HashMap::new();
+    if counts.values().any(|c| c.absent > 0) {
+        for a in rows::absent_at(conn, &scope)? {
+            absent
+                .entry(a.opportunity()?)
+                .or_default()
+                .push(from_db_time(a.starts_at));
+        }
+    }
+    let count = |n: i64| usize::try_from(n).unwrap_or(0);
+    let facts: HashMap<OpportunityId, CountedEvidence> = work
         .iter()
-        .map(|o| {
-            (
+        .filter_map(|o| {
+            let c = counts.get(&o.id)?;
+            let mut absent_at = absent.remove(&o.id).unwrap_or_default();
+            absent_at.sort();
+            absent_at.dedup();
+            Some((
                 o.id,
-                EvidenceFacts {
+                CountedEvidence {
                     kind: o.kind,
                     status: o.status,
                     now: scope.at,
-                    sessions: Vec::new(),
-                    members: Vec::new(),
-                    decisions: Vec::new(),
+                    sessions: HeldSessions {
+                        held: count(c.held),
+                        first_starts_at: c.first_start.map(from_db_time),
+                        last_starts_at: c.last_start.map(from_db_time),
+                        last_present: u32::try_from(c.last_present).unwrap_or(u32::MAX),
+                        without: count(c.without),
+                        participated: count(c.participated),
+                    },
+                    members: CountedMembers {
+                        counted: count(c.counted),
+                        early: count(c.early),
+                    },
+                    decisions: DecisionCounts {
+                        total: count(c.decisions),
+                        shared: count(c.shared),
+                        absent_at,
+                    },
                     payment_or_recognition_offered: o.offers_payment_or_recognition(),
-                    latest_feedback_at: feedback_at.get(&o.id).copied(),
+                    latest_feedback_at: c.latest_feedback.map(from_db_time),
                 },
-            )
+            ))
         })
         .collect();
-    let mut session_of: HashMap<SessionId, (DateTime<Utc>, bool)> = HashMap::new();
-    for s in &sessions {
-        let (session, opportunity) = s.ids()?;
-        let starts_at = from_db_time(s.starts_at);
-        session_of.insert(session, (starts_at, s.present > 0));
-        if let Some(f) = facts.get_mut(&opportunity) {
-            f.sessions.push(SessionFacts {
-                starts_at,
-                lived_experience_present: u32::try_from(s.present).unwrap_or(u32::MAX),
-                lived_experience_participated: u32::try_from(s.participated).unwrap_or(u32::MAX),
-            });
-        }
-    }
-    let mut panel_with_lived_experience: HashMap<OpportunityId, bool> = HashMap::new();
-    for m in &members {
-        let experience: Experience = db::opportunities::parse_stored(&m.experience)?;
-        let opportunity = m.opportunity()?;
-        if experience.counts() {
-            panel_with_lived_experience.insert(opportunity, true);
-        }
-        if let Some(f) = facts.get_mut(&opportunity) {
-            f.members.push(MemberFacts {
-                joined_at: from_db_time(m.joined_at),
-                lived_experience: experience.lived_experience(),
-                carer: experience.carer(),
-            });
-        }
-    }
-    let opportunity_of: HashMap<SessionId, OpportunityId> = sessions
-        .iter()
-        .map(|s| s.ids())
-        .collect::<Result<_, AppError>>()?;
-    for d in &decisions {
-        let session = d.session()?;
-        let (Some((starts_at, present)), Some(opportunity)) =
-            (session_of.get(&session), opportunity_of.get(&session))
-        else {
-            continue;
-        };
-        if let Some(f) = facts.get_mut(opportunity) {
-            f.decisions.push(DecisionFacts {
-                shared_with_lived_experience: d.shared,
-                session_starts_at: *starts_at,
-                lived_experience_present: *present,
-            });
-        }
-    }
 
     let mut levels: HashMap<LadderLevel, (i64, i64)> = HashMap::new();
     let mut kinds: HashMap<OpportunityKind, i64> = HashMap::new();
@@ -283,7 +260,7 @@ fn build(
     let (mut panels, mut panels_with) = (0, 0);
     for o in &work {
         let Some(f) = facts.get(&o.id) else { continue };
-        let evidence = classify(f);
+        let evidence = classify_summary(f);
         let level = evidence.evidenced_level;
         evidenced_levels.push(level);
         levels.entry(level).or_default().1 += 1;
@@ -294,7 +271,7 @@ fn build(
         *kinds.entry(o.kind).or_default() += 1;
         if o.kind == OpportunityKind::InterviewPanel {
             panels += 1;
-            if panel_with_lived_experience.contains_key(&o.id) {
+            if f.members.counted > 0 {
                 panels_with += 1;
             }
         }

@@ -375,7 +375,9 @@ pub(crate) async fn world() -> World {
     let s3 = w.session(3, 30, true, &[('F', 60, true)], &[]).await;
     w.session(3, 20, false, &[('F', 45, false)], &[]).await;
     // 4: a survey: feedback only. 5: staff alone.
-    w.session(5, 30, false, &[], &[]).await;
+    // A decision marked shared, yet nobody with lived or caring experience was there.
+    w.session(5, 30, false, &[], &[("Close the cafe on Fridays", true)])
+        .await;
     w.session(5, 20, false, &[], &[]).await;
     for i in [0, 1, 2] {
         assert_eq!(
@@ -519,6 +521,7 @@ async fn every_figure_of_the_report_is_what_the_records_made_through_the_api_say
     let mut evidenced: BTreeMap<String, usize> = BTreeMap::new();
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     let mut overclaimed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut reasons: BTreeMap<(String, String), String> = BTreeMap::new();
     let mut levels = Vec::new();
     for id in &w.works {
         let o = w
@@ -535,6 +538,9 @@ async fn every_figure_of_the_report_is_what_the_records_made_through_the_api_say
             .or_default() += 1;
         if v.claim_check == "overclaimed" {
             overclaimed.insert(id.clone(), v.failing.clone());
+            for c in &v.failing {
+                reasons.insert((id.clone(), c.clone()), v.reason(c).to_owned());
+            }
         }
         levels.push(ORDER.iter().position(|l| *l == v.level).unwrap());
     }
@@ -589,17 +595,27 @@ async fn every_figure_of_the_report_is_what_the_records_made_through_the_api_say
                     .unwrap()
                     .iter()
                     .map(|c| {
-                        assert!(
-                            !c["reason"].as_str().unwrap().is_empty(),
-                            "the provider reads why"
+                        let id = o["opportunity_id"].as_str().unwrap().to_owned();
+                        let criterion = c["criterion"].as_str().unwrap().to_owned();
+                        // The provider reads why, in the words the piece of work itself gives.
+                        assert_eq!(
+                            c["reason"].as_str(),
+                            reasons.get(&(id, criterion.clone())).map(String::as_str),
+                            "{c}"
                         );
-                        c["criterion"].as_str().unwrap().to_owned()
+                        criterion
                     })
                     .collect(),
             )
         })
         .collect();
     assert_eq!(listed, overclaimed);
+    assert!(
+        reasons
+            .values()
+            .any(|r| r.contains("do not count: no lived-experience or carer member attended")),
+        "the staff-only decision marked shared is named: {reasons:?}"
+    );
     levels.sort_unstable();
     assert_eq!(report["position"], ORDER[levels[levels.len() / 2]]);
     let chart: Vec<(String, i64, i64)> = report["levels"]
