@@ -4,10 +4,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::opportunities::parse_stored;
-use super::schema::{attendance, decisions, sessions};
+use super::schema::{attendance, contracts, decisions, opportunities, sessions};
 use super::{from_db_time, parse_id, to_db_time, DbConnection};
 use crate::domain::id::{MembershipId, OpportunityId, SessionId};
-use crate::domain::session::{Attendance, Decision, Session};
+use crate::domain::id::{OrganisationId, ParticipantId};
+use crate::domain::page::PageRequest;
+use crate::domain::session::{Attendance, AttendanceFilter, Decision, Session};
 use crate::error::AppError;
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
@@ -236,6 +238,82 @@ pub fn attendance_of_memberships(
         .filter(attendance::membership_id.eq_any(&ids))
         .order(attendance::id.asc())
         .select(AttendanceRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(AttendanceRow::into_domain)
+        .collect()
+}
+
+/// Whose attendance a list may show.
+#[derive(Debug, Clone, Copy)]
+pub enum AttendanceScope {
+    All,
+    /// At work the organisation runs or facilitates, and, for a commissioner, work under its
+    /// contracts.
+    Organisation {
+        organisation: OrganisationId,
+        commissioner: bool,
+    },
+    /// The person's own.
+    Participant(ParticipantId),
+}
+
+/// One page of attendance in id order, filtered by the work and the session's start.
+pub fn list_attendance(
+    conn: &mut DbConnection,
+    filter: &AttendanceFilter,
+    scope: AttendanceScope,
+    page: PageRequest,
+) -> Result<Vec<Attendance>, AppError> {
+    use opportunities::dsl as o;
+    let mut query = keyset_page!(
+        attendance::table
+            .inner_join(sessions::table.inner_join(opportunities::table))
+            .select(AttendanceRow::as_select()),
+        attendance::id,
+        page
+    );
+    match scope {
+        AttendanceScope::All => {}
+        AttendanceScope::Organisation {
+            organisation,
+            commissioner,
+        } => {
+            let org = organisation.to_string();
+            let commissioned = contracts::table
+                .filter(contracts::commissioner_id.eq(if commissioner {
+                    org.clone()
+                } else {
+                    String::new()
+                }))
+                .select(contracts::id.nullable());
+            query = query.filter(
+                o::organisation_id
+                    .eq(org.clone())
+                    .or(o::facilitator_organisation_id.eq(org))
+                    .or(o::contract_id.eq_any(commissioned)),
+            );
+        }
+        AttendanceScope::Participant(p) => {
+            query = query.filter(attendance::participant_id.eq(p.to_string()));
+        }
+    }
+    if let Some(org) = filter.organisation_id {
+        query = query.filter(o::organisation_id.eq(org.to_string()));
+    }
+    if let Some(c) = filter.contract_id {
+        query = query.filter(o::contract_id.eq(c.to_string()));
+    }
+    if let Some(id) = filter.opportunity_id {
+        query = query.filter(o::id.eq(id.to_string()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(sessions::starts_at.ge(from.and_time(chrono::NaiveTime::MIN)));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(sessions::starts_at.lt(to.and_time(chrono::NaiveTime::MIN)));
+    }
+    query
         .load(conn)?
         .into_iter()
         .map(AttendanceRow::into_domain)

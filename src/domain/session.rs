@@ -46,6 +46,31 @@ pub struct Attendance {
     pub recorded_at: DateTime<Utc>,
 }
 
+/// Which attendance a list shows, besides what the caller may see: by the work's organisation,
+/// contract or piece of work, and by when the session started (`from` inclusive, `to` the day
+/// after), as an evidence report counts people and hours.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, async_graphql::InputObject)]
+#[graphql(name = "AttendanceFilter")]
+pub struct AttendanceFilter {
+    pub organisation_id: Option<super::id::OrganisationId>,
+    pub contract_id: Option<super::id::ContractId>,
+    pub opportunity_id: Option<OpportunityId>,
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+}
+
+impl AttendanceFilter {
+    /// A period must end after it starts.
+    pub fn checked(self) -> Result<Self, Vec<FieldError>> {
+        match (self.from, self.to) {
+            (Some(from), Some(to)) if to <= from => {
+                Err(vec![FieldError::new("to", "must be after from")])
+            }
+            _ => Ok(self),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
 #[graphql(serial)]
 pub struct Decision {

@@ -25,7 +25,8 @@ use crate::domain::opportunity::{
 };
 use crate::domain::page::Page;
 use crate::domain::session::{
-    Attendance, AttendanceInput, Decision, DecisionInput, Session, SessionInput, SessionRecord,
+    Attendance, AttendanceFilter, AttendanceInput, Decision, DecisionInput, Session, SessionInput,
+    SessionRecord,
 };
 use crate::error::AppError;
 use crate::service::{glossary, members, opportunities, sessions};
@@ -271,6 +272,29 @@ impl OpportunityQuery {
             .await
             .gql()?;
         Ok(connection(page, request, |o| o.id, |o| o))
+    }
+
+    /// Attendance across work, oldest recorded first: what an evidence report's people and
+    /// hours are counted from. Staff see the attendance of work their organisation runs or
+    /// facilitates, a commissioner that of work under its contracts, a person their own.
+    #[graphql(complexity = "cost_of_page(first, child_complexity)")]
+    async fn attendance(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AttendanceFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, Attendance>> {
+        let request = page_request(first, after)?;
+        let page = sessions::attendance_across(
+            services(ctx)?,
+            caller(ctx)?,
+            filter.unwrap_or_default(),
+            request,
+        )
+        .await
+        .gql()?;
+        Ok(connection(page, request, |a| a.id, |a| a))
     }
 
     async fn opportunity(

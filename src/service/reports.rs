@@ -402,13 +402,14 @@ fn build(
     );
 
     let lived_minutes = people.participating_minutes + people.attending_minutes;
+    let attendance_records = links.attendance();
     add(
         S::Hours,
         "hours_participating",
         "Hours lived-experience and carer participants took part",
         Some(people.participating_minutes as f64 / 60.0),
         U::Hours,
-        Some(work_records.clone()),
+        Some(attendance_records.clone()),
     );
     add(
         S::Hours,
@@ -416,7 +417,7 @@ fn build(
         "Hours lived-experience and carer participants attended without taking part",
         Some(people.attending_minutes as f64 / 60.0),
         U::Hours,
-        Some(work_records.clone()),
+        Some(attendance_records.clone()),
     );
     let recognised_share = percent(people.recognised_minutes, lived_minutes);
     add(
@@ -425,7 +426,7 @@ fn build(
         "Share of those hours paid or recognised",
         recognised_share,
         U::Percent,
-        Some(work_records.clone()),
+        Some(attendance_records.clone()),
     );
 
     let slot_share = percent(people.sessions_with_slot, people.sessions);
@@ -676,7 +677,7 @@ fn build(
             unit: U::Count,
             display: shown,
             suppressed,
-            records: Some(work_records.clone()),
+            records: Some(attendance_records.clone()),
         });
     }
     figures.sort_by_key(|f| f.section);
@@ -737,6 +738,8 @@ fn build(
                 ContractMetric::MedianDaysToPay => links.claims("paid"),
                 ContractMetric::FeedbackClosedWithinShare => links.feedback(),
                 ContractMetric::FiveValuesAverage => links.evaluations(),
+                ContractMetric::DistinctParticipants
+                | ContractMetric::HoursPaidOrRecognisedShare => Some(attendance_records.clone()),
                 ContractMetric::InterviewPanelsWithLivedExperienceShare => {
                     Some(links.work(Some(OpportunityKind::InterviewPanel)))
                 }
@@ -834,6 +837,18 @@ impl Links {
         }
         if let Some(k) = kind {
             path.push_str(&format!("&kind={k}"));
+        }
+        path
+    }
+
+    /// The attendance the people and hours are counted from.
+    fn attendance(&self) -> String {
+        let mut path = format!(
+            "/api/v1/attendance?organisation_id={}&from={}&to={}",
+            self.provider, self.period.from, self.period.to
+        );
+        if let Some(c) = self.contract {
+            path.push_str(&format!("&contract_id={c}"));
         }
         path
     }

@@ -16,7 +16,8 @@ use crate::domain::now;
 use crate::domain::opportunity::Opportunity;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::session::{
-    Attendance, AttendanceInput, Decision, DecisionInput, Session, SessionInput, SessionRecord,
+    Attendance, AttendanceFilter, AttendanceInput, Decision, DecisionInput, Session, SessionInput,
+    SessionRecord,
 };
 use crate::domain::validation::Problems;
 use crate::error::AppError;
@@ -327,4 +328,34 @@ pub async fn decisions_for_many(
             ))
         })
         .await
+}
+
+/// Attendance across work, for checking an evidence report's people and hours: those who run
+/// or facilitate the work see its attendance, a commissioner that of work under its contracts,
+/// a person their own, admins all.
+pub async fn attendance_across(
+    services: &Services,
+    principal: &Principal,
+    filter: AttendanceFilter,
+    page: PageRequest,
+) -> Result<Page<Attendance>, AppError> {
+    use crate::db::sessions::AttendanceScope;
+    let filter = filter.checked()?;
+    let scope = if principal.is_admin() {
+        AttendanceScope::All
+    } else if let Some(p) = super::opportunities::participant_of(principal) {
+        AttendanceScope::Participant(p)
+    } else if let (true, Some(org)) = (principal.is_staff(), principal.organisation_id) {
+        AttendanceScope::Organisation {
+            organisation: org,
+            commissioner: principal.has(crate::domain::identity::Role::Commissioner),
+        }
+    } else {
+        return Ok(Page::from_rows(Vec::new(), page, |a: &Attendance| a.id));
+    };
+    let rows = services
+        .db
+        .read(move |conn| db::sessions::list_attendance(conn, &filter, scope, page))
+        .await?;
+    Ok(Page::from_rows(rows, page, |a| a.id))
 }

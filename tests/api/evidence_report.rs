@@ -679,6 +679,23 @@ async fn every_figure_of_the_report_is_what_the_records_made_through_the_api_say
         "paid or recognised",
     );
 
+    // The people and hours are counted from the attendance their link lists.
+    let path = f["people"]["records"].as_str().unwrap().to_owned();
+    let listed = w
+        .app
+        .get(&format!("{path}&limit=200"), &w.staff.token)
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    let rows = listed.body["items"].as_array().unwrap();
+    assert_eq!(rows.len(), w.present.len());
+    let ids: BTreeSet<&str> = rows
+        .iter()
+        .filter_map(|a| a["participant_id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), everyone.len());
+    let listed_minutes: i64 = rows.iter().filter_map(|a| a["minutes"].as_i64()).sum();
+    assert_eq!(listed_minutes, minutes(&|_| true));
+
     // Sessions.
     let with_slot = w.sessions.iter().filter(|s| s.2).count();
     close(
@@ -985,6 +1002,42 @@ async fn a_commissioner_sees_the_contract_with_small_counts_of_people_withheld_a
         }
     }
     assert_eq!(f["claims_paid"]["records"], Value::Null);
+    // The attendance behind the people figures is theirs to list (work under the contract);
+    // another provider lists none of it, through either door.
+    let attendance = format!("{}&limit=200", f["people"]["records"].as_str().unwrap());
+    let listed = w.app.get(&attendance, &w.commissioner).await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    let seen = listed.body["items"].as_array().unwrap().len();
+    assert_eq!(seen, w.present.len());
+    let stranger = provider(&w.app, "Stranger").await;
+    let listed = w.app.get(&attendance, &stranger.token).await;
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(0));
+    let body = w
+        .app
+        .graphql(
+            &stranger.token,
+            "query($o: UUID!) { attendance(filter: { organisationId: $o }) { edges { node { id } } } }",
+            json!({ "o": w.staff.org }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["attendance"]["edges"].as_array().map(Vec::len),
+        Some(0),
+        "{body}"
+    );
+    let body = w
+        .app
+        .graphql(
+            &w.commissioner,
+            "query($o: UUID!) { attendance(filter: { organisationId: $o }, first: 100) { edges { node { id } } } }",
+            json!({ "o": w.staff.org }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["attendance"]["edges"].as_array().map(Vec::len),
+        Some(seen),
+        "{body}"
+    );
     assert_eq!(f["feedback_received"]["records"], Value::Null);
     // The work under the contract is theirs to read.
     let listed = w
