@@ -7,6 +7,7 @@
 //!   cargo run --release -p coproduce-bench -- directory --rate 1000 --duration 60
 //!   cargo run --release -p coproduce-bench -- claims --rate 200 --duration 60
 //!   cargo run --release -p coproduce-bench -- events --duration 60 [--instances 2]
+//!   cargo run --release -p coproduce-bench -- evidence
 //!
 //! Everything it starts is stopped on exit, on error too; the database it creates is dropped.
 
@@ -14,6 +15,7 @@ mod claims;
 mod claims_report;
 mod directory;
 mod events;
+mod evidence;
 mod group;
 mod hardening;
 mod http;
@@ -126,6 +128,8 @@ enum Scenario {
     Claims,
     /// PostgreSQL: events written at --rate through the db layer and delivered as webhooks to a receiver here: outbox lag, lost, twice, signatures.
     Events,
+    /// PostgreSQL and SQLite: the evidence report over 10,000 pieces of work and 1,000,000 attendance rows, beside the fastest SQL aggregation over them.
+    Evidence,
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -206,7 +210,7 @@ fn main() -> Result<()> {
     procs::clean_up_on_signal();
     revision();
     let _ = procs::QUIET.set((cli.opts.quiet_max, cli.opts.quiet_wait));
-    if !matches!(cli.scenario, Scenario::Events) {
+    if !matches!(cli.scenario, Scenario::Events | Scenario::Evidence) {
         procs::ensure_tool("wrk", &["wrk"])?;
     }
     let report = match cli.scenario {
@@ -215,6 +219,7 @@ fn main() -> Result<()> {
         Scenario::Directory => directory::run(&cli.opts)?,
         Scenario::Claims => claims::run(&cli.opts)?,
         Scenario::Events => events::run(&cli.opts)?,
+        Scenario::Evidence => evidence::run(&cli.opts)?,
     };
     println!("{report}");
     if let Some(out) = &cli.opts.out {
