@@ -73,7 +73,7 @@ impl Dialect {
 
     fn date(&self, days: &str) -> String {
         match self.0 {
-            DbBackend::Postgres => format!("(DATE '{FROM}' + ({days}))"),
+            DbBackend::Postgres => format!("(DATE '{FROM}' + CAST(({days}) AS INTEGER))"),
             DbBackend::Sqlite => format!("date('{FROM}', '+' || ({days}) || ' days')"),
         }
     }

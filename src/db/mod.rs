@@ -317,6 +317,30 @@ impl Db {
         self.on_blocking_pool(None, work).await
     }
 
+    /// Runs a long read (a report over a year of records) on the blocking pool, never on the
+    /// HTTP worker, in one read-only transaction so that every query of it sees the same
+    /// snapshot (PostgreSQL: repeatable read; SQLite: a deferred transaction under WAL), with
+    /// room in memory for its sorts and hashes (PostgreSQL's `work_mem`, for this transaction
+    /// only).
+    pub async fn read_snapshot<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.on_blocking_pool(None, move |conn| {
+            conn.transaction::<T, AppError, _>(|conn| {
+                if let DbConnection::Postgresql(c) = conn {
+                    c.batch_execute(
+                        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; \
+                         SET LOCAL work_mem = '64MB'",
+                    )?;
+                }
+                work(conn)
+            })
+        })
+        .await
+    }
+
     /// Runs work that writes, on the blocking pool. A write may wait for a lock (up to SQLite's
     /// busy timeout while another process holds the write lock, as a backup or a second
     /// instance does), and it must not stall the other requests of an HTTP worker meanwhile.

@@ -72,7 +72,7 @@ pub async fn evidence(
     let principal = principal.clone();
     services
         .db
-        .read(move |conn| build(conn, &principal, request, now()))
+        .read_snapshot(move |conn| build(conn, &principal, request, now()))
         .await
 }
 
