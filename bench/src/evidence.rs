@@ -23,6 +23,7 @@ const SESSIONS_EACH: i64 = 10;
 const MEMBERS_EACH: i64 = 10;
 const PEOPLE: i64 = 5_000;
 const CLAIMS: i64 = 200_000;
+const CLAIMS_HALF: i64 = CLAIMS / 2;
 const FEEDBACK: i64 = 50_000;
 const TIMED: usize = 5;
 /// The period: the year the data is spread over.
@@ -158,7 +159,8 @@ fn seed_statements(d: &Dialect) -> Vec<String> {
              1500, 'take_all', 1500, 'GBP', {}, {}, {}, CASE WHEN n % 20 < 17 THEN {} END, CASE WHEN n % 20 < 17 THEN 'bank_transfer' END, 'bench', {now}, {now}, 1 \
              FROM bench_numbers WHERE n <= {CLAIMS}",
             d.id(7, "n"),
-            d.id(2, &format!("(n - 1) % {PEOPLE} + 1")),
+            // One of the piece of work's ten members (as the memberships above number them).
+            d.id(2, &format!("(((n - 1) % {work}) * 10 + ((n - 1) / {work}) % 10) % {PEOPLE} + 1")),
             opp(&format!("(n - 1) % {work} + 1")),
             d.time("n % 360"),
             d.date("n % 360 + 14"),
@@ -171,7 +173,9 @@ fn seed_statements(d: &Dialect) -> Vec<String> {
             d.id(8, "n"),
             d.id(7, "n"),
             d.date("n % 360"),
-            d.id(4, &format!("((n - 1) % {work}) * 10 + n % 10 + 1")),
+            // A session of the claim's piece of work (each member attends every one), a
+            // different one for each of a member's two claims.
+            d.id(4, &format!("((n - 1) % {work}) * 10 + ((n - 1) / {CLAIMS_HALF} + n) % 10 + 1")),
         ),
         format!(
             "INSERT INTO feedback_items (id, organisation_id, opportunity_id, said, channel, themes, received_at, outcome, we_did, responded_by, responded_at, communicated_how, closed_by, closed_at, recorded_by, created_at, updated_at, version) \
@@ -421,6 +425,26 @@ mod tests {
             let membership = ((n - 1) / 100) * 10 + (n - 1) % 10 + 1;
             let work_of_membership = (membership - 1) / 10 + 1;
             assert_eq!(work_of_session, work_of_membership, "row {n}");
+        }
+    }
+
+    #[test]
+    fn every_claim_is_a_members_for_a_session_of_their_work_and_none_twice() {
+        let mut pairs = std::collections::HashSet::new();
+        for n in 1..=CLAIMS {
+            let work = (n - 1) % WORK; // 0-based
+            let person = ((work * 10 + ((n - 1) / WORK) % 10) % PEOPLE) + 1;
+            let session = work * 10 + ((n - 1) / CLAIMS_HALF + n) % 10 + 1;
+            // The work's members are memberships work*10+1..=work*10+10, person (m-1)%PEOPLE+1.
+            let members: Vec<i64> = (work * 10 + 1..=work * 10 + 10)
+                .map(|m| (m - 1) % PEOPLE + 1)
+                .collect();
+            assert!(members.contains(&person), "claim {n}");
+            assert_eq!((session - 1) / 10, work, "claim {n}");
+            assert!(
+                pairs.insert((session, person)),
+                "claim {n} repeats a session"
+            );
         }
     }
 }

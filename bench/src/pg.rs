@@ -29,7 +29,8 @@ pub fn psql_session(url: &str, statements: &[&str], limit: Duration) -> Result<S
     run_ok(&mut cmd, limit)
 }
 
-/// A fresh database, dropped (WITH FORCE) on drop.
+/// A fresh database, dropped (WITH FORCE) on drop unless `BENCH_KEEP_DB` is set (to look at
+/// the data afterwards).
 pub struct BenchDb {
     admin_url: String,
     pub url: String,
@@ -70,6 +71,10 @@ impl Drop for BenchDb {
     fn drop(&mut self) {
         if let Ok(mut d) = crate::procs::DROP_ON_SIGNAL.lock() {
             *d = None;
+        }
+        if std::env::var_os("BENCH_KEEP_DB").is_some() {
+            log(format!("kept database {DB_NAME} (BENCH_KEEP_DB)"));
+            return;
         }
         match psql(
             &self.admin_url,

@@ -32,7 +32,10 @@ pub mod participants;
 pub mod reports;
 pub mod schema;
 pub mod sessions;
+mod snapshot;
 pub mod webhooks;
+
+pub use snapshot::Handoff;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -321,7 +324,8 @@ impl Db {
     /// HTTP worker, in one read-only transaction so that every query of it sees the same
     /// snapshot (PostgreSQL: repeatable read; SQLite: a deferred transaction under WAL), with
     /// room in memory for its sorts and hashes (PostgreSQL's `work_mem`, for this transaction
-    /// only).
+    /// only) and no just-in-time compilation (which costs a report's queries more than it
+    /// saves them).
     pub async fn read_snapshot<T, F>(&self, work: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
@@ -329,12 +333,7 @@ impl Db {
     {
         self.on_blocking_pool(None, move |conn| {
             conn.transaction::<T, AppError, _>(|conn| {
-                if let DbConnection::Postgresql(c) = conn {
-                    c.batch_execute(
-                        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; \
-                         SET LOCAL work_mem = '64MB'",
-                    )?;
-                }
+                snapshot::begin_long_read(conn)?;
                 work(conn)
             })
         })

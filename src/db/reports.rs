@@ -57,16 +57,18 @@ impl Scope {
         })
     }
 
-    /// The work in the report: not a draft, with dates overlapping the period.
-    fn work_cte(&self) -> String {
+    /// The work in the report (`alias` a row of `opportunities`): not a draft, with dates
+    /// overlapping the period. Written into each query rather than shared as a CTE, so that
+    /// PostgreSQL plans each join with the table's statistics and may run it in parallel.
+    fn work_where(&self, alias: &str) -> String {
         format!(
-            "work AS (SELECT id FROM opportunities WHERE organisation_id = :provider{} \
-             AND status <> 'draft' AND (starts_on IS NULL OR starts_on < :to) \
-             AND (ends_on IS NULL OR ends_on >= :from))",
+            "{alias}.organisation_id = :provider{} AND {alias}.status <> 'draft' \
+             AND ({alias}.starts_on IS NULL OR {alias}.starts_on < :to) \
+             AND ({alias}.ends_on IS NULL OR {alias}.ends_on >= :from)",
             if self.contract.is_some() {
-                " AND contract_id = :contract"
+                format!(" AND {alias}.contract_id = :contract")
             } else {
-                ""
+                String::new()
             }
         )
     }
@@ -107,7 +109,21 @@ fn days_between(backend: Backend, a: &str, b: &str) -> String {
     }
 }
 
-/// The median of a CTE `d (v)`, in SQL both backends run.
+/// The median of `value` over the rows where `filter` holds, as a column of a query's single
+/// pass: PostgreSQL's ordered-set aggregate; SQLite has none, so there it is `NULL` here and
+/// taken by [`MEDIAN`] in a second query.
+fn median_in_pass(backend: Backend, value: &str, filter: &str) -> String {
+    match backend {
+        Backend::Postgres => format!(
+            "CAST(percentile_cont(0.5) WITHIN GROUP (ORDER BY {value}) FILTER (WHERE {filter}) \
+             AS DOUBLE PRECISION)"
+        ),
+        Backend::Sqlite => "CAST(NULL AS DOUBLE PRECISION)".to_owned(),
+    }
+}
+
+/// The median of a CTE `d (v)` (the mean of the middle two when there are an even number), in
+/// SQL SQLite runs.
 const MEDIAN: &str = "SELECT CAST(AVG(v) AS DOUBLE PRECISION) AS median FROM \
     (SELECT v FROM d ORDER BY v LIMIT 2 - (SELECT COUNT(*) FROM d) % 2 \
      OFFSET (SELECT (COUNT(*) - 1) / 2 FROM d)) m";
@@ -254,22 +270,24 @@ impl WorkCounts {
     }
 }
 
-/// The sessions of the work held by `at` with their lived-experience and carer attendance
-/// counted (a person is on a session's attendance once, so rows count people), numbered from
-/// the last.
-fn held_counted(scope: &Scope) -> String {
+/// The sessions of the work held by `at`, with their lived-experience and carer attendance (the
+/// tallies the database keeps on each session as attendance is recorded, so no attendance row
+/// is read here), numbered from the last.
+fn held(backend: Backend, scope: &Scope) -> String {
+    // Ids compared byte by byte (as the service orders them), which on PostgreSQL is also far
+    // cheaper than the database's locale: this sorts every session of the work.
+    let bytes = match backend {
+        Backend::Postgres => " COLLATE \"C\"",
+        Backend::Sqlite => "",
+    };
     format!(
-        "{}, counted AS (SELECT a.session_id, COUNT(*) AS present, \
-             SUM(CASE WHEN a.participation = 'participated' THEN 1 ELSE 0 END) AS participated \
-             FROM attendance a JOIN memberships m ON m.id = a.membership_id \
-             JOIN work w ON w.id = m.opportunity_id \
-             WHERE m.experience <> 'none' GROUP BY a.session_id), \
-         held AS (SELECT s.id, s.opportunity_id, s.starts_at, \
-             COALESCE(c.present, 0) AS present, COALESCE(c.participated, 0) AS participated, \
-             ROW_NUMBER() OVER (PARTITION BY s.opportunity_id ORDER BY s.starts_at DESC, s.id DESC) AS from_last \
-             FROM sessions s JOIN work w ON w.id = s.opportunity_id \
-             LEFT JOIN counted c ON c.session_id = s.id WHERE s.starts_at <= :at)",
-        scope.work_cte()
+        "held AS (SELECT s.id, s.opportunity_id, s.starts_at, \
+             s.present_with_experience AS present, s.participated_with_experience AS participated, \
+             ROW_NUMBER() OVER (PARTITION BY s.opportunity_id{bytes} \
+                 ORDER BY s.starts_at DESC, s.id{bytes} DESC) AS from_last \
+             FROM sessions s JOIN opportunities o ON o.id = s.opportunity_id \
+             WHERE {} AND s.starts_at <= :at)",
+        scope.work_where("o")
     )
 }
 
@@ -283,14 +301,17 @@ pub fn work_counts(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<WorkCou
              {last_present} AS last_present, {without} AS without, {participated} AS participated \
              FROM held GROUP BY opportunity_id), \
          members AS (SELECT m.opportunity_id, COUNT(*) AS counted, {early} AS early \
-             FROM memberships m JOIN work w ON w.id = m.opportunity_id \
+             FROM memberships m JOIN opportunities o ON o.id = m.opportunity_id \
              LEFT JOIN per_work p ON p.opportunity_id = m.opportunity_id \
-             WHERE m.joined_at IS NOT NULL AND m.experience <> 'none' GROUP BY m.opportunity_id), \
-         decided AS (SELECT h.opportunity_id, COUNT(*) AS decisions, {shared} AS shared, \
+             WHERE {work_m} AND m.joined_at IS NOT NULL AND m.experience <> 'none' \
+             GROUP BY m.opportunity_id), \
+         decided AS (SELECT s.opportunity_id, COUNT(*) AS decisions, {shared} AS shared, \
              {absent} AS absent \
-             FROM decisions d JOIN held h ON h.id = d.session_id GROUP BY h.opportunity_id), \
+             FROM decisions d JOIN sessions s ON s.id = d.session_id \
+             JOIN opportunities o ON o.id = s.opportunity_id \
+             WHERE {work_d} AND s.starts_at <= :at GROUP BY s.opportunity_id), \
          heard AS (SELECT f.opportunity_id, MAX(f.received_at) AS latest FROM feedback_items f \
-             JOIN work w ON w.id = f.opportunity_id WHERE f.received_at <= :at \
+             JOIN opportunities o ON o.id = f.opportunity_id WHERE {work_f} AND f.received_at <= :at \
              GROUP BY f.opportunity_id) \
          SELECT w.id AS opportunity_id, CAST(COALESCE(p.held, 0) AS BIGINT) AS held, \
          p.first_start, p.last_start, \
@@ -303,19 +324,25 @@ pub fn work_counts(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<WorkCou
          CAST(COALESCE(d.shared, 0) AS BIGINT) AS shared, \
          CAST(COALESCE(d.absent, 0) AS BIGINT) AS absent, \
          f.latest AS latest_feedback \
-         FROM work w LEFT JOIN per_work p ON p.opportunity_id = w.id \
+         FROM opportunities w LEFT JOIN per_work p ON p.opportunity_id = w.id \
          LEFT JOIN members m ON m.opportunity_id = w.id \
          LEFT JOIN decided d ON d.opportunity_id = w.id \
-         LEFT JOIN heard f ON f.opportunity_id = w.id",
-        held = held_counted(scope),
+         LEFT JOIN heard f ON f.opportunity_id = w.id WHERE {work_w}",
+        held = held(backend_of(conn), scope),
+        work_m = scope.work_where("o"),
+        work_d = scope.work_where("o"),
+        work_f = scope.work_where("o"),
+        work_w = scope.work_where("w"),
         last_present = sum("CASE WHEN from_last = 1 THEN present ELSE 0 END"),
         without = sum("CASE WHEN present = 0 THEN 1 ELSE 0 END"),
         participated = sum("CASE WHEN participated > 0 THEN 1 ELSE 0 END"),
         early = sum("CASE WHEN m.joined_at <= p.first_start THEN 1 ELSE 0 END"),
-        shared =
-            sum("CASE WHEN d.shared_with_lived_experience AND h.present > 0 THEN 1 ELSE 0 END"),
-        absent =
-            sum("CASE WHEN d.shared_with_lived_experience AND h.present = 0 THEN 1 ELSE 0 END"),
+        shared = sum(
+            "CASE WHEN d.shared_with_lived_experience AND s.present_with_experience > 0 THEN 1 ELSE 0 END"
+        ),
+        absent = sum(
+            "CASE WHEN d.shared_with_lived_experience AND s.present_with_experience = 0 THEN 1 ELSE 0 END"
+        ),
     );
     load(conn, &sql, scope)
 }
@@ -338,10 +365,11 @@ impl AbsentAt {
 
 pub fn absent_at(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<AbsentAt>, AppError> {
     let sql = format!(
-        "WITH {} SELECT DISTINCT h.opportunity_id, h.starts_at FROM decisions d \
-         JOIN held h ON h.id = d.session_id \
-         WHERE d.shared_with_lived_experience AND h.present = 0",
-        held_counted(scope)
+        "SELECT DISTINCT s.opportunity_id, s.starts_at FROM decisions d \
+         JOIN sessions s ON s.id = d.session_id JOIN opportunities o ON o.id = s.opportunity_id \
+         WHERE {} AND s.starts_at <= :at AND d.shared_with_lived_experience \
+         AND s.present_with_experience = 0",
+        scope.work_where("o")
     );
     load(conn, &sql, scope)
 }
@@ -371,57 +399,57 @@ pub struct PeopleAndHours {
     pub sessions_with_slot: i64,
 }
 
-/// The sessions of the work held in the period (and by `at`).
-fn held_in_period(scope: &Scope) -> String {
-    format!(
-        "{}, held AS (SELECT s.id, s.opportunity_id, s.lived_experience_agenda_slot AS slot \
-         FROM sessions s JOIN work w ON w.id = s.opportunity_id \
-         WHERE s.starts_at >= :from_ts AND s.starts_at < :to_ts AND s.starts_at <= :at)",
-        scope.work_cte()
-    )
+#[derive(QueryableByName)]
+struct HeldInPeriod {
+    #[diesel(sql_type = BigInt)]
+    sessions: i64,
+    #[diesel(sql_type = BigInt)]
+    with_slot: i64,
 }
 
 pub fn people_and_hours(
     conn: &mut DbConnection,
     scope: &Scope,
 ) -> Result<PeopleAndHours, AppError> {
+    // The sessions of the work held in the period (and by `at`).
+    let in_period = "s.starts_at >= :from_ts AND s.starts_at < :to_ts AND s.starts_at <= :at";
+    let work = scope.work_where("o");
     // One pass over the period's attendance: first per person (their experience, their minutes
-    // by kind, and those on a paid claim line for the session or recognised otherwise), then
-    // over people. The paid (session, person) pairs and the recognitions are joined, not
-    // looked up row by row.
+    // by kind, and those paid or recognised), then over people. The database keeps on each
+    // attendance row its member's experience and whether its time was paid or recognised (as
+    // memberships change, claims are paid and recognitions recorded), so the pass joins only
+    // the sessions and their work.
     let sql = format!(
-        "WITH {}, \
-         paid AS (SELECT DISTINCT l.session_id, c.participant_id FROM claim_lines l \
-             JOIN claims c ON c.id = l.claim_id \
-             WHERE c.organisation_id = :provider AND c.status = 'paid' AND l.session_id IS NOT NULL), \
-         recognised AS (SELECT DISTINCT r.opportunity_id, r.participant_id FROM recognitions r \
-             JOIN work w ON w.id = r.opportunity_id), \
-         per_person AS (SELECT a.participant_id, \
-             MAX(CASE WHEN m.experience IN ('lived_experience', 'both') THEN 1 ELSE 0 END) AS lived, \
-             MAX(CASE WHEN m.experience IN ('carer', 'both') THEN 1 ELSE 0 END) AS carer, \
-             SUM(CASE WHEN a.participation = 'participated' THEN a.minutes ELSE 0 END) AS participating, \
-             SUM(CASE WHEN a.participation = 'attended' THEN a.minutes ELSE 0 END) AS attending, \
-             SUM(CASE WHEN p.session_id IS NOT NULL OR r.participant_id IS NOT NULL \
-                 THEN a.minutes ELSE 0 END) AS recognised \
-             FROM held h JOIN attendance a ON a.session_id = h.id \
-             JOIN memberships m ON m.id = a.membership_id \
-             LEFT JOIN paid p ON p.session_id = a.session_id AND p.participant_id = a.participant_id \
-             LEFT JOIN recognised r ON r.opportunity_id = h.opportunity_id \
-                 AND r.participant_id = a.participant_id \
-             WHERE m.experience <> 'none' GROUP BY a.participant_id) \
-         SELECT \
+        "SELECT \
          CAST(COALESCE(SUM(lived), 0) AS BIGINT) AS lived_experience, \
          CAST(COALESCE(SUM(carer), 0) AS BIGINT) AS carers, \
          COUNT(*) AS people, \
          CAST(COALESCE(SUM(participating), 0) AS BIGINT) AS participating_minutes, \
          CAST(COALESCE(SUM(attending), 0) AS BIGINT) AS attending_minutes, \
          CAST(COALESCE(SUM(recognised), 0) AS BIGINT) AS recognised_minutes, \
-         (SELECT COUNT(*) FROM held) AS sessions, \
-         (SELECT COUNT(*) FROM held WHERE slot) AS sessions_with_slot \
-         FROM per_person",
-        held_in_period(scope)
+         CAST(0 AS BIGINT) AS sessions, CAST(0 AS BIGINT) AS sessions_with_slot \
+         FROM (SELECT a.participant_id, \
+             MAX(CASE WHEN a.experience IN ('lived_experience', 'both') THEN 1 ELSE 0 END) AS lived, \
+             MAX(CASE WHEN a.experience IN ('carer', 'both') THEN 1 ELSE 0 END) AS carer, \
+             SUM(CASE WHEN a.participation = 'participated' THEN a.minutes ELSE 0 END) AS participating, \
+             SUM(CASE WHEN a.participation = 'attended' THEN a.minutes ELSE 0 END) AS attending, \
+             SUM(CASE WHEN a.recognised THEN a.minutes ELSE 0 END) AS recognised \
+             FROM attendance a JOIN sessions s ON s.id = a.session_id \
+             JOIN opportunities o ON o.id = s.opportunity_id \
+             WHERE {work} AND {in_period} AND a.experience <> 'none' \
+             GROUP BY a.participant_id) per_person"
     );
-    one(conn, &sql, scope)
+    let mut figures: PeopleAndHours = one(conn, &sql, scope)?;
+    let held = format!(
+        "SELECT COUNT(*) AS sessions, \
+         COUNT(CASE WHEN s.lived_experience_agenda_slot THEN 1 END) AS with_slot \
+         FROM sessions s JOIN opportunities o ON o.id = s.opportunity_id \
+         WHERE {work} AND {in_period}"
+    );
+    let held: HeldInPeriod = one(conn, &held, scope)?;
+    figures.sessions = held.sessions;
+    figures.sessions_with_slot = held.with_slot;
+    Ok(figures)
 }
 
 /// Claims: paid in the period, due in the period and paid by then, overdue now.
@@ -442,8 +470,10 @@ pub struct Payments {
 }
 
 pub fn payments(conn: &mut DbConnection, scope: &Scope) -> Result<Payments, AppError> {
+    let backend = backend_of(conn);
     let filter = scope.claims_filter();
     let paid_in_period = "c.status = 'paid' AND c.paid_at >= :from_ts AND c.paid_at < :to_ts";
+    let days = days_between(backend, "c.submitted_at", "c.paid_at");
     let sql = format!(
         "SELECT \
          CAST(COALESCE(SUM(CASE WHEN {paid_in_period} THEN c.payable_pence END), 0) AS BIGINT) AS paid_pence, \
@@ -452,16 +482,16 @@ pub fn payments(conn: &mut DbConnection, scope: &Scope) -> Result<Payments, AppE
          COUNT(CASE WHEN c.due_on >= :from AND c.due_on < :to AND c.status = 'paid' \
                AND date(c.paid_at) <= c.due_on THEN 1 END) AS due_paid_on_time, \
          COUNT(CASE WHEN c.status IN ('submitted', 'approved') AND c.due_on < :today THEN 1 END) AS overdue_now, \
-         CAST(NULL AS DOUBLE PRECISION) AS median_days_to_pay \
-         FROM claims c WHERE {filter}"
+         {median} AS median_days_to_pay \
+         FROM claims c WHERE {filter}",
+        median = median_in_pass(backend, &days, paid_in_period),
     );
     let mut p: Payments = one(conn, &sql, scope)?;
-    let backend = backend_of(conn);
-    let median = format!(
-        "WITH d AS (SELECT {} AS v FROM claims c WHERE {filter} AND {paid_in_period}) {MEDIAN}",
-        days_between(backend, "c.submitted_at", "c.paid_at")
-    );
-    p.median_days_to_pay = one::<Median>(conn, &median, scope)?.median;
+    if backend == Backend::Sqlite {
+        let median =
+            format!("WITH d AS (SELECT {days} AS v FROM claims c WHERE {filter} AND {paid_in_period}) {MEDIAN}");
+        p.median_days_to_pay = one::<Median>(conn, &median, scope)?.median;
+    }
     Ok(p)
 }
 
@@ -488,22 +518,25 @@ pub fn feedback(
     let backend = backend_of(conn);
     let about = scope.about_provider("f");
     let in_period = "f.received_at >= :from_ts AND f.received_at < :to_ts";
+    let closed_in_period = format!("{in_period} AND f.closed_at IS NOT NULL");
     let days = days_between(backend, "f.received_at", "f.closed_at");
     let sql = format!(
         "SELECT \
          COUNT(CASE WHEN {in_period} THEN 1 END) AS received, \
-         COUNT(CASE WHEN {in_period} AND f.closed_at IS NOT NULL THEN 1 END) AS closed, \
-         COUNT(CASE WHEN {in_period} AND f.closed_at IS NOT NULL AND {days} <= {within_days} THEN 1 END) AS closed_within, \
+         COUNT(CASE WHEN {closed_in_period} THEN 1 END) AS closed, \
+         COUNT(CASE WHEN {closed_in_period} AND {days} <= {within_days} THEN 1 END) AS closed_within, \
          COUNT(CASE WHEN f.closed_at IS NULL THEN 1 END) AS open_now, \
-         CAST(NULL AS DOUBLE PRECISION) AS median_days_to_close \
-         FROM feedback_items f WHERE {about}"
+         {median} AS median_days_to_close \
+         FROM feedback_items f WHERE {about}",
+        median = median_in_pass(backend, &days, &closed_in_period),
     );
     let mut f: FeedbackLoop = one(conn, &sql, scope)?;
-    let median = format!(
-        "WITH d AS (SELECT {days} AS v FROM feedback_items f WHERE {about} AND {in_period} \
-         AND f.closed_at IS NOT NULL) {MEDIAN}"
-    );
-    f.median_days_to_close = one::<Median>(conn, &median, scope)?.median;
+    if backend == Backend::Sqlite {
+        let median = format!(
+            "WITH d AS (SELECT {days} AS v FROM feedback_items f WHERE {about} AND {closed_in_period}) {MEDIAN}"
+        );
+        f.median_days_to_close = one::<Median>(conn, &median, scope)?.median;
+    }
     Ok(f)
 }
 

@@ -133,6 +133,8 @@ diesel::table! {
         format -> Text,
         lived_experience_agenda_slot -> Bool,
         created_at -> Timestamp,
+        present_with_experience -> Integer,
+        participated_with_experience -> Integer,
     }
 }
 
@@ -145,6 +147,8 @@ diesel::table! {
         minutes -> Integer,
         participation -> Text,
         recorded_at -> Timestamp,
+        recognised -> Bool,
+        experience -> Text,
     }
 }
 

@@ -14,7 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::Services;
 use crate::db::reports::{self as rows, Scope};
-use crate::db::{self, from_db_time, DbConnection};
+use crate::db::{self, from_db_time, DbConnection, Handoff};
 use crate::domain::contract::{Contract, ContractMetric, RequirementStatus};
 use crate::domain::feedback::{Period, SelfAssessment};
 use crate::domain::id::{ContractId, OpportunityId, OrganisationId};
@@ -70,11 +70,19 @@ pub async fn evidence(
         ));
     }
     let principal = principal.clone();
+    // The people and hours (a pass over the period's attendance) run beside the rest, on a
+    // second connection that sees the same snapshot.
     services
         .db
-        .read_snapshot(move |conn| build(conn, &principal, request, now()))
+        .read_snapshot_split(
+            move |conn, handoff| build(conn, handoff, &principal, request, now()),
+            |conn, scope: Scope| rows::people_and_hours(conn, &scope),
+        )
         .await
 }
+
+/// The report's second half, run beside the first.
+type Beside = rows::PeopleAndHours;
 
 /// Works out the provider, the contract (if any), the period and the reader, or says why not.
 fn resolve(
@@ -171,12 +179,16 @@ fn resolve(
     Ok((provider, contract, period, reader))
 }
 
-fn build(
+fn build<B>(
     conn: &mut DbConnection,
+    mut handoff: Handoff<Scope, Beside, B>,
     principal: &Principal,
     request: ReportRequest,
     computed_at: DateTime<Utc>,
-) -> Result<EvidenceReport, AppError> {
+) -> Result<EvidenceReport, AppError>
+where
+    B: FnOnce(&mut DbConnection, Scope) -> Result<Beside, AppError> + Send + 'static,
+{
     let (provider_id, contract, period, reader) = resolve(conn, principal, request, computed_at)?;
     let provider = db::organisations::find(conn, provider_id)?.ok_or(NOT_FOUND)?;
     let (_, end) = period.bounds();
@@ -199,6 +211,7 @@ fn build(
         full: reader == Reader::Full,
     };
 
+    handoff.start(scope);
     // The honest classification of each piece of work, from its evidence counted in SQL.
     let work = rows::work(conn, &scope)?;
     let counts: HashMap<OpportunityId, rows::WorkCounts> = rows::work_counts(conn, &scope)?
@@ -319,11 +332,11 @@ fn build(
     kinds.sort_by_key(|k| k.kind);
     let position = position(&evidenced_levels);
 
-    let people = rows::people_and_hours(conn, &scope)?;
-    let payments = rows::payments(conn, &scope)?;
     let within_days = request.within_days.unwrap_or(DEFAULT_WITHIN_DAYS);
     let feedback = rows::feedback(conn, &scope, within_days)?;
     let values = rows::five_values(conn, &scope)?;
+    let payments = rows::payments(conn, &scope)?;
+    let people = handoff.join(conn)?;
     let overall = five_value_average(&values);
 
     let mut figures = Vec::new();

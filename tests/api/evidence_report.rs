@@ -1306,3 +1306,145 @@ pub(crate) fn csv_rows(text: &str) -> Vec<Vec<String>> {
     }
     rows
 }
+
+/// Rows where what the database keeps beside the records for the report (each session's
+/// lived-experience attendance; each attendance row's member experience and whether its time
+/// was paid or recognised) differs from the records themselves, by kind.
+fn kept_counts_astray(url: &str) -> [usize; 3] {
+    let count = |sql: &str| -> usize {
+        crate::helpers::stored_text(url, sql)
+            .first()
+            .and_then(|t| t.parse().ok())
+            .expect("a count")
+    };
+    [
+        count(
+            "SELECT CAST(COUNT(*) AS TEXT) AS t FROM sessions s \
+             WHERE s.present_with_experience <> (SELECT COUNT(*) FROM attendance a \
+                   JOIN memberships m ON m.id = a.membership_id \
+                   WHERE a.session_id = s.id AND m.experience <> 'none') \
+                OR s.participated_with_experience <> (SELECT COUNT(*) FROM attendance a \
+                   JOIN memberships m ON m.id = a.membership_id \
+                   WHERE a.session_id = s.id AND m.experience <> 'none' \
+                   AND a.participation = 'participated')",
+        ),
+        count(
+            "SELECT CAST(COUNT(*) AS TEXT) AS t FROM attendance a \
+             JOIN memberships m ON m.id = a.membership_id WHERE a.experience <> m.experience",
+        ),
+        count(
+            "SELECT CAST(COUNT(*) AS TEXT) AS t FROM attendance a WHERE a.recognised <> \
+             (EXISTS (SELECT 1 FROM claim_lines l JOIN claims c ON c.id = l.claim_id \
+                      WHERE l.session_id = a.session_id AND c.participant_id = a.participant_id \
+                      AND c.status = 'paid') \
+              OR EXISTS (SELECT 1 FROM recognitions r JOIN sessions s ON s.opportunity_id = r.opportunity_id \
+                      WHERE s.id = a.session_id AND r.participant_id = a.participant_id))",
+        ),
+    ]
+}
+
+fn one_text(url: &str, sql: &str) -> String {
+    crate::helpers::stored_text(url, sql)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no row for {sql}"))
+}
+
+#[tokio::test]
+async fn the_counts_kept_for_the_report_follow_every_change_to_the_records() {
+    let w = world().await;
+    let url = w.app.database_url.clone();
+    let sums = |url: &str| {
+        one_text(
+            url,
+            "SELECT CAST(SUM(present_with_experience) AS TEXT) || ' ' || \
+             CAST(SUM(participated_with_experience) AS TEXT) || ' ' || \
+             CAST((SELECT COUNT(*) FROM attendance WHERE recognised) AS TEXT) AS t FROM sessions",
+        )
+    };
+    // As the API made them: attendance recorded, claims paid, a recognition recorded.
+    assert_eq!(kept_counts_astray(&url), [0, 0, 0]);
+    let recognised_before: usize = sums(&url)
+        .split(' ')
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .expect("a count");
+    assert!(recognised_before > 0, "the world pays some attendance");
+
+    // Changes the service makes rarely or never, made directly: each kept count follows.
+    let participated = one_text(
+        &url,
+        "SELECT a.id AS t FROM attendance a JOIN memberships m ON m.id = a.membership_id \
+         WHERE m.experience <> 'none' AND a.participation = 'participated' ORDER BY a.id",
+    );
+    let before = sums(&url);
+    execute_sql(
+        &url,
+        &format!("UPDATE attendance SET participation = 'attended' WHERE id = '{participated}'"),
+    );
+    assert_eq!(kept_counts_astray(&url), [0, 0, 0]);
+    assert_ne!(sums(&url), before, "one fewer participated");
+
+    let before = sums(&url);
+    execute_sql(
+        &url,
+        &format!("DELETE FROM attendance WHERE id = '{participated}'"),
+    );
+    assert_eq!(kept_counts_astray(&url), [0, 0, 0]);
+    assert_ne!(sums(&url), before, "one fewer present");
+
+    let member = one_text(
+        &url,
+        "SELECT m.id AS t FROM memberships m WHERE m.experience <> 'none' \
+         AND EXISTS (SELECT 1 FROM attendance a WHERE a.membership_id = m.id) ORDER BY m.id",
+    );
+    let before = sums(&url);
+    execute_sql(
+        &url,
+        &format!("UPDATE memberships SET experience = 'none' WHERE id = '{member}'"),
+    );
+    assert_eq!(kept_counts_astray(&url), [0, 0, 0]);
+    assert_ne!(sums(&url), before, "their attendance no longer counts");
+    execute_sql(
+        &url,
+        &format!("UPDATE memberships SET experience = 'carer' WHERE id = '{member}'"),
+    );
+    assert_eq!(kept_counts_astray(&url), [0, 0, 0]);
+
+    // A paid claim undone, and a recognition recorded for someone's work.
+    let paid = one_text(
+        &url,
+        "SELECT c.id AS t FROM claims c WHERE c.status = 'paid' AND EXISTS \
+         (SELECT 1 FROM claim_lines l JOIN attendance a ON a.session_id = l.session_id \
+          AND a.participant_id = c.participant_id WHERE l.claim_id = c.id AND a.recognised) \
+         ORDER BY c.id",
+    );
+    let before = sums(&url);
+    execute_sql(
+        &url,
+        &format!("UPDATE claims SET status = 'approved' WHERE id = '{paid}'"),
+    );
+    assert_eq!(kept_counts_astray(&url), [0, 0, 0]);
+    assert_ne!(sums(&url), before, "that time is no longer paid");
+    let (opportunity, participant) = {
+        let row = one_text(
+            &url,
+            "SELECT s.opportunity_id || ' ' || a.participant_id AS t FROM attendance a \
+             JOIN sessions s ON s.id = a.session_id WHERE NOT a.recognised ORDER BY a.id",
+        );
+        let (o, p) = row.split_once(' ').expect("two ids");
+        (o.to_owned(), p.to_owned())
+    };
+    let before = sums(&url);
+    execute_sql(
+        &url,
+        &format!(
+            "INSERT INTO recognitions (id, participant_id, opportunity_id, kind, description, \
+             recorded_by, recorded_at) VALUES ('{}', '{participant}', '{opportunity}', \
+             'voucher', 'A thank-you', 'test', '2026-01-01 00:00:00')",
+            Uuid::now_v7()
+        ),
+    );
+    assert_eq!(kept_counts_astray(&url), [0, 0, 0]);
+    assert_ne!(sums(&url), before, "their time there is now recognised");
+}

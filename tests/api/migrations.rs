@@ -209,6 +209,46 @@ fn pg_schema(conn: &mut PgConnection) -> Schema {
     schema
 }
 
+/// The triggers (with their tables) and, on PostgreSQL, the functions the migrations made:
+/// these keep the report's counts beside the records, and down must take them away too.
+fn sqlite_triggers(conn: &mut SqliteConnection) -> Vec<String> {
+    let rows: Vec<Name> = diesel::sql_query(
+        "SELECT name || ' on ' || tbl_name AS name FROM sqlite_master WHERE type = 'trigger' \
+         ORDER BY name",
+    )
+    .load(conn)
+    .expect("triggers");
+    rows.into_iter().map(|r| r.name).collect()
+}
+
+fn pg_triggers(conn: &mut PgConnection) -> Vec<String> {
+    let rows: Vec<Name> = diesel::sql_query(
+        "SELECT DISTINCT trigger_name::text || ' on ' || event_object_table::text AS name \
+         FROM information_schema.triggers WHERE trigger_schema = 'public' \
+         UNION SELECT 'function ' || p.proname::text AS name FROM pg_proc p \
+         JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' \
+         ORDER BY name",
+    )
+    .load(conn)
+    .expect("triggers");
+    rows.into_iter().map(|r| r.name).collect()
+}
+
+fn assert_triggers_round_trip(before: &[String], emptied: &[String], after: &[String]) {
+    assert!(
+        before.iter().any(|t| t.contains("attendance")),
+        "the migrations keep counts beside attendance: {before:?}"
+    );
+    assert!(
+        emptied.is_empty(),
+        "down removes every trigger: {emptied:?}"
+    );
+    assert_eq!(
+        before, after,
+        "up, down and up again gives the same triggers"
+    );
+}
+
 fn assert_round_trip(before: &Schema, emptied: &Schema, after: &Schema) {
     assert!(!before.is_empty(), "the migrations made tables");
     assert!(emptied.is_empty(), "down removes every table: {emptied:#?}");
@@ -224,10 +264,13 @@ fn every_migration_runs_up_down_and_up_again_to_the_same_schema() {
         let m = || coproduce::db::POSTGRES_MIGRATIONS;
         conn.run_pending_migrations(m()).expect("up");
         let before = pg_schema(&mut conn);
+        let triggers = pg_triggers(&mut conn);
         conn.revert_all_migrations(m()).expect("down");
         let emptied = pg_schema(&mut conn);
+        let no_triggers = pg_triggers(&mut conn);
         conn.run_pending_migrations(m()).expect("up again");
         assert_round_trip(&before, &emptied, &pg_schema(&mut conn));
+        assert_triggers_round_trip(&triggers, &no_triggers, &pg_triggers(&mut conn));
     } else {
         let path = url.trim_start_matches("sqlite://").to_owned();
         let mut conn = SqliteConnection::establish(&path).expect("connect");
@@ -236,10 +279,13 @@ fn every_migration_runs_up_down_and_up_again_to_the_same_schema() {
         let m = || coproduce::db::SQLITE_MIGRATIONS;
         conn.run_pending_migrations(m()).expect("up");
         let before = sqlite_schema(&mut conn);
+        let triggers = sqlite_triggers(&mut conn);
         conn.revert_all_migrations(m()).expect("down");
         let emptied = sqlite_schema(&mut conn);
+        let no_triggers = sqlite_triggers(&mut conn);
         conn.run_pending_migrations(m()).expect("up again");
         assert_round_trip(&before, &emptied, &sqlite_schema(&mut conn));
+        assert_triggers_round_trip(&triggers, &no_triggers, &sqlite_triggers(&mut conn));
     }
 }
 

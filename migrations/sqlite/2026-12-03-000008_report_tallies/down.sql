@@ -1,0 +1,16 @@
+DROP TRIGGER recognitions_recognised;
+DROP TRIGGER claim_lines_recognised;
+DROP TRIGGER claims_recognised;
+DROP TRIGGER attendance_recognised_update;
+DROP TRIGGER attendance_recognised_insert;
+DROP TRIGGER memberships_experience;
+DROP TRIGGER attendance_experience_update;
+DROP TRIGGER attendance_experience_insert;
+ALTER TABLE attendance DROP COLUMN experience;
+ALTER TABLE attendance DROP COLUMN recognised;
+DROP TRIGGER memberships_tallies_experience;
+DROP TRIGGER attendance_tallies_update;
+DROP TRIGGER attendance_tallies_delete;
+DROP TRIGGER attendance_tallies_insert;
+ALTER TABLE sessions DROP COLUMN participated_with_experience;
+ALTER TABLE sessions DROP COLUMN present_with_experience;
