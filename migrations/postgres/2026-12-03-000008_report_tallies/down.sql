@@ -17,7 +17,6 @@ DROP TRIGGER attendance_tallies_delete ON attendance;
 DROP TRIGGER attendance_tallies_insert ON attendance;
 DROP FUNCTION session_tallies_experience();
 DROP FUNCTION session_tallies_change();
-DROP FUNCTION session_tallies_remove();
-DROP FUNCTION session_tallies_add();
+DROP FUNCTION session_tallies_shift();
 ALTER TABLE sessions DROP COLUMN participated_with_experience;
 ALTER TABLE sessions DROP COLUMN present_with_experience;

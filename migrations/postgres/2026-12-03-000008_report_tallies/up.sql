@@ -13,28 +13,18 @@ FROM (SELECT a.session_id, COUNT(*) AS present,
       WHERE m.experience <> 'none' GROUP BY a.session_id) t
 WHERE t.session_id = s.id;
 
-CREATE FUNCTION session_tallies_add() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Attendance recorded (TG_ARGV[0] = 1) or removed (-1): its rows, as `tally_rows`.
+CREATE FUNCTION session_tallies_shift() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    direction INTEGER := TG_ARGV[0]::INTEGER;
 BEGIN
     UPDATE sessions s
-    SET present_with_experience = s.present_with_experience + d.present,
-        participated_with_experience = s.participated_with_experience + d.participated
-    FROM (SELECT n.session_id, COUNT(*) AS present,
-                 COUNT(*) FILTER (WHERE n.participation = 'participated') AS participated
-          FROM tally_new n JOIN memberships m ON m.id = n.membership_id
-          WHERE m.experience <> 'none' GROUP BY n.session_id) d
-    WHERE s.id = d.session_id;
-    RETURN NULL;
-END $$;
-
-CREATE FUNCTION session_tallies_remove() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE sessions s
-    SET present_with_experience = s.present_with_experience - d.present,
-        participated_with_experience = s.participated_with_experience - d.participated
-    FROM (SELECT o.session_id, COUNT(*) AS present,
-                 COUNT(*) FILTER (WHERE o.participation = 'participated') AS participated
-          FROM tally_old o JOIN memberships m ON m.id = o.membership_id
-          WHERE m.experience <> 'none' GROUP BY o.session_id) d
+    SET present_with_experience = s.present_with_experience + direction * d.present,
+        participated_with_experience = s.participated_with_experience + direction * d.participated
+    FROM (SELECT r.session_id, COUNT(*) AS present,
+                 COUNT(*) FILTER (WHERE r.participation = 'participated') AS participated
+          FROM tally_rows r JOIN memberships m ON m.id = r.membership_id
+          WHERE m.experience <> 'none' GROUP BY r.session_id) d
     WHERE s.id = d.session_id;
     RETURN NULL;
 END $$;
@@ -74,9 +64,9 @@ BEGIN
 END $$;
 
 CREATE TRIGGER attendance_tallies_insert AFTER INSERT ON attendance
-    REFERENCING NEW TABLE AS tally_new FOR EACH STATEMENT EXECUTE FUNCTION session_tallies_add();
+    REFERENCING NEW TABLE AS tally_rows FOR EACH STATEMENT EXECUTE FUNCTION session_tallies_shift('1');
 CREATE TRIGGER attendance_tallies_delete AFTER DELETE ON attendance
-    REFERENCING OLD TABLE AS tally_old FOR EACH STATEMENT EXECUTE FUNCTION session_tallies_remove();
+    REFERENCING OLD TABLE AS tally_rows FOR EACH STATEMENT EXECUTE FUNCTION session_tallies_shift('-1');
 CREATE TRIGGER attendance_tallies_update AFTER UPDATE ON attendance
     REFERENCING OLD TABLE AS tally_old NEW TABLE AS tally_new
     FOR EACH STATEMENT EXECUTE FUNCTION session_tallies_change();
