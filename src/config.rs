@@ -61,6 +61,106 @@ pub struct Settings {
     pub webhook_retry_schedule: Option<String>,
     pub webhook_poll: Duration,
     pub webhook_timeout: Duration,
+    pub limits: LimitSettings,
+}
+
+/// A token bucket: `burst` requests at once, refilled at `per_second`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateSettings {
+    pub per_second: f64,
+    pub burst: u32,
+}
+
+/// Protections against too much of anything (see `http::protect`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LimitSettings {
+    /// Per caller (organisation and subject of a verified token); `None` is off.
+    pub client_rate: Option<RateSettings>,
+    /// Per source address; `None` is off.
+    pub address_rate: Option<RateSettings>,
+    /// Proxies whose `X-Forwarded-For` names the real source address.
+    pub trusted_proxies: Vec<Cidr>,
+    pub max_headers: usize,
+    pub max_header_bytes: usize,
+    /// The longest a request may take, from its head read to its answer.
+    pub request_timeout: Duration,
+    /// The longest one PostgreSQL statement may run (`statement_timeout`); zero is off.
+    pub statement_timeout: Duration,
+    /// Origins whose browser pages may call the API (CORS); none by default.
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        Self {
+            client_rate: Some(RateSettings {
+                per_second: 100.0,
+                burst: 200,
+            }),
+            address_rate: Some(RateSettings {
+                per_second: 200.0,
+                burst: 400,
+            }),
+            trusted_proxies: Vec::new(),
+            max_headers: 64,
+            max_header_bytes: 16 * 1024,
+            request_timeout: Duration::from_secs(30),
+            statement_timeout: Duration::from_secs(20),
+            cors_origins: Vec::new(),
+        }
+    }
+}
+
+/// An address block, `10.0.0.0/8` or `fd00::/8`; a bare address is a block of one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    network: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let (addr, prefix) = match text.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (text, None),
+        };
+        let network: std::net::IpAddr = addr
+            .parse()
+            .map_err(|_| format!("`{text}` is not an address or address block"))?;
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let prefix =
+            match prefix {
+                None => max,
+                Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(|| {
+                    format!("`{text}` has a prefix length that is not 0 to {max}")
+                })?,
+            };
+        Ok(Self { network, prefix })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.network, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -107,6 +207,16 @@ struct FileSettings {
     webhook_retry_schedule: Option<String>,
     webhook_poll_ms: Option<u64>,
     webhook_timeout_secs: Option<u64>,
+    client_rate: Option<f64>,
+    client_burst: Option<u32>,
+    address_rate: Option<f64>,
+    address_burst: Option<u32>,
+    trusted_proxies: Option<String>,
+    max_headers: Option<usize>,
+    max_header_bytes: Option<usize>,
+    request_timeout_secs: Option<u64>,
+    statement_timeout_secs: Option<u64>,
+    cors_origins: Option<String>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -126,6 +236,7 @@ impl Settings {
             Some(path) => read_file(Path::new(&path))?,
             None => FileSettings::default(),
         };
+        let limits = limits(&var, &file)?;
         let pool_size = match var("COPRODUCE_POOL_SIZE") {
             Some(v) => v
                 .parse()
@@ -166,6 +277,7 @@ impl Settings {
             }
         };
         Ok(Settings {
+            limits,
             bind: var("COPRODUCE_BIND")
                 .or(file.bind)
                 .unwrap_or_else(|| DEFAULT_BIND.to_owned()),
@@ -273,6 +385,146 @@ impl Settings {
     }
 }
 
+/// The protections' settings (see [`LimitSettings`] for what each is).
+fn limits(
+    var: &impl Fn(&str) -> Option<String>,
+    file: &FileSettings,
+) -> anyhow::Result<LimitSettings> {
+    fn number<T: std::str::FromStr>(
+        var: &impl Fn(&str) -> Option<String>,
+        name: &str,
+        file_value: Option<T>,
+        default: T,
+        what: &str,
+    ) -> anyhow::Result<T> {
+        match var(name) {
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{name} must be {what}")),
+            None => Ok(file_value.unwrap_or(default)),
+        }
+    }
+    let defaults = LimitSettings::default();
+    let rate = |who: &str,
+                rate_file: Option<f64>,
+                burst_file: Option<u32>,
+                default: Option<RateSettings>|
+     -> anyhow::Result<Option<RateSettings>> {
+        let default = default.unwrap_or(RateSettings {
+            per_second: 0.0,
+            burst: 0,
+        });
+        let rate_name = format!("COPRODUCE_{who}_RATE");
+        let per_second: f64 = number(
+            var,
+            &rate_name,
+            rate_file,
+            default.per_second,
+            "requests per second (0 turns the limit off)",
+        )?;
+        if !per_second.is_finite() || per_second < 0.0 {
+            bail!("{rate_name} must be requests per second (0 turns the limit off)");
+        }
+        let burst_name = format!("COPRODUCE_{who}_BURST");
+        let burst: u32 = number(
+            var,
+            &burst_name,
+            burst_file,
+            default.burst.max(1),
+            "a whole number of requests",
+        )?;
+        if per_second == 0.0 {
+            return Ok(None);
+        }
+        if burst == 0 {
+            bail!("{burst_name} must be at least 1");
+        }
+        Ok(Some(RateSettings { per_second, burst }))
+    };
+    let list = |name: &str, file_value: &Option<String>| -> Vec<String> {
+        var(name)
+            .or_else(|| file_value.clone())
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let trusted_proxies = list("COPRODUCE_TRUSTED_PROXIES", &file.trusted_proxies)
+        .iter()
+        .map(|c| Cidr::parse(c).map_err(|e| anyhow::anyhow!("COPRODUCE_TRUSTED_PROXIES: {e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let cors_origins = list("COPRODUCE_CORS_ORIGINS", &file.cors_origins);
+    for origin in &cors_origins {
+        let parsed = url::Url::parse(origin).ok().filter(|u| {
+            matches!(u.scheme(), "http" | "https")
+                && u.host_str().is_some()
+                && u.path() == "/"
+                && !origin.ends_with('/')
+                && u.query().is_none()
+        });
+        if parsed.is_none() {
+            bail!("COPRODUCE_CORS_ORIGINS: `{origin}` is not an origin (scheme, host and port only, as https://app.example.org)");
+        }
+    }
+    let max_headers = number(
+        var,
+        "COPRODUCE_MAX_HEADERS",
+        file.max_headers,
+        defaults.max_headers,
+        "a whole number",
+    )?;
+    let max_header_bytes = number(
+        var,
+        "COPRODUCE_MAX_HEADER_BYTES",
+        file.max_header_bytes,
+        defaults.max_header_bytes,
+        "a number of bytes",
+    )?;
+    if max_headers == 0 || max_header_bytes == 0 {
+        bail!("COPRODUCE_MAX_HEADERS and COPRODUCE_MAX_HEADER_BYTES must be at least 1");
+    }
+    let request_timeout = number(
+        var,
+        "COPRODUCE_REQUEST_TIMEOUT_SECS",
+        file.request_timeout_secs,
+        defaults.request_timeout.as_secs(),
+        "whole seconds",
+    )?;
+    if request_timeout == 0 {
+        bail!("COPRODUCE_REQUEST_TIMEOUT_SECS must be at least 1");
+    }
+    let statement_timeout = number(
+        var,
+        "COPRODUCE_STATEMENT_TIMEOUT_SECS",
+        file.statement_timeout_secs,
+        defaults.statement_timeout.as_secs(),
+        "whole seconds (0 turns it off)",
+    )?;
+    Ok(LimitSettings {
+        client_rate: rate(
+            "CLIENT",
+            file.client_rate,
+            file.client_burst,
+            defaults.client_rate,
+        )?,
+        address_rate: rate(
+            "ADDRESS",
+            file.address_rate,
+            file.address_burst,
+            defaults.address_rate,
+        )?,
+        trusted_proxies,
+        max_headers,
+        max_header_bytes,
+        request_timeout: Duration::from_secs(request_timeout),
+        statement_timeout: Duration::from_secs(statement_timeout),
+        cors_origins,
+    })
+}
+
 fn read_file(path: &Path) -> anyhow::Result<FileSettings> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read settings file {}", path.display()))?;
@@ -336,6 +588,68 @@ mod tests {
             s.jwt.secret.as_ref().map(Secret::expose),
             Some("jwt-secret-that-is-long-enough-0123456789")
         );
+    }
+
+    #[test]
+    fn limits_have_defaults_can_be_turned_off_and_refuse_nonsense() {
+        let s = Settings::from_lookup(lookup(&[])).expect("defaults");
+        assert_eq!(s.limits, LimitSettings::default());
+        let s = Settings::from_lookup(lookup(&[
+            ("COPRODUCE_CLIENT_RATE", "0"),
+            ("COPRODUCE_ADDRESS_RATE", "2.5"),
+            ("COPRODUCE_ADDRESS_BURST", "5"),
+            ("COPRODUCE_TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+            (
+                "COPRODUCE_CORS_ORIGINS",
+                "https://app.example.org,http://localhost:5173",
+            ),
+        ]))
+        .expect("settings");
+        assert_eq!(s.limits.client_rate, None);
+        assert_eq!(
+            s.limits.address_rate,
+            Some(RateSettings {
+                per_second: 2.5,
+                burst: 5
+            })
+        );
+        assert_eq!(s.limits.trusted_proxies.len(), 2);
+        assert_eq!(s.limits.cors_origins.len(), 2);
+        for (name, value) in [
+            ("COPRODUCE_CLIENT_RATE", "-1"),
+            ("COPRODUCE_CLIENT_RATE", "fast"),
+            ("COPRODUCE_ADDRESS_BURST", "0"),
+            ("COPRODUCE_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("COPRODUCE_CORS_ORIGINS", "https://app.example.org/path"),
+            ("COPRODUCE_CORS_ORIGINS", "*"),
+            ("COPRODUCE_REQUEST_TIMEOUT_SECS", "0"),
+        ] {
+            let err = Settings::from_lookup(lookup(&[(name, value)]))
+                .expect_err(&format!("{name}={value} must be refused"));
+            assert!(format!("{err:#}").contains(name), "{name}: {err:#}");
+        }
+    }
+
+    #[test]
+    fn address_blocks_hold_what_they_say() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().expect("an address");
+        let block = Cidr::parse("10.0.0.0/8").expect("a block");
+        assert!(block.contains(ip("10.255.0.1")));
+        assert!(!block.contains(ip("11.0.0.1")));
+        assert!(
+            block.contains(ip("::ffff:10.1.1.1")),
+            "an IPv4-mapped address"
+        );
+        assert!(Cidr::parse("0.0.0.0/0")
+            .expect("all")
+            .contains(ip("8.8.8.8")));
+        let one = Cidr::parse("::1").expect("one");
+        assert!(one.contains(ip("::1")));
+        assert!(!one.contains(ip("::2")));
+        assert!(Cidr::parse("fd00::/8")
+            .expect("ula")
+            .contains(ip("fd12::1")));
+        assert!(Cidr::parse("nonsense").is_err());
     }
 
     #[test]

@@ -55,6 +55,11 @@ pub enum AppError {
     },
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// The request, or one database statement, took longer than its limit.
+    #[error("{0}")]
+    Timeout(String),
+    #[error("{0}")]
+    HeadersTooLarge(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -90,6 +95,8 @@ impl AppError {
             AppError::UnsupportedGrantType(_) => "unsupported_grant_type",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unavailable(_) => "service_unavailable",
+            AppError::Timeout(_) => "timeout",
+            AppError::HeadersTooLarge(_) => "request_header_fields_too_large",
             AppError::Internal(_) => "internal",
         }
     }
@@ -114,6 +121,8 @@ impl AppError {
             AppError::UnsupportedGrantType(_) => "Unsupported grant type",
             AppError::TooManyRequests { .. } => "Too many requests",
             AppError::Unavailable(_) => "Service unavailable",
+            AppError::Timeout(_) => "Took too long",
+            AppError::HeadersTooLarge(_) => "Request header fields too large",
             AppError::Internal(_) => "Internal error",
         }
     }
@@ -136,7 +145,8 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -182,6 +192,7 @@ impl AppError {
         match self {
             AppError::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
             AppError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
+            AppError::Timeout(cause) => tracing::warn!(%cause, "timed out"),
             _ => {}
         }
     }
@@ -223,6 +234,9 @@ impl ResponseError for AppError {
         match self {
             AppError::Unavailable(_) | AppError::IdempotencyInProgress => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            AppError::Timeout(_) => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
             }
             AppError::Unauthenticated(_) => {
                 response.insert_header((
@@ -304,6 +318,14 @@ impl From<diesel::result::Error> for AppError {
                     || info.message().contains("server closed the connection") =>
             {
                 AppError::Unavailable(info.message().to_owned())
+            }
+            E::DatabaseError(_, info)
+                if info.message().contains("canceling statement due to statement timeout")
+                    || info.message().contains("canceling statement due to lock timeout") =>
+            {
+                AppError::Timeout(
+                    "a database statement took longer than its limit and was stopped; nothing it began was kept".to_owned(),
+                )
             }
             E::BrokenTransactionManager => AppError::Unavailable(err.to_string()),
             _ => AppError::Internal(anyhow::Error::new(err)),

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use coproduce::auth::{parse_ttl, TokenAuthority, TokenRequest};
 use coproduce::config::Settings;
@@ -60,6 +61,13 @@ enum Command {
     /// this has finished; restart the server afterwards. With COPRODUCE_DATA_KEY set, set it to
     /// the new key and COPRODUCE_DATA_KEY_PREVIOUS to the old one, then run this.
     RotateDataKey,
+    /// Ask a running server whether it is up (GET /healthz): exit 0 when it answers 200. For
+    /// a container's health check, in an image with no HTTP client installed.
+    Healthcheck {
+        /// The address to ask; by default the port COPRODUCE_BIND names, on this host.
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Write schema.graphql and openapi/openapi.json from the code.
     ExportSchemas {
         /// Compare instead of writing; exit non-zero when a committed file differs.
@@ -102,6 +110,7 @@ fn main() -> ExitCode {
             rotate_data_key(&settings)
         }
         Command::ExportSchemas { check, dir } => export_schemas(&dir, check),
+        Command::Healthcheck { url } => healthcheck(&settings, url.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -110,6 +119,39 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// GET /healthz over plain HTTP/1.0 with a short deadline.
+fn healthcheck(settings: &Settings, url: Option<&str>) -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    let port = settings.bind.rsplit(':').next().unwrap_or("8080");
+    let url = match url {
+        Some(u) => url::Url::parse(u)?,
+        None => url::Url::parse(&format!("http://127.0.0.1:{port}/healthz"))?,
+    };
+    let host = url.host_str().context("the URL names no host")?;
+    let port = url.port_or_known_default().unwrap_or(80);
+    let limit = std::time::Duration::from_secs(3);
+    let address = std::net::ToSocketAddrs::to_socket_addrs(&(host, port))?
+        .next()
+        .context("the host has no address")?;
+    let mut stream = std::net::TcpStream::connect_timeout(&address, limit)?;
+    stream.set_read_timeout(Some(limit))?;
+    stream.set_write_timeout(Some(limit))?;
+    write!(
+        stream,
+        "GET {} HTTP/1.0\r\nHost: {host}\r\n\r\n",
+        url.path()
+    )?;
+    let mut head = [0u8; 16];
+    let n = stream.read(&mut head)?;
+    let status = String::from_utf8_lossy(&head[..n]);
+    anyhow::ensure!(
+        status.starts_with("HTTP/1.0 200") || status.starts_with("HTTP/1.1 200"),
+        "{url} answered {:?}",
+        status.lines().next().unwrap_or_default()
+    );
+    Ok(())
 }
 
 fn serve(settings: Settings) -> anyhow::Result<()> {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{from_fn, Compress};
+use actix_web::middleware::{from_fn, Compress, Condition};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use anyhow::Context;
 use utoipa_actix_web::AppExt;
@@ -20,6 +20,7 @@ use crate::domain::webhook::RetrySchedule;
 use crate::http::extract::BodyLimit;
 use crate::http::metrics::Metrics;
 use crate::http::middleware::{idempotency_keys, problem_safety_net, request_context};
+use crate::http::protect::{protect, Protections};
 use crate::http::routes::KnownRoutes;
 use crate::service::throttle::FailedExchanges;
 use crate::service::webhooks::{self, WebhookSettings};
@@ -52,6 +53,7 @@ impl Application {
             max_size: settings.pool_size,
             timeout: settings.pool_timeout,
             sqlite_busy_timeout: settings.sqlite_busy_timeout,
+            statement_timeout: settings.limits.statement_timeout,
         };
         let db = tokio::task::spawn_blocking(move || Db::open(&url, options))
             .await
@@ -122,6 +124,36 @@ impl Application {
     }
 }
 
+/// Browser pages from `origins` may call the API, with the headers it reads and writes; other
+/// origins get no CORS headers, so browsers keep their pages out.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    use actix_web::http::header;
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "PUT", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::IF_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            header::LOCATION,
+            header::ETAG,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-request-id"),
+            header::HeaderName::from_static("idempotent-replayed"),
+            header::HeaderName::from_static("ratelimit"),
+            header::HeaderName::from_static("ratelimit-policy"),
+        ])
+        .max_age(600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
 fn serve(listener: TcpListener, services: Services, settings: &Settings) -> anyhow::Result<Server> {
     let body_limit = settings.body_limit;
     let services = web::Data::new(services);
@@ -130,8 +162,11 @@ fn serve(listener: TcpListener, services: Services, settings: &Settings) -> anyh
     let introspection = web::Data::new(graphql::build_introspection_schema());
     let openapi = rest::openapi::document();
     let known_routes = web::Data::new(KnownRoutes::from_document(&openapi));
+    let protections = web::Data::new(Protections::new(&settings.limits));
+    let cors_origins = settings.limits.cors_origins.clone();
     let server = HttpServer::new(move || {
         let app = App::new()
+            .app_data(protections.clone())
             .app_data(services.clone())
             .app_data(metrics.clone())
             .app_data(schema.clone())
@@ -141,6 +176,11 @@ fn serve(listener: TcpListener, services: Services, settings: &Settings) -> anyh
             .wrap(from_fn(idempotency_keys))
             .wrap(from_fn(problem_safety_net))
             .wrap(Compress::default())
+            .wrap(from_fn(protect))
+            .wrap(Condition::new(
+                !cors_origins.is_empty(),
+                cors(&cors_origins),
+            ))
             .wrap(from_fn(request_context))
             .into_utoipa_app();
         // The document registered here is the one `openapi` holds, built the same way.
@@ -161,7 +201,11 @@ fn serve(listener: TcpListener, services: Services, settings: &Settings) -> anyh
             async move { known_routes.unrouted(&req) }
         }))
     })
-    .shutdown_timeout(30);
+    .shutdown_timeout(30)
+    // A client must send its request head within this, and a kept-alive connection idles no
+    // longer than that: slow or idle connections cannot pile up.
+    .client_request_timeout(Duration::from_secs(10))
+    .keep_alive(Duration::from_secs(75));
     // Short database calls run on the workers themselves (see `Db::run`), so there are more
     // workers than cores to keep the cores busy while some wait on the database.
     let workers = settings.workers.unwrap_or_else(|| {

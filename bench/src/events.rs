@@ -99,6 +99,7 @@ fn write(plan: Plan, committed: &AtomicU64) -> Result<Written> {
     let db = Db::open(
         &plan.url,
         PoolOptions {
+            statement_timeout: std::time::Duration::ZERO,
             max_size: 1,
             timeout: Duration::from_secs(30),
             sqlite_busy_timeout: Duration::from_secs(30),

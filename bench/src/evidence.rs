@@ -204,6 +204,7 @@ fn open(url: &str) -> Result<Db> {
     Db::open(
         url,
         PoolOptions {
+            statement_timeout: std::time::Duration::ZERO,
             max_size: 1,
             timeout: Duration::from_secs(600),
             sqlite_busy_timeout: Duration::from_secs(600),

@@ -97,6 +97,7 @@ pub fn seed_organisations(url: &str, count: usize) -> Result<()> {
     let db = Db::open(
         url,
         PoolOptions {
+            statement_timeout: std::time::Duration::ZERO,
             max_size: 2,
             timeout: Duration::from_secs(30),
             sqlite_busy_timeout: Duration::from_secs(30),
@@ -140,6 +141,7 @@ pub fn hold_sqlite_write_lock(url: &str, hold: Duration) -> Result<()> {
     let db = Db::open(
         url,
         PoolOptions {
+            statement_timeout: std::time::Duration::ZERO,
             max_size: 1,
             timeout: Duration::from_secs(30),
             sqlite_busy_timeout: Duration::from_secs(30),

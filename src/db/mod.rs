@@ -154,6 +154,156 @@ pub enum ConnectError {
 pub struct ManagedConnection {
     conn: DbConnection,
     broken: bool,
+    /// The breaker's epoch when it was opened: one opened before an outage is not lent again.
+    epoch: u64,
+    breaker: Breaker,
+}
+
+/// Knows when PostgreSQL cannot be reached, so that requests are answered 503 at once instead
+/// of each waiting out the pool's timeout. It opens on the first failed connection or lost
+/// connection, and a background thread then tries to connect every [`PROBE_EVERY`] until one
+/// succeeds, which closes it. Connections opened before it opened are discarded when next taken
+/// from the pool (they point at a server that went away). SQLite never opens it.
+#[derive(Clone)]
+pub struct Breaker(std::sync::Arc<BreakerState>);
+
+impl std::fmt::Debug for Breaker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Breaker")
+            .field("open", &self.is_open())
+            .finish_non_exhaustive()
+    }
+}
+
+struct BreakerState {
+    /// PostgreSQL's URL, to probe; `None` on SQLite.
+    url: Option<DatabaseUrl>,
+    open: std::sync::atomic::AtomicBool,
+    probing: std::sync::atomic::AtomicBool,
+    epoch: std::sync::atomic::AtomicU64,
+    opened: std::sync::atomic::AtomicU64,
+}
+
+/// How often the breaker's probe tries to connect while the database is unreachable.
+pub const PROBE_EVERY: Duration = Duration::from_millis(250);
+
+impl Breaker {
+    fn new(url: &DatabaseUrl) -> Self {
+        use std::sync::atomic::{AtomicBool, AtomicU64};
+        Self(std::sync::Arc::new(BreakerState {
+            url: matches!(url, DatabaseUrl::Postgres(_)).then(|| url.clone()),
+            open: AtomicBool::new(false),
+            probing: AtomicBool::new(false),
+            epoch: AtomicU64::new(0),
+            opened: AtomicU64::new(0),
+        }))
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.0.open.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// How many times it has opened since the start.
+    pub fn times_opened(&self) -> u64 {
+        self.0.opened.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn epoch(&self) -> u64 {
+        self.0.epoch.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// The database could not be reached: answer at once from now on, and probe until it can.
+    fn trip(&self, cause: &dyn std::fmt::Display) {
+        use std::sync::atomic::Ordering;
+        let Some(url) = self.0.url.clone() else {
+            return;
+        };
+        self.0.epoch.fetch_add(1, Ordering::AcqRel);
+        if !self.0.open.swap(true, Ordering::AcqRel) {
+            self.0.opened.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(%cause, "database unreachable: answering 503 until it is back");
+        }
+        if self.0.probing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let breaker = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("database-probe".to_owned())
+            .spawn(move || {
+                loop {
+                    match url
+                        .connect(Duration::ZERO)
+                        .map(|mut c| c.batch_execute("SELECT 1"))
+                    {
+                        Ok(Ok(())) => break,
+                        Ok(Err(e)) => tracing::debug!(error = %e, "database probe failed"),
+                        Err(e) => tracing::debug!(error = %e, "database probe failed"),
+                    }
+                    std::thread::sleep(PROBE_EVERY);
+                }
+                breaker.0.open.store(false, Ordering::Release);
+                breaker.0.probing.store(false, Ordering::Release);
+                tracing::info!("database reachable again");
+            });
+        if spawned.is_err() {
+            // No thread to probe with: close again, so requests find out for themselves.
+            self.0.open.store(false, Ordering::Release);
+            self.0.probing.store(false, Ordering::Release);
+        }
+    }
+
+    fn refuse(&self) -> Result<(), AppError> {
+        if self.is_open() {
+            return Err(AppError::Unavailable(
+                "the database cannot be reached; checking again in the background".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A connection from the pool that was opened since the breaker last opened.
+fn checkout(pool: &Pool, breaker: &Breaker) -> Result<r2d2::PooledConnection<Manager>, AppError> {
+    breaker.refuse()?;
+    let deadline = std::time::Instant::now() + pool.connection_timeout();
+    let mut stale = 0;
+    while stale <= pool.max_size() {
+        // Waits in short steps, so that a request waiting for a connection when the database
+        // goes away is answered as soon as the breaker opens, not at the pool's timeout.
+        let step = deadline
+            .saturating_duration_since(std::time::Instant::now())
+            .min(PROBE_EVERY);
+        let mut managed = match pool.get_timeout(step) {
+            Ok(m) => m,
+            Err(e) => {
+                breaker.refuse()?;
+                if std::time::Instant::now() >= deadline {
+                    return Err(e.into());
+                }
+                continue;
+            }
+        };
+        if managed.epoch >= breaker.epoch() {
+            return Ok(managed);
+        }
+        managed.broken = true;
+        stale += 1;
+    }
+    Err(AppError::Unavailable(
+        "no database connection opened since the database came back".to_owned(),
+    ))
+}
+
+/// As [`checkout`], but only a connection that is idle now.
+fn try_checkout(pool: &Pool, breaker: &Breaker) -> Option<r2d2::PooledConnection<Manager>> {
+    for _ in 0..=pool.max_size() {
+        let mut managed = pool.try_get()?;
+        if managed.epoch >= breaker.epoch() {
+            return Some(managed);
+        }
+        managed.broken = true;
+    }
+    None
 }
 
 /// Opens connections for r2d2. Written by hand so libpq's own message reaches the log, and so
@@ -161,7 +311,10 @@ pub struct ManagedConnection {
 pub struct Manager {
     url: DatabaseUrl,
     busy_timeout: Duration,
+    /// PostgreSQL's `statement_timeout` for pooled connections; zero is none.
+    statement_timeout: Duration,
     queries: QueryCounter,
+    breaker: Breaker,
 }
 
 /// Counts the statements every pooled connection sends, for `/metrics` (and the tests that
@@ -188,11 +341,25 @@ impl r2d2::ManageConnection for Manager {
     type Error = ConnectError;
 
     fn connect(&self) -> Result<ManagedConnection, ConnectError> {
+        let epoch = self.breaker.epoch();
         let mut conn = self.url.connect(self.busy_timeout)?;
+        if let (DbConnection::Postgresql(c), false) = (&mut conn, self.statement_timeout.is_zero())
+        {
+            // No statement runs longer than this, and no transaction stays open and idle
+            // longer: a runaway query cannot hold a connection or its locks for ever.
+            let ms = self.statement_timeout.as_millis();
+            c.batch_execute(&format!(
+                "SET statement_timeout = {ms}; SET idle_in_transaction_session_timeout = {}",
+                ms.saturating_mul(2)
+            ))
+            .map_err(ConnectError::Query)?;
+        }
         conn.set_instrumentation(self.queries.clone());
         Ok(ManagedConnection {
             conn,
             broken: false,
+            epoch,
+            breaker: self.breaker.clone(),
         })
     }
 
@@ -215,6 +382,8 @@ pub struct PoolOptions {
     pub max_size: u32,
     pub timeout: Duration,
     pub sqlite_busy_timeout: Duration,
+    /// PostgreSQL's `statement_timeout` on pooled connections (zero: none).
+    pub statement_timeout: Duration,
 }
 
 /// The database handle the service layer works through.
@@ -232,6 +401,7 @@ pub struct Db {
     /// every pooled connection and stall the reads. `None` on PostgreSQL.
     writer: Option<std::sync::Arc<tokio::sync::Semaphore>>,
     wait: Duration,
+    breaker: Breaker,
 }
 
 /// Pool figures for `/metrics`.
@@ -266,16 +436,19 @@ impl Db {
         migrate(&mut conn)?;
         drop(conn);
         let queries = QueryCounter::default();
+        let breaker = Breaker::new(&url);
         let pool = r2d2::Pool::builder()
             .max_size(options.max_size)
             .min_idle(Some(options.max_size.min(4)))
             .connection_timeout(options.timeout)
             .test_on_check_out(false)
-            .error_handler(Box::new(LogErrors))
+            .error_handler(Box::new(LogErrors(breaker.clone())))
             .build_unchecked(Manager {
                 url: url.clone(),
                 busy_timeout: options.sqlite_busy_timeout,
+                statement_timeout: options.statement_timeout,
                 queries: queries.clone(),
+                breaker: breaker.clone(),
             });
         Ok(Db {
             pool,
@@ -285,7 +458,13 @@ impl Db {
             writer: (url.backend() == Backend::Sqlite)
                 .then(|| std::sync::Arc::new(tokio::sync::Semaphore::new(1))),
             wait: options.timeout,
+            breaker,
         })
+    }
+
+    /// Whether the database is known to be unreachable now, and how often it has been.
+    pub fn breaker(&self) -> &Breaker {
+        &self.breaker
     }
 
     pub fn backend(&self) -> Backend {
@@ -314,7 +493,8 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        if let Some(mut managed) = self.pool.try_get() {
+        self.breaker.refuse()?;
+        if let Some(mut managed) = try_checkout(&self.pool, &self.breaker) {
             return run_on(&mut managed, work);
         }
         self.on_blocking_pool(None, work).await
@@ -373,16 +553,17 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
+        self.breaker.refuse()?;
         let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
             .await
             .map_err(|_| {
                 AppError::Unavailable("timed out waiting for a database connection".to_owned())
             })?
             .map_err(|_| AppError::internal("the database permits are closed"))?;
-        let pool = self.pool.clone();
+        let (pool, breaker) = (self.pool.clone(), self.breaker.clone());
         tokio::task::spawn_blocking(move || {
             let _permits = (permit, writer);
-            let mut managed = pool.get()?;
+            let mut managed = checkout(&pool, &breaker)?;
             run_on(&mut managed, work)
         })
         .await
@@ -429,14 +610,17 @@ impl Db {
     }
 }
 
-/// Runs work on a pooled connection, marking the connection broken when the database went away.
+/// Runs work on a pooled connection, marking the connection broken when the database went
+/// away (and opening the breaker, when the connection itself is lost).
 fn run_on<T>(
     managed: &mut r2d2::PooledConnection<Manager>,
     work: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
     let result = work(&mut managed.conn);
-    if matches!(result, Err(AppError::Unavailable(_))) {
+    if let Err(AppError::Unavailable(cause)) = &result {
         managed.broken = true;
+        // On PostgreSQL every such error is a lost connection (SQLite never opens it).
+        managed.breaker.trip(cause);
     }
     result
 }
@@ -525,11 +709,15 @@ where
 }
 
 #[derive(Debug)]
-struct LogErrors;
+/// Logs a failed connection and opens the breaker.
+struct LogErrors(Breaker);
 
 impl r2d2::HandleError<ConnectError> for LogErrors {
     fn handle_error(&self, error: ConnectError) {
         tracing::warn!(%error, "database connection failed");
+        if matches!(error, ConnectError::Connection(_)) {
+            self.0.trip(&error);
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use diesel::connection::SimpleConnection;
 use diesel::sql_types::Text;
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 
-use super::{run_on, Db, DbConnection, Pool};
+use super::{checkout, run_on, Breaker, Db, DbConnection, Pool};
 use crate::error::AppError;
 
 /// The settings of every transaction of a long read: repeatable read, read only, room in
@@ -43,6 +43,7 @@ enum Way<S, U> {
     /// PostgreSQL with a second connection to spare: the snapshot to share.
     Beside {
         pool: Pool,
+        breaker: Breaker,
         snapshot: String,
         permit: Option<tokio::sync::OwnedSemaphorePermit>,
         running: Option<JoinHandle<Result<U, AppError>>>,
@@ -66,14 +67,20 @@ where
         match &mut self.way {
             Way::Beside {
                 pool,
+                breaker,
                 snapshot,
                 permit,
                 running,
             } => {
-                let (pool, snapshot, permit) = (pool.clone(), snapshot.clone(), permit.take());
+                let (pool, breaker, snapshot, permit) = (
+                    pool.clone(),
+                    breaker.clone(),
+                    snapshot.clone(),
+                    permit.take(),
+                );
                 *running = Some(std::thread::spawn(move || {
                     let _permit = permit;
-                    let mut managed = pool.get()?;
+                    let mut managed = checkout(&pool, &breaker)?;
                     run_on(&mut managed, |conn| {
                         conn.transaction(|conn| {
                             if let DbConnection::Postgresql(c) = conn {
@@ -162,10 +169,11 @@ impl Db {
             .map_err(|_| AppError::internal("the database permits are closed"))?;
         let mut permits = permits;
         let second_permit = permits.split(1);
-        let pool = self.pool.clone();
+        self.breaker.refuse()?;
+        let (pool, breaker) = (self.pool.clone(), self.breaker.clone());
         tokio::task::spawn_blocking(move || {
             let _permit = permits;
-            let mut managed = pool.get()?;
+            let mut managed = checkout(&pool, &breaker)?;
             run_on(&mut managed, |conn| {
                 conn.transaction(|conn| {
                     begin_long_read(conn)?;
@@ -190,6 +198,7 @@ impl Db {
                             second: Some(second),
                             way: Way::Beside {
                                 pool: pool.clone(),
+                                breaker: breaker.clone(),
                                 snapshot,
                                 permit: second_permit,
                                 running: None,

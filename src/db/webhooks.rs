@@ -286,6 +286,21 @@ pub fn any_due(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<bool, AppE
     Ok(due.is_some())
 }
 
+/// Deliveries waiting, and the earliest time one of them was due (if any is due now).
+pub fn backlog(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+) -> Result<(i64, Option<DateTime<Utc>>), AppError> {
+    let pending = webhook_deliveries::table
+        .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()));
+    let count: i64 = pending.count().get_result(conn)?;
+    let oldest: Option<chrono::NaiveDateTime> = pending
+        .filter(webhook_deliveries::next_attempt_at.le(to_db_time(now)))
+        .select(diesel::dsl::min(webhook_deliveries::next_attempt_at))
+        .first(conn)?;
+    Ok((count, oldest.map(from_db_time)))
+}
+
 /// Takes up to `limit` due deliveries for this deliverer: each is pushed to `lease_until` so
 /// no other deliverer takes it while this one tries (if this one dies, it is retried once the
 /// lease runs out: at least once). On PostgreSQL the rows are locked with `SKIP LOCKED`, so

@@ -6,41 +6,98 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use async_graphql::dataloader::DataLoader;
 
+use super::limits::MAX_BATCH;
 use super::loaders::Loaders;
 use super::{AppSchema, IntrospectionSchema};
+use crate::domain::identity::Principal;
 use crate::error::AppError;
-use crate::http::extract::{bearer_token, Json};
+use crate::http::extract::{bearer_token, JsonObjectOrArray};
 use crate::service::{identity, Services};
 
+/// One operation, or a batch of at most [`MAX_BATCH`] (a JSON array, answered with an array in
+/// the same order). Every operation meets the same limits as one sent alone.
 pub async fn execute(
     schema: web::Data<AppSchema>,
     introspection: web::Data<IntrospectionSchema>,
     services: web::Data<Services>,
     req: HttpRequest,
-    Json(request): Json<async_graphql::Request>,
+    JsonObjectOrArray(batch): JsonObjectOrArray<async_graphql::BatchRequest>,
 ) -> Result<HttpResponse, AppError> {
-    if super::is_introspection_only(&request.query, request.operation_name.as_deref()) {
-        // The schema is public: no token is needed, and one sent (GraphiQL's placeholder, say)
-        // is not looked at.
-        let response = introspection.0.execute(request).await;
-        let body = serde_json::to_vec(&response).map_err(AppError::internal)?;
-        return Ok(HttpResponse::Ok()
-            .content_type("application/json")
-            .body(body));
+    let body = match batch {
+        async_graphql::BatchRequest::Single(request) => {
+            let mut caller = None;
+            let response = run(
+                &schema,
+                &introspection,
+                &services,
+                &req,
+                &mut caller,
+                request,
+            )
+            .await?;
+            serde_json::to_vec(&response)
+        }
+        async_graphql::BatchRequest::Batch(requests) => {
+            if requests.is_empty() || requests.len() > MAX_BATCH {
+                return Err(AppError::BadRequest(format!(
+                    "a batch carries 1 to {MAX_BATCH} operations; this one carries {}",
+                    requests.len()
+                )));
+            }
+            let mut caller = None;
+            let mut responses = Vec::with_capacity(requests.len());
+            for request in requests {
+                responses.push(
+                    run(
+                        &schema,
+                        &introspection,
+                        &services,
+                        &req,
+                        &mut caller,
+                        request,
+                    )
+                    .await?,
+                );
+            }
+            serde_json::to_vec(&responses)
+        }
     }
-    let principal = identity::authenticate(&services, bearer_token(&req)?).await?;
+    .map_err(AppError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
+}
+
+/// Runs one operation. A document that only introspects needs no token (the schema is
+/// public, and a token sent, GraphiQL's placeholder say, is not looked at); any other needs a
+/// valid one, checked once per request however many operations it carries.
+async fn run(
+    schema: &AppSchema,
+    introspection: &IntrospectionSchema,
+    services: &Services,
+    req: &HttpRequest,
+    caller: &mut Option<Principal>,
+    request: async_graphql::Request,
+) -> Result<async_graphql::Response, AppError> {
+    if super::is_introspection_only(&request.query, request.operation_name.as_deref()) {
+        return Ok(introspection.0.execute(request).await);
+    }
+    let principal = match caller {
+        Some(p) => p.clone(),
+        None => {
+            let p = identity::authenticate(services, bearer_token(req)?).await?;
+            *caller = Some(p.clone());
+            p
+        }
+    };
     let loaders = DataLoader::new(
         Loaders {
-            services: services.get_ref().clone(),
+            services: services.clone(),
             principal: principal.clone(),
         },
         actix_web::rt::spawn,
     );
-    let response = schema.execute(request.data(principal).data(loaders)).await;
-    let body = serde_json::to_vec(&response).map_err(AppError::internal)?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .body(body))
+    Ok(schema.execute(request.data(principal).data(loaders)).await)
 }
 
 const GRAPHIQL_PAGE: &str = r#"<!doctype html>
@@ -57,8 +114,13 @@ const GRAPHIQL_PAGE: &str = r#"<!doctype html>
 <script src="/graphql/assets/react.production.min.js"></script>
 <script src="/graphql/assets/react-dom.production.min.js"></script>
 <script src="/graphql/assets/graphiql.min.js"></script>
-<script>
-  const fetcher = GraphiQL.createFetcher({ url: '/graphql' });
+<script src="/graphql/assets/graphiql-start.js"></script>
+</body>
+</html>
+"#;
+
+/// GraphiQL's start, served as a file so that the page's policy allows no inline script.
+const GRAPHIQL_START: &str = r#"  const fetcher = GraphiQL.createFetcher({ url: '/graphql' });
   ReactDOM.createRoot(document.getElementById('graphiql')).render(
     React.createElement(GraphiQL, {
       fetcher,
@@ -67,9 +129,6 @@ const GRAPHIQL_PAGE: &str = r#"<!doctype html>
       headerEditorEnabled: true,
     }),
   );
-</script>
-</body>
-</html>
 "#;
 
 pub async fn graphiql() -> HttpResponse {
@@ -97,6 +156,7 @@ pub async fn asset(req: HttpRequest) -> Result<HttpResponse, AppError> {
             include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
             "text/javascript",
         ),
+        "graphiql-start.js" => (GRAPHIQL_START.as_bytes(), "text/javascript"),
         _ => return Err(AppError::NotFound("asset")),
     };
     Ok(HttpResponse::Ok()

@@ -7,6 +7,7 @@ mod contracts;
 pub mod events;
 mod feedback;
 pub mod http;
+pub mod limits;
 pub mod loaders;
 mod opportunities;
 mod organisations;
@@ -29,6 +30,8 @@ pub const MAX_DEPTH: usize = 12;
 /// page size times the cost of each item, so `opportunities(first: 50)` with five fields and
 /// `members(first: 20)` of three under each costs about 50 * (5 + 20 * 3).
 pub const MAX_COMPLEXITY: usize = 10_000;
+/// Directives on one field (`@include`, `@skip`, `@deprecated` are all there are).
+pub const MAX_DIRECTIVES: usize = 4;
 /// Introspection nests type references deeply (graphql-js asks nine `ofType` levels down), so
 /// it has a depth limit of its own; it reads only the schema, whose size is fixed.
 pub const MAX_INTROSPECTION_DEPTH: usize = 20;
@@ -75,7 +78,9 @@ pub fn build_introspection_schema() -> IntrospectionSchema {
 fn build_with_depth(services: Option<Services>, depth: usize) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), events::Subscription)
         .limit_depth(depth)
-        .limit_complexity(MAX_COMPLEXITY);
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_directives(MAX_DIRECTIVES)
+        .extension(limits::AliasLimit);
     if let Some(services) = services {
         builder = builder.data(services);
     }

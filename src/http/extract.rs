@@ -65,42 +65,69 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<BodyLimit>()
-            .map(|l| l.0)
-            .unwrap_or(1024 * 1024);
-        let content_type_ok = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                let essence = v
-                    .split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase();
-                essence == "application/json" || essence.ends_with("+json")
-            })
-            .unwrap_or(false);
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let body = json_body(req, payload);
+        Box::pin(async move { parse_json(&body.await?).map(Json) })
+    }
+}
+
+/// A JSON body that may be an object or an array (GraphQL's batches): read as [`Json`] is.
+pub struct JsonObjectOrArray<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonObjectOrArray<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = json_body(req, payload);
         Box::pin(async move {
-            if !content_type_ok {
-                return Err(AppError::UnsupportedMediaType(
-                    "send the body as `Content-Type: application/json`".to_owned(),
-                ));
+            let body = body.await?;
+            match body.iter().find(|b| !b.is_ascii_whitespace()) {
+                Some(b'[') => parse_value(&body).map(JsonObjectOrArray),
+                _ => parse_json(&body).map(JsonObjectOrArray),
             }
-            if declared.is_some_and(|n| n > limit) {
-                return Err(AppError::PayloadTooLarge(limit));
-            }
-            let body = read_limited(&mut payload, limit).await?;
-            parse_json(&body).map(Json)
         })
+    }
+}
+
+/// The bytes of a JSON body: `Content-Type` checked, read up to the configured limit.
+fn json_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> impl Future<Output = Result<web::Bytes, AppError>> + 'static {
+    let limit = req
+        .app_data::<BodyLimit>()
+        .map(|l| l.0)
+        .unwrap_or(1024 * 1024);
+    let content_type_ok = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            let essence = v
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            essence == "application/json" || essence.ends_with("+json")
+        })
+        .unwrap_or(false);
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let mut payload = payload.take();
+    async move {
+        if !content_type_ok {
+            return Err(AppError::UnsupportedMediaType(
+                "send the body as `Content-Type: application/json`".to_owned(),
+            ));
+        }
+        if declared.is_some_and(|n| n > limit) {
+            return Err(AppError::PayloadTooLarge(limit));
+        }
+        read_limited(&mut payload, limit).await
     }
 }
 
@@ -120,17 +147,7 @@ pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<web::By
 
 /// Parses JSON, telling syntax errors (400) from values of the wrong shape (422, with the path).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(de).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            AppError::BadRequest(format!("the body is not valid JSON: {inner}"))
-        } else {
-            let field = if path == "." { String::new() } else { path };
-            AppError::Validation(vec![FieldError::new(field, inner.to_string())])
-        }
-    })?;
+    let value = parse_value(body)?;
     // Every body of this API is an object. serde would also read a struct from an array of
     // its fields in order (`[null, null]`), which no client means.
     match body.iter().find(|b| !b.is_ascii_whitespace()) {
@@ -140,6 +157,21 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
             "the body must be a JSON object",
         )])),
     }
+}
+
+/// Parses JSON of any shape, with [`parse_json`]'s errors.
+fn parse_value<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            AppError::BadRequest(format!("the body is not valid JSON: {inner}"))
+        } else {
+            let field = if path == "." { String::new() } else { path };
+            AppError::Validation(vec![FieldError::new(field, inner.to_string())])
+        }
+    })
 }
 
 /// `?limit=50&cursor=...` on every collection.

@@ -1,10 +1,19 @@
-//! Prometheus metrics: request counts and latency by route and status, and database pool use.
+//! Prometheus metrics: request counts and latency by route and status, database pool use and
+//! reachability, the outbox's backlog of webhook deliveries, and how webhook attempts went.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
+use crate::service::webhooks::{self, Backlog};
 use crate::service::Services;
+
+/// The backlog is counted in the database at most this often, however often `/metrics` is
+/// scraped (it needs no token, so scraping must not cost the database more than this).
+const BACKLOG_EVERY: Duration = Duration::from_secs(10);
 
 pub struct Metrics {
     registry: Registry,
@@ -12,6 +21,13 @@ pub struct Metrics {
     latency: HistogramVec,
     pool: IntGaugeVec,
     queries: prometheus::IntGauge,
+    unreachable: prometheus::IntGauge,
+    outages: prometheus::IntGauge,
+    backlog_pending: prometheus::IntGauge,
+    backlog_overdue: prometheus::Gauge,
+    attempts: IntGaugeVec,
+    exhausted: prometheus::IntGauge,
+    backlog: Mutex<Option<(Instant, Backlog)>>,
 }
 
 impl Metrics {
@@ -43,12 +59,51 @@ impl Metrics {
         )?;
         registry.register(Box::new(pool.clone()))?;
         registry.register(Box::new(queries.clone()))?;
+        let unreachable = prometheus::IntGauge::new(
+            "db_unreachable",
+            "1 while the database cannot be reached (requests are answered 503 at once), else 0",
+        )?;
+        let outages = prometheus::IntGauge::new(
+            "db_unreachable_episodes_total",
+            "Times the database became unreachable since the start",
+        )?;
+        let backlog_pending = prometheus::IntGauge::new(
+            "webhook_deliveries_pending",
+            "Webhook deliveries waiting for their first or next attempt (the outbox backlog)",
+        )?;
+        let backlog_overdue = prometheus::Gauge::new(
+            "webhook_delivery_oldest_overdue_seconds",
+            "How long the most overdue pending delivery has been due",
+        )?;
+        let attempts = IntGaugeVec::new(
+            Opts::new(
+                "webhook_attempts_total",
+                "Webhook attempts by this instance since the start, by outcome",
+            ),
+            &["outcome"],
+        )?;
+        let exhausted = prometheus::IntGauge::new(
+            "webhook_deliveries_exhausted_total",
+            "Deliveries this instance gave up on after every retry failed",
+        )?;
+        for metric in [&unreachable, &outages, &backlog_pending, &exhausted] {
+            registry.register(Box::new(metric.clone()))?;
+        }
+        registry.register(Box::new(backlog_overdue.clone()))?;
+        registry.register(Box::new(attempts.clone()))?;
         Ok(Self {
             registry,
             requests,
             latency,
             pool,
             queries,
+            unreachable,
+            outages,
+            backlog_pending,
+            backlog_overdue,
+            attempts,
+            exhausted,
+            backlog: Mutex::new(None),
         })
     }
 
@@ -59,8 +114,44 @@ impl Metrics {
         self.latency.with_label_values(&labels).observe(seconds);
     }
 
+    /// Reads the webhook backlog from the database, at most every [`BACKLOG_EVERY`]; a failed
+    /// read leaves the last figures standing (`db_unreachable` says why).
+    pub async fn refresh_backlog(&self, services: &Services) {
+        let fresh = self
+            .backlog
+            .lock()
+            .ok()
+            .and_then(|b| *b)
+            .is_some_and(|(at, _)| at.elapsed() < BACKLOG_EVERY);
+        if fresh {
+            return;
+        }
+        if let Ok(backlog) = webhooks::backlog(services).await {
+            if let Ok(mut slot) = self.backlog.lock() {
+                *slot = Some((Instant::now(), backlog));
+            }
+            self.backlog_pending.set(backlog.pending);
+            self.backlog_overdue.set(backlog.oldest_overdue_secs);
+        }
+    }
+
     /// The text exposition, with pool figures read at scrape time.
     pub fn render(&self, services: &Services) -> String {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (unreachable, outages) = services.database_unreachable();
+        self.unreachable.set(i64::from(unreachable));
+        self.outages.set(i64::try_from(outages).unwrap_or(i64::MAX));
+        let stats = services.webhook_stats();
+        for (outcome, n) in [
+            ("succeeded", stats.succeeded.load(Relaxed)),
+            ("failed", stats.failed.load(Relaxed)),
+        ] {
+            self.attempts
+                .with_label_values(&[outcome])
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
+        self.exhausted
+            .set(i64::try_from(stats.exhausted.load(Relaxed)).unwrap_or(i64::MAX));
         let state = services.pool_state();
         self.pool
             .with_label_values(&["open"])

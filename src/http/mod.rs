@@ -4,4 +4,5 @@
 pub mod extract;
 pub mod metrics;
 pub mod middleware;
+pub mod protect;
 pub mod routes;

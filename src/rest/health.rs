@@ -46,6 +46,7 @@ pub async fn readyz(services: web::Data<Services>) -> Result<HttpResponse, AppEr
     responses((status = 200, description = "Metrics", body = String, content_type = "text/plain")))]
 #[get("/metrics")]
 pub async fn metrics(services: web::Data<Services>, metrics: web::Data<Metrics>) -> HttpResponse {
+    metrics.refresh_backlog(&services).await;
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(metrics.render(&services))

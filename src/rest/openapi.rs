@@ -108,9 +108,10 @@ const PROBLEMS: &[(&str, &str, &str)] = &[
     ("415", "UnsupportedMediaType", "The body is not sent as application/json"),
     ("422", "ValidationFailed", "The input is not valid: `errors` names each field and what is wrong with it"),
     ("428", "PreconditionRequired", "If-Match with the resource's ETag is required"),
-    ("429", "TooManyRequests", "Too many failed attempts; retry after `Retry-After` seconds"),
+    ("429", "TooManyRequests", "Too many requests from this client or address (or too many failed token exchanges); retry after `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` say how much is left"),
+    ("431", "HeaderFieldsTooLarge", "The request carries too many header fields, or too many bytes of them"),
     ("500", "Internal", "Something went wrong on our side; it has been logged"),
-    ("503", "Unavailable", "The database is unavailable; retry after `Retry-After` seconds"),
+    ("503", "Unavailable", "The database is unavailable, or the request took longer than its limit; retry after `Retry-After` seconds"),
 ];
 
 impl Modify for Problems {
@@ -148,7 +149,7 @@ impl Modify for Problems {
                 let has_body = op.request_body.is_some();
                 let mut statuses: Vec<&str> = Vec::new();
                 if api {
-                    statuses.extend(["400", "500", "503"]);
+                    statuses.extend(["400", "429", "431", "500", "503"]);
                     // Lists check `limit` and `cursor`; bodies are checked field by field.
                     statuses.push("422");
                 }
@@ -166,9 +167,6 @@ impl Modify for Problems {
                 }
                 if method == "patch" {
                     statuses.extend(["409", "412", "428"]);
-                }
-                if path == "/api/v1/token" {
-                    statuses.push("429");
                 }
                 for status in statuses {
                     if op.responses.responses.contains_key(status) {

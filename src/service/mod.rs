@@ -40,6 +40,8 @@ pub struct Services {
     webhooks: Arc<webhooks::WebhookSettings>,
     /// New events, for subscribers on this instance.
     feed: Arc<events::EventFeed>,
+    /// How webhook attempts went on this instance, for `/metrics`.
+    webhook_stats: Arc<webhooks::WebhookStats>,
 }
 
 impl Services {
@@ -58,7 +60,19 @@ impl Services {
             keys,
             webhooks: Arc::default(),
             feed: Arc::default(),
+            webhook_stats: Arc::default(),
         }
+    }
+
+    pub fn webhook_stats(&self) -> &webhooks::WebhookStats {
+        &self.webhook_stats
+    }
+
+    /// Whether the database is known to be unreachable now (answers are 503 at once), and how
+    /// many times it has been since the start.
+    pub fn database_unreachable(&self) -> (bool, u64) {
+        let breaker = self.db.breaker();
+        (breaker.is_open(), breaker.times_opened())
     }
 
     pub fn event_feed(&self) -> &events::EventFeed {

@@ -495,6 +495,18 @@ pub async fn deliver_due(services: &Services, deliverer: &Deliverer) -> Result<u
         .into_iter()
         .map(|job| attempt(services, deliverer, job, settings.timeout));
     let outcomes = futures_util::future::join_all(tries).await;
+    let stats = services.webhook_stats();
+    for outcome in &outcomes {
+        use std::sync::atomic::Ordering::Relaxed;
+        match &outcome.attempt {
+            Some(a) if a.succeeded => stats.succeeded.fetch_add(1, Relaxed),
+            Some(_) => stats.failed.fetch_add(1, Relaxed),
+            None => 0,
+        };
+        if outcome.exhausted.is_some() {
+            stats.exhausted.fetch_add(1, Relaxed);
+        }
+    }
     let written = services
         .db
         .transaction(move |conn| {
@@ -514,6 +526,38 @@ pub async fn deliver_due(services: &Services, deliverer: &Deliverer) -> Result<u
         tracing::warn!(%error, "could not record webhook attempts");
     }
     Ok(n)
+}
+
+/// Webhook attempts made by this instance since it started, by how they went.
+#[derive(Debug, Default)]
+pub struct WebhookStats {
+    pub succeeded: std::sync::atomic::AtomicU64,
+    pub failed: std::sync::atomic::AtomicU64,
+    /// Deliveries given up after every retry failed.
+    pub exhausted: std::sync::atomic::AtomicU64,
+}
+
+/// Deliveries waiting (the outbox's backlog): how many, and how late the most overdue is.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Backlog {
+    pub pending: i64,
+    pub oldest_overdue_secs: f64,
+}
+
+pub async fn backlog(services: &Services) -> Result<Backlog, AppError> {
+    services
+        .db
+        .read(|conn| {
+            let at = now();
+            let (pending, oldest) = db::webhooks::backlog(conn, at)?;
+            Ok(Backlog {
+                pending,
+                oldest_overdue_secs: oldest
+                    .map(|t| (at - t).num_milliseconds().max(0) as f64 / 1000.0)
+                    .unwrap_or(0.0),
+            })
+        })
+        .await
 }
 
 /// How one try went: the attempt to log (none when the endpoint was disabled meanwhile), the

@@ -1,7 +1,10 @@
-//! The `coproduce` command: migrate, token, export-schemas, and serve stopping gracefully.
+//! The `coproduce` command: migrate, token, healthcheck, export-schemas, and serve stopping
+//! gracefully (finishing the requests in flight).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::{fresh_database, DATA_KEY, JWT_SECRET};
 
@@ -50,8 +53,7 @@ fn migrate_applies_every_migration_to_an_empty_database_once() {
 }
 
 #[tokio::test]
-async fn a_token_from_the_command_line_is_accepted_by_the_server_beside_it_and_sigterm_stops_it_cleanly(
-) {
+async fn a_token_from_the_command_line_is_accepted_by_the_server_beside_it_and_sigterm_drains_it() {
     let dir = tempfile::tempdir().expect("dir");
     let (url, _db) = fresh_database(dir.path());
     let mut server = command(&url, dir.path())
@@ -90,13 +92,87 @@ async fn a_token_from_the_command_line_is_accepted_by_the_server_beside_it_and_s
         .expect("get");
     assert_eq!(res.status(), 200);
 
+    // The container health check's own command agrees, and fails against a closed port.
+    let health = Command::new(BIN)
+        .args([
+            "healthcheck",
+            "--url",
+            &format!("http://127.0.0.1:{port}/healthz"),
+        ])
+        .output()
+        .expect("healthcheck");
+    assert!(
+        health.status.success(),
+        "{}",
+        String::from_utf8_lossy(&health.stderr)
+    );
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let closed_port = closed.local_addr().expect("address").port();
+    drop(closed);
+    let health = Command::new(BIN)
+        .args([
+            "healthcheck",
+            "--url",
+            &format!("http://127.0.0.1:{closed_port}/healthz"),
+        ])
+        .output()
+        .expect("healthcheck");
+    assert!(!health.status.success(), "nothing listens there");
+
+    // A request in flight when SIGTERM comes: its head and half its body are sent first.
+    let body = r#"{"name": "Sent across the stop", "kinds": ["provider"]}"#;
+    let mut in_flight = tokio::net::TcpStream::connect(("127.0.0.1", port as u16))
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /api/v1/organisations HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    in_flight
+        .write_all(format!("{head}{}", &body[..10]).as_bytes())
+        .await
+        .expect("write");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
     let killed = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status()
         .expect("kill");
     assert!(killed.success());
+    // The server stops taking connections...
+    let mut refused = false;
+    for _ in 0..50 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port as u16))
+            .await
+            .is_err()
+        {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(refused, "no new connection is taken once SIGTERM has come");
+    // ...and finishes the one in flight.
+    in_flight
+        .write_all(&body.as_bytes()[10..])
+        .await
+        .expect("write the rest");
+    let mut answer = String::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        in_flight.read_to_string(&mut answer),
+    )
+    .await
+    .expect("answered within 10 s")
+    .expect("read");
+    assert!(
+        answer.starts_with("HTTP/1.1 201"),
+        "the request in flight completes: {answer}"
+    );
     let exit = server.wait().expect("wait");
     assert!(exit.success(), "SIGTERM ends the server cleanly: {exit:?}");
+    let stored = crate::helpers::stored_text(&url, "SELECT name AS t FROM organisations");
+    assert_eq!(stored, ["Sent across the stop"]);
 }
 
 #[test]

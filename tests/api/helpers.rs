@@ -102,6 +102,12 @@ pub fn base_vars(database_url: &str, data_dir: &std::path::Path) -> HashMap<Stri
         ("COPRODUCE_JWT_ISSUER", ISSUER.to_owned()),
         ("COPRODUCE_JWT_AUDIENCE", AUDIENCE.to_owned()),
         ("COPRODUCE_DATA_KEY", DATA_KEY.to_owned()),
+        // Rate limits far above what a test sends, so only the tests about them meet them
+        // (the limiter still runs on every request).
+        ("COPRODUCE_CLIENT_RATE", "100000".to_owned()),
+        ("COPRODUCE_CLIENT_BURST", "100000".to_owned()),
+        ("COPRODUCE_ADDRESS_RATE", "100000".to_owned()),
+        ("COPRODUCE_ADDRESS_BURST", "100000".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

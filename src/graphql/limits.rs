@@ -1,0 +1,89 @@
+//! Limits on what one GraphQL document may ask, beyond depth and complexity (which the schema
+//! checks): how many fields it renames with an alias. Aliases let one document ask the same
+//! field many times over, which the complexity estimate prices only one field at a time.
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{ServerError, ServerResult, Variables};
+
+/// Most aliased fields one document may hold (a front end renaming what it shows needs a few).
+pub const MAX_ALIASES: usize = 30;
+/// Most operations one batched request may carry.
+pub const MAX_BATCH: usize = 10;
+
+pub struct AliasLimit;
+
+impl ExtensionFactory for AliasLimit {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(AliasLimitExtension)
+    }
+}
+
+struct AliasLimitExtension;
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for AliasLimitExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        let aliases = count_aliases(&document);
+        if aliases > MAX_ALIASES {
+            return Err(ServerError::new(
+                format!("the document renames {aliases} fields with aliases; at most {MAX_ALIASES} are accepted"),
+                None,
+            ));
+        }
+        Ok(document)
+    }
+}
+
+/// Aliased fields in every operation and fragment of the document, each counted where it is
+/// written (the complexity limit prices fragments where they are spread).
+pub fn count_aliases(document: &ExecutableDocument) -> usize {
+    fn in_set(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(f) => {
+                    usize::from(f.node.alias.is_some()) + in_set(&f.node.selection_set.node)
+                }
+                Selection::InlineFragment(i) => in_set(&i.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    let operations: usize = document
+        .operations
+        .iter()
+        .map(|(_, op)| in_set(&op.node.selection_set.node))
+        .sum();
+    let fragments: usize = document
+        .fragments
+        .values()
+        .map(|f| in_set(&f.node.selection_set.node))
+        .sum();
+    operations + fragments
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_are_counted_in_operations_fragments_and_nested_fields() {
+        let doc = async_graphql::parser::parse_query(
+            "query A { a: x { b: y z } ...F ... on Q { c: w } } query B { d: x } fragment F on Q { e: v f: u }",
+        )
+        .expect("parses");
+        assert_eq!(count_aliases(&doc), 6);
+        let none = async_graphql::parser::parse_query("{ x { y } }").expect("parses");
+        assert_eq!(count_aliases(&none), 0);
+    }
+}
