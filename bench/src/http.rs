@@ -31,6 +31,19 @@ pub fn request(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> Result<Response> {
+    request_with_headers(method, port, path, headers, body)
+        .map(|(status, _, body)| Response { status, body })
+}
+
+/// As [`request`], with the answer's head (status line and header fields) as well:
+/// (status, head, body).
+pub fn request_with_headers(
+    method: &str,
+    port: u16,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Result<(u16, String, String)> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
@@ -66,7 +79,7 @@ pub fn request(
     } else {
         rest.to_owned()
     };
-    Ok(Response { status, body })
+    Ok((status, head.to_owned(), body))
 }
 
 fn dechunk(mut rest: &str) -> Result<String> {

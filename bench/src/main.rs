@@ -8,6 +8,7 @@
 //!   cargo run --release -p coproduce-bench -- claims --rate 200 --duration 60
 //!   cargo run --release -p coproduce-bench -- events --duration 60 [--instances 2]
 //!   cargo run --release -p coproduce-bench -- evidence
+//!   cargo run -p coproduce-bench -- faults --server-bin target/debug/coproduce   (stops PostgreSQL)
 //!
 //! Everything it starts is stopped on exit, on error too; the database it creates is dropped.
 
@@ -16,6 +17,7 @@ mod claims_report;
 mod directory;
 mod events;
 mod evidence;
+mod faults;
 mod group;
 mod hardening;
 mod http;
@@ -130,6 +132,8 @@ enum Scenario {
     Events,
     /// PostgreSQL and SQLite: the evidence report over 10,000 pieces of work and 1,000,000 attendance rows, beside the fastest SQL aggregation over them.
     Evidence,
+    /// PostgreSQL: the service while PostgreSQL is stopped and started under load, and after kill -9 in the middle of writes (stops the machine's cluster; pass --server-bin).
+    Faults,
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -210,7 +214,10 @@ fn main() -> Result<()> {
     procs::clean_up_on_signal();
     revision();
     let _ = procs::QUIET.set((cli.opts.quiet_max, cli.opts.quiet_wait));
-    if !matches!(cli.scenario, Scenario::Events | Scenario::Evidence) {
+    if !matches!(
+        cli.scenario,
+        Scenario::Events | Scenario::Evidence | Scenario::Faults
+    ) {
         procs::ensure_tool("wrk", &["wrk"])?;
     }
     let report = match cli.scenario {
@@ -220,6 +227,7 @@ fn main() -> Result<()> {
         Scenario::Claims => claims::run(&cli.opts)?,
         Scenario::Events => events::run(&cli.opts)?,
         Scenario::Evidence => evidence::run(&cli.opts)?,
+        Scenario::Faults => faults::run(&cli.opts)?,
     };
     println!("{report}");
     if let Some(out) = &cli.opts.out {

@@ -82,6 +82,12 @@ impl Server {
             ("COPRODUCE_LOG_FORMAT".into(), "json".into()),
             ("COPRODUCE_JWT_SECRET".into(), random_secret()?),
             ("RUST_LOG".into(), cfg.log_level.into()),
+            // The limits run on every request (their cost is measured) but never refuse one:
+            // the load comes from one address and a few callers.
+            ("COPRODUCE_CLIENT_RATE".into(), "1000000".into()),
+            ("COPRODUCE_CLIENT_BURST".into(), "1000000".into()),
+            ("COPRODUCE_ADDRESS_RATE".into(), "1000000".into()),
+            ("COPRODUCE_ADDRESS_BURST".into(), "1000000".into()),
         ];
         if cfg.database_url.starts_with("postgres") {
             env.push(("COPRODUCE_DATA_KEY".into(), data_key().into()));

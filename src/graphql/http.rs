@@ -80,7 +80,7 @@ async fn run(
     request: async_graphql::Request,
 ) -> Result<async_graphql::Response, AppError> {
     if super::is_introspection_only(&request.query, request.operation_name.as_deref()) {
-        return Ok(introspection.0.execute(request).await);
+        return Ok(with_codes(introspection.0.execute(request).await));
     }
     let principal = match caller {
         Some(p) => p.clone(),
@@ -97,7 +97,23 @@ async fn run(
         },
         actix_web::rt::spawn,
     );
-    Ok(schema.execute(request.data(principal).data(loaders)).await)
+    Ok(with_codes(
+        schema.execute(request.data(principal).data(loaders)).await,
+    ))
+}
+
+/// Every error carries a code, as the service's own do: the ones GraphQL itself raises (a
+/// syntax error, an unknown field, an argument out of its type's range, a limit passed) are the
+/// caller's to fix, `bad_request` (400).
+fn with_codes(mut response: async_graphql::Response) -> async_graphql::Response {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "bad_request");
+            extensions.set("status", 400);
+        }
+    }
+    response
 }
 
 const GRAPHIQL_PAGE: &str = r#"<!doctype html>

@@ -431,3 +431,39 @@ async fn metrics_report_database_reachability_and_the_webhook_backlog() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_grafana_dashboard_charts_only_metrics_the_service_exposes() {
+    let app = helpers::spawn_app().await;
+    // A request first, so the per-request series exist.
+    let _ = get_as(&app, "/healthz", None, &[]).await;
+    let exposed = get_as(&app, "/metrics", None, &[]).await.text;
+    let names: std::collections::BTreeSet<&str> = exposed
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .collect();
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/grafana-dashboard.json");
+    let dashboard: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("the dashboard")).expect("JSON");
+    let mut charted = 0;
+    for panel in dashboard["panels"].as_array().expect("panels") {
+        for target in panel["targets"].as_array().expect("targets") {
+            let expr = target["expr"].as_str().expect("expr");
+            let used: Vec<&str> = expr
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|w| w.starts_with("coproduce_"))
+                .collect();
+            assert!(!used.is_empty(), "{expr} charts no metric of ours");
+            for metric in used {
+                assert!(
+                    names.contains(metric),
+                    "the dashboard charts {metric}, which /metrics does not expose"
+                );
+                charted += 1;
+            }
+        }
+    }
+    assert!(charted >= 10, "{charted}");
+}

@@ -288,8 +288,11 @@ async fn graphql_core_full_introspection_builds_a_client_schema() {
     );
 }
 
+/// schemathesis over the OpenAPI document as an admin, a provider and a commissioner, and over
+/// GraphQL as those three and a participant, side by side: at least 5,000 requests in all, and
+/// not one failed check, error or 5xx.
 #[tokio::test]
-async fn schemathesis_finds_nothing_as_admin_or_provider() {
+async fn schemathesis_finds_nothing_through_either_door_as_four_roles() {
     let test = "schemathesis";
     let app = helpers::spawn_app().await;
     let python = match python_with_graphql() {
@@ -311,6 +314,16 @@ async fn schemathesis_finds_nothing_as_admin_or_provider() {
         .create_organisation("Schemathesis Provider", &["provider"])
         .await;
     let provider = helpers::token(&["provider"], Some(org), None);
+    let commissioner_org = app
+        .create_organisation("Schemathesis Commissioner", &["commissioner"])
+        .await;
+    let commissioner = helpers::token_as(
+        "schemathesis-commissioner",
+        &["commissioner"],
+        Some(commissioner_org),
+        None,
+    );
+    let (_, participant) = app.person().await;
     let backend = if helpers::on_postgres() {
         "postgres"
     } else {
@@ -327,15 +340,24 @@ async fn schemathesis_finds_nothing_as_admin_or_provider() {
         .arg(&app.address)
         .arg(format!("admin={}", app.admin_token))
         .arg(format!("provider={provider}"))
+        .arg(format!("commissioner={commissioner}"))
+        .arg("--graphql")
+        .arg(format!("admin={}", app.admin_token))
+        .arg("--graphql")
+        .arg(format!("provider={provider}"))
+        .arg("--graphql")
+        .arg(format!("commissioner={commissioner}"))
+        .arg("--graphql")
+        .arg(format!("participant={participant}"))
         .arg("--schemathesis")
         .arg(&schemathesis)
         .arg("--min-requests")
-        .arg("2000")
+        .arg("5000")
         .arg("--report-dir")
         .arg(&reports)
         .arg("--summary-json")
         .arg(reports.join("summary.json"));
-    let out = run(command, Duration::from_secs(300)).await;
+    let out = run(command, Duration::from_secs(600)).await;
     expect_pass(
         &out,
         &["PASS schemathesis"],

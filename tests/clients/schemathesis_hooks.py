@@ -13,10 +13,13 @@ makes schemathesis revalidate the case, and a case built to leave out a required
 (Authorization) then goes out with it, so those cases are left as they are.
 """
 
+import datetime
 import re
 import uuid
 
 import schemathesis
+from hypothesis import strategies as st
+from schemathesis.graphql import nodes
 
 WELL_FORMED = re.compile(r"^[\x21-\x7e]{1,255}$")
 
@@ -49,3 +52,41 @@ def leaves_out_a_header(case):
 def before_call(context, case, kwargs):
     if not leaves_out_a_header(case):
         unique(case.headers)
+
+
+# GraphQL runs: values for the schema's own scalars, each in the form the server reads.
+schemathesis.graphql.scalar("UUID", st.uuids().map(lambda u: nodes.String(str(u))))
+schemathesis.graphql.scalar(
+    "DateTime",
+    st.datetimes(
+        min_value=datetime.datetime(1900, 1, 1),
+        max_value=datetime.datetime(2200, 1, 1),
+        timezones=st.just(datetime.timezone.utc),
+    ).map(lambda d: nodes.String(d.isoformat())),
+)
+schemathesis.graphql.scalar("NaiveDate", st.dates().map(lambda d: nodes.String(d.isoformat())))
+# Any JSON value: an empty object, or a string.
+schemathesis.graphql.scalar(
+    "JSON", st.just(nodes.Object([])) | st.text(max_size=16).map(nodes.String)
+)
+
+
+@schemathesis.check
+def graphql_answers_cleanly(ctx, response, case):
+    """A GraphQL answer is 200 with `data` or `errors`, and every error carries the API's
+    `extensions.code`, which is not `internal` and not a 5xx. Not applied to REST answers."""
+    if not str(getattr(response.request, "url", "")).rstrip("/").endswith("/graphql"):
+        return None
+    if response.status_code != 200:
+        raise AssertionError(f"a GraphQL answer with status {response.status_code}")
+    body = response.json()
+    if not isinstance(body, dict) or not ("data" in body or "errors" in body):
+        raise AssertionError(f"not a GraphQL answer: {str(body)[:200]}")
+    for error in body.get("errors") or []:
+        extensions = error.get("extensions") or {}
+        code = extensions.get("code")
+        if code == "internal" or (isinstance(extensions.get("status"), int) and extensions["status"] >= 500):
+            raise AssertionError(f"an internal error: {error}")
+        if code is None:
+            raise AssertionError(f"an error with no code: {error}")
+    return None

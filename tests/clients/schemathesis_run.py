@@ -1,9 +1,21 @@
-"""Runs schemathesis with all its checks against <base>/openapi.json once per token, side by
-side, and sums up what it found from its NDJSON event reports.
+"""Runs schemathesis with all its checks against <base>/openapi.json once per token, and against
+<base>/graphql once per --graphql token, side by side, and sums up what it found from its NDJSON
+event reports.
 
     python tests/clients/schemathesis_run.py http://127.0.0.1:8080 admin=TOKEN provider=TOKEN \
+        [--graphql participant=TOKEN ...] [--graphql-examples 10] \
         [--schemathesis PATH] [--min-requests 2000] [--report-dir DIR] [--summary-json FILE] \
         [-- extra schemathesis run options]
+
+GraphQL runs leave out two of schemathesis's checks, which judge GraphQL answers by rules this
+service does not follow, and add one of ours (schemathesis_hooks.py, `graphql_answers_cleanly`):
+- `not_a_server_error` fails any answer with `errors`, a refusal as much as a crash. This API
+  answers "not found", "not allowed" and "not valid" as GraphQL errors with `extensions.code`.
+  Ours fails a non-200 status, a body that is not GraphQL's shape, an error with no code, and an
+  error coded `internal` or with a 5xx status.
+- `positive_data_acceptance` fails a query refused before it runs. The limits on depth,
+  complexity, aliases and page size (`first` 1 to 200) refuse queries the schema cannot describe
+  as invalid.
 
 Options for every run come from tests/clients/schemathesis.toml (workers, examples, seed, ...);
 options after `--` are passed to each `schemathesis run` and win over the file.
@@ -33,12 +45,14 @@ HOOKS = HERE / "schemathesis_hooks.py"
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("base", help="the service's base URL, e.g. http://127.0.0.1:8080")
-    parser.add_argument("runs", nargs="+", help="label=token, one schemathesis run each")
+    parser.add_argument("runs", nargs="*", help="label=token, one schemathesis run each")
     parser.add_argument("--schemathesis", default=os.environ.get("COPRODUCE_SCHEMATHESIS", "schemathesis"))
     parser.add_argument("--min-requests", type=int, default=2000)
     parser.add_argument("--report-dir", default=None, help="where the runs' reports go (default: a temp dir)")
     parser.add_argument("--summary-json", default=None, help="also write the grouped failures here")
     parser.add_argument("--examples-per-group", type=int, default=1)
+    parser.add_argument("--graphql", action="append", default=[], help="label=token: a run against <base>/graphql")
+    parser.add_argument("--graphql-examples", type=int, default=10, help="examples per GraphQL field")
     argv = sys.argv[1:]
     extra = []
     if "--" in argv:
@@ -51,7 +65,14 @@ def parse_args():
         label, sep, token = item.partition("=")
         if not sep or not label or not token:
             parser.error(f"expected label=token, got {item!r}")
-        runs.append((label, token))
+        runs.append((label, token, False))
+    for item in args.graphql:
+        label, sep, token = item.partition("=")
+        if not sep or not label or not token:
+            parser.error(f"expected label=token, got {item!r}")
+        runs.append((f"graphql-{label}", token, True))
+    if not runs:
+        parser.error("give at least one label=token or --graphql label=token")
     args.runs = runs
     return args
 
@@ -157,18 +178,27 @@ def main():
     args = parse_args()
     report_root = Path(args.report_dir or tempfile.mkdtemp(prefix="coproduce-schemathesis-"))
     report_root.mkdir(parents=True, exist_ok=True)
-    tokens = args.runs
+    tokens = [(label, token) for label, token, _ in args.runs]
     procs = []
     started = time.monotonic()
-    for label, token in args.runs:
+    for label, token, graphql in args.runs:
         out_dir = report_root / label
         out_dir.mkdir(parents=True, exist_ok=True)
+        target = [f"{args.base.rstrip('/')}/openapi.json"]
+        if graphql:
+            target = [
+                f"{args.base.rstrip('/')}/graphql",
+                "--max-examples",
+                str(args.graphql_examples),
+                "--exclude-checks",
+                "not_a_server_error,positive_data_acceptance",
+            ]
         command = [
             args.schemathesis,
             "--config-file",
             str(CONFIG),
             "run",
-            f"{args.base.rstrip('/')}/openapi.json",
+            *target,
             "--checks",
             "all",
             "-H",
