@@ -59,6 +59,18 @@ impl Proxy {
     }
 }
 
+/// The service's `/metrics` text.
+async fn metrics(app: &crate::helpers::TestApp) -> crate::helpers::Answer {
+    read(
+        app.client
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics"),
+    )
+    .await
+}
+
 /// `host:port` of a PostgreSQL URL.
 fn authority(url: &str) -> String {
     let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
@@ -135,21 +147,14 @@ async fn when_postgresql_goes_away_answers_are_503_at_once_and_service_resumes_w
     )
     .await;
     assert_eq!(ready.status, 503, "not ready while the database is away");
-    let metrics = read(
-        app.client
-            .get(app.url("/metrics"))
-            .send()
-            .await
-            .expect("metrics"),
-    )
-    .await;
+    let scraped = metrics(&app).await;
     assert!(
-        metrics
+        scraped
             .text
             .lines()
             .any(|l| l == "coproduce_db_unreachable 1"),
         "{}",
-        metrics.text
+        scraped.text
     );
 
     proxy.restore();
@@ -190,28 +195,21 @@ async fn when_postgresql_goes_away_answers_are_503_at_once_and_service_resumes_w
         "writes resume without a restart: {}",
         after.text
     );
-    let metrics = read(
-        app.client
-            .get(app.url("/metrics"))
-            .send()
-            .await
-            .expect("metrics"),
-    )
-    .await;
+    let scraped = metrics(&app).await;
     assert!(
-        metrics
+        scraped
             .text
             .lines()
             .any(|l| l == "coproduce_db_unreachable 0"),
         "{}",
-        metrics.text
+        scraped.text
     );
     assert!(
-        metrics.text.lines().any(
+        scraped.text.lines().any(
             |l| l.starts_with("coproduce_db_unreachable_episodes_total ") && !l.ends_with(" 0")
         ),
         "{}",
-        metrics.text
+        scraped.text
     );
 }
 
