@@ -90,11 +90,11 @@ fn main() -> ExitCode {
     };
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            telemetry::init(settings.log_format);
+            let _telemetry = telemetry::init(settings.log_format);
             serve(settings)
         }
         Command::Migrate => {
-            telemetry::init(settings.log_format);
+            let _telemetry = telemetry::init(settings.log_format);
             db::migrate_url(settings.database_url.expose())
                 .map(|n| println!("{n} migrations applied"))
         }
@@ -106,7 +106,7 @@ fn main() -> ExitCode {
             ttl,
         } => token(&settings, &roles, org, participant, sub, &ttl),
         Command::RotateDataKey => {
-            telemetry::init(settings.log_format);
+            let _telemetry = telemetry::init(settings.log_format);
             rotate_data_key(&settings)
         }
         Command::ExportSchemas { check, dir } => export_schemas(&dir, check),

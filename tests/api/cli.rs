@@ -223,3 +223,96 @@ fn a_token_with_an_unknown_role_is_refused() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role"));
 }
+
+/// An OTLP/HTTP collector stand-in: the first `POST /v1/traces` it receives, head and body.
+fn collect_one_export(listener: std::net::TcpListener) -> std::sync::mpsc::Receiver<Vec<u8>> {
+    use std::io::{Read, Write};
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+            let mut received = Vec::new();
+            let mut buf = [0u8; 8192];
+            // Read the head, then as many body bytes as Content-Length says.
+            loop {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => received.extend_from_slice(&buf[..n]),
+                }
+                let text = String::from_utf8_lossy(&received).to_ascii_lowercase();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if received.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+            if received.starts_with(b"POST /v1/traces") {
+                let _ = tx.send(received);
+                return;
+            }
+        }
+    });
+    rx
+}
+
+#[tokio::test]
+async fn with_an_otlp_endpoint_set_request_spans_are_exported() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (url, _db) = fresh_database(dir.path());
+    let collector = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("http://{}", collector.local_addr().expect("address"));
+    let exports = collect_one_export(collector);
+    let mut server = command(&url, dir.path())
+        .arg("serve")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)
+        .env("OTEL_BSP_SCHEDULE_DELAY", "200")
+        .env("OTEL_SERVICE_NAME", "coproduce-under-test")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let stderr = server.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let port = loop {
+        let line = lines
+            .next()
+            .expect("the server logs that it listens")
+            .expect("line");
+        if line.contains("\"listening\"") {
+            let v: serde_json::Value = serde_json::from_str(&line).expect("json log");
+            break v["port"].as_u64().expect("port");
+        }
+    };
+    let res = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/healthz"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 200);
+    let export = tokio::task::spawn_blocking(move || {
+        exports.recv_timeout(std::time::Duration::from_secs(15))
+    })
+    .await
+    .expect("join")
+    .expect("spans exported within 15 s");
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    let _ = server.wait();
+    let text = String::from_utf8_lossy(&export).to_ascii_lowercase();
+    assert!(
+        text.contains("content-type: application/x-protobuf"),
+        "{text}"
+    );
+    // The protobuf carries the service's name and the request span's name as plain bytes.
+    let contains = |needle: &[u8]| export.windows(needle.len()).any(|w| w == needle);
+    assert!(contains(b"coproduce-under-test"), "the service's name");
+    assert!(contains(b"request"), "the request span");
+    assert!(contains(b"/healthz"), "the request's path");
+}

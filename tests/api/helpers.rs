@@ -85,7 +85,10 @@ pub struct TestApp {
     pub admin_token: String,
     /// Staff of the facilitator that registers the people tests sign in as (made on first use).
     registrar: tokio::sync::OnceCell<String>,
-    _db: TestDb,
+    /// The variables the app was built with (for another instance beside it).
+    pub vars: HashMap<String, String>,
+    /// `None` for an instance started beside another: the first app owns the database.
+    _db: Option<TestDb>,
     _dir: tempfile::TempDir,
 }
 
@@ -122,7 +125,9 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
     // `TEST_LOG=1 cargo test name -- --nocapture` shows the server's log of a failing test.
     if std::env::var_os("TEST_LOG").is_some() {
-        coproduce::telemetry::init(coproduce::config::LogFormat::Pretty);
+        std::mem::forget(coproduce::telemetry::init(
+            coproduce::config::LogFormat::Pretty,
+        ));
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let data_dir = dir.path().join("data");
@@ -144,11 +149,44 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut HashMap<String, String>)) -
         data_dir,
         admin_token: String::new(),
         registrar: tokio::sync::OnceCell::new(),
-        _db: db,
+        vars,
+        _db: Some(db),
         _dir: dir,
     };
     test_app.admin_token = token(&["admin"], None, None);
     test_app
+}
+
+/// Starts another instance of the service on `app`'s database: the same variables (database,
+/// data folder, JWT secret, data key...) after `adjust` has changed them, on a port of its own.
+/// The database stays `app`'s: dropping this instance's `TestApp` leaves it in place.
+pub async fn spawn_beside(
+    app: &TestApp,
+    adjust: impl FnOnce(&mut HashMap<String, String>),
+) -> TestApp {
+    let mut vars = app.vars.clone();
+    adjust(&mut vars);
+    let settings = Settings::from_lookup(|k| vars.get(k).cloned()).expect("settings");
+    let instance = Application::build(settings)
+        .await
+        .expect("the instance beside builds");
+    let port = instance.port();
+    tokio::spawn(instance.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        database_url: app.database_url.clone(),
+        data_dir: app.data_dir.clone(),
+        admin_token: app.admin_token.clone(),
+        // The same registrar once either instance has made it.
+        registrar: app.registrar.clone(),
+        vars,
+        _db: None,
+        _dir: tempfile::tempdir().expect("temp dir"),
+    }
 }
 
 #[derive(serde::Serialize)]

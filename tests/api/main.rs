@@ -28,5 +28,6 @@ mod participants;
 mod privacy;
 mod protections;
 mod real_clients;
+mod scale_out;
 mod sessions;
 mod webhooks;
