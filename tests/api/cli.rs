@@ -27,6 +27,22 @@ fn command(database_url: &str, data_dir: &std::path::Path) -> Command {
     c
 }
 
+/// The port a `serve` started with JSON logs says it listens on.
+fn listening_port(server: &mut std::process::Child) -> u64 {
+    let stderr = server.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    loop {
+        let line = lines
+            .next()
+            .expect("the server logs that it listens")
+            .expect("line");
+        if line.contains("\"listening\"") {
+            let v: serde_json::Value = serde_json::from_str(&line).expect("json log");
+            return v["port"].as_u64().expect("port");
+        }
+    }
+}
+
 #[test]
 fn migrate_applies_every_migration_to_an_empty_database_once() {
     let dir = tempfile::tempdir().expect("dir");
@@ -61,18 +77,7 @@ async fn a_token_from_the_command_line_is_accepted_by_the_server_beside_it_and_s
         .stderr(Stdio::piped())
         .spawn()
         .expect("serve");
-    let stderr = server.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let port = loop {
-        let line = lines
-            .next()
-            .expect("the server logs that it listens")
-            .expect("line");
-        if line.contains("\"listening\"") {
-            let v: serde_json::Value = serde_json::from_str(&line).expect("json log");
-            break v["port"].as_u64().expect("port");
-        }
-    };
+    let port = listening_port(&mut server);
     let token = command(&url, dir.path())
         .args(["token", "--role", "admin", "--ttl", "5m"])
         .output()
@@ -277,18 +282,7 @@ async fn with_an_otlp_endpoint_set_request_spans_are_exported() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("serve");
-    let stderr = server.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let port = loop {
-        let line = lines
-            .next()
-            .expect("the server logs that it listens")
-            .expect("line");
-        if line.contains("\"listening\"") {
-            let v: serde_json::Value = serde_json::from_str(&line).expect("json log");
-            break v["port"].as_u64().expect("port");
-        }
-    };
+    let port = listening_port(&mut server);
     let res = reqwest::Client::new()
         .get(format!("http://127.0.0.1:{port}/healthz"))
         .send()
