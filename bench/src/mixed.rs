@@ -37,6 +37,8 @@ pub const MEMBERS: usize = 50;
 pub const PEOPLE: usize = 20;
 /// Advertised pieces of work besides the group's, for browsing.
 pub const ADVERTS: usize = 40;
+/// Sessions in the reported provider's year, posted before the load.
+pub const YEAR_SESSIONS: usize = 300;
 /// Attendance rows posted with each session.
 pub const ATTENDING: usize = 5;
 /// Twenty sends in turn, by what they do.
@@ -69,7 +71,9 @@ pub struct World {
     pub browse_token: String,
     pub directory: String,
     pub directory_token: String,
-    pub work: String,
+    /// The provider whose staff post the sessions of the load (not the reported one, whose
+    /// year is set before the load).
+    pub posting: Payroll,
     pub report: String,
     pub payroll: Payroll,
 }
@@ -89,14 +93,17 @@ pub fn script(w: &World) -> String {
         .iter()
         .map(|(id, t)| format!("{{ {}, {} }}", lua_str(id), bearer(t)))
         .collect();
+    let attendees: Vec<String> = w.posting.people.iter().map(|(id, _)| lua_str(id)).collect();
     let mix: Vec<String> = MIX.iter().map(|k| lua_str(k)).collect();
     format!(
         r#"
 local people = {{ {people} }}
+local attendees = {{ {attendees} }}
 local mix = {{ {mix} }}
 local browse_h = {{ ["Authorization"] = {browse} }}
 local directory_h = {{ ["Authorization"] = {directory_token} }}
 local staff_h = {{ ["Authorization"] = {staff}, ["Content-Type"] = "application/json" }}
+local posting_h = {{ ["Authorization"] = {posting}, ["Content-Type"] = "application/json" }}
 local browse_path, directory_path, report_path = "/api/v1/opportunities?limit=20", {directory}, {report}
 local sessions_path = "/api/v1/opportunities/" .. {work} .. "/sessions"
 local claims_path, draft_body = "/api/v1/claims", {draft}
@@ -119,8 +126,8 @@ end
 local function session_body(n)
   local rows = {{}}
   for i = 0, {attending} - 1 do
-    local p = people[(n + i) % #people + 1]
-    rows[#rows + 1] = string.format('{{"participant_id":"%s","minutes":120,"participation":"participated"}}', p[1])
+    rows[#rows + 1] = string.format('{{"participant_id":"%s","minutes":120,"participation":"participated"}}',
+      attendees[(n + i) % #attendees + 1])
   end
   return string.format('{{"starts_at":"2026-%02d-%02dT%02d:%02d:00Z","duration_minutes":120,' ..
     '"format":"in_person","lived_experience_agenda_slot":%s,"attendance":[%s]}}',
@@ -137,7 +144,7 @@ function request()
   elseif kind == "report" then
     return wrk.format("GET", report_path, staff_h)
   elseif kind == "session" then
-    return wrk.format("POST", sessions_path, staff_h, session_body(sent + 7919 * (bench_thread or 1)))
+    return wrk.format("POST", sessions_path, posting_h, session_body(sent + 7919 * (bench_thread or 1)))
   end
   local a = pop(approves)
   if a then
@@ -181,7 +188,9 @@ end
         staff = bearer(&w.payroll.staff_token),
         directory = lua_str(&w.directory),
         report = lua_str(&w.report),
-        work = lua_str(&w.work),
+        attendees = attendees.join(", "),
+        posting = bearer(&w.posting.staff_token),
+        work = lua_str(&w.posting.work),
         draft = lua_str(&payroll::draft_body(&w.payroll.work, &w.payroll.session).to_string()),
         attending = ATTENDING,
     )
@@ -278,6 +287,26 @@ fn seed(srv: &Server) -> Result<World> {
         )?;
     }
     let p = payroll::setup(srv, PEOPLE)?;
+    // The reported provider's year before the load: a session most days, each with
+    // `ATTENDING` of its people (the session payroll's setup made has all of them).
+    for n in 0..YEAR_SESSIONS {
+        let attendance: Vec<_> = (0..ATTENDING)
+            .map(|i| json!({ "participant_id": p.people[(n + i) % PEOPLE].0, "minutes": 120, "participation": "participated" }))
+            .collect();
+        post_json(
+            srv.port,
+            &p.staff_token,
+            &format!("/api/v1/opportunities/{}/sessions", p.work),
+            &json!({ "starts_at": format!("2026-{:02}-{:02}T{:02}:00:00Z", 2 + n % 10, 1 + n % 28, 9 + n % 8),
+                     "duration_minutes": 120, "format": "in_person",
+                     "lived_experience_agenda_slot": n % 2 == 0, "attendance": attendance }),
+            201,
+        )?;
+    }
+    log(format!(
+        "seeded the reported provider: {PEOPLE} people, {YEAR_SESSIONS} sessions with {ATTENDING} attending each"
+    ));
+    let posting = payroll::setup(srv, PEOPLE)?;
     // The script reads a draft's id and person from the head of its answer.
     let (person, token) = &p.people[0];
     let raw = http::request(
@@ -302,7 +331,7 @@ fn seed(srv: &Server) -> Result<World> {
         browse_token: p.people[1].1.clone(),
         directory: format!("/api/v1/opportunities/{}/directory?limit={MEMBERS}", g.work),
         directory_token: g.staff_token,
-        work: p.work.clone(),
+        posting,
         report: format!(
             "/api/v1/reports/evidence?provider={org}&from={}&to={}",
             REPORT_PERIOD.0, REPORT_PERIOD.1
@@ -492,7 +521,7 @@ fn report(opts: &Opts, phases: &[Phase], others: f64) -> String {
         ),
     );
     r.push_str(&format!(
-        "\nThe mix, in turns of {}: {} browse advertised work (a participant, 20 a page), {} directory reads ({MEMBERS} members, contact details decrypted), {} sessions posted with {ATTENDING} people's attendance, {} claim steps (a person drafts, then submits; the staff approve), {} evidence report of the provider whose sessions and claims these are ({} to {}). The data grows as the run goes: the two-instance runs start where the one-instance runs ended. Two instances share one PostgreSQL, each driven by a wrk of its own at half the rate; their latencies are the worse of the two wrks. The rate is found by probes of {PROBE_SECS} s (from {FIRST_RATE:.0}/s, x{STEP} until one misses, then halving the gap); the long run is made at the highest rate a probe held and, when it misses, again at {RUN_STEP} of its rate (three at most). Other processes took {others:.0}% of the machine on average (PostgreSQL included).\n\n",
+        "\nThe mix, in turns of {}: {} browse advertised work (a participant, 20 a page), {} directory reads ({MEMBERS} members, contact details decrypted), {} sessions posted with {ATTENDING} people's attendance, {} claim steps (a person drafts, then submits; the staff approve), {} evidence report of the provider whose claims these are ({} to {}; its year holds {YEAR_SESSIONS} sessions with {ATTENDING} people each, posted before the load, and the claims of the load). The sessions of the load are posted by another provider, so that the report stays the size of a busy provider's year rather than growing by a hundred sessions a second (the report over a provider of 100,000 sessions is the evidence scenario's). The data grows as the run goes: the two-instance runs start where the one-instance runs ended. Two instances share one PostgreSQL, each driven by a wrk of its own at half the rate; their latencies are the worse of the two wrks. The rate is found by probes of {PROBE_SECS} s (from {FIRST_RATE:.0}/s, x{STEP} until one misses, then halving the gap); the long run is made at the highest rate a probe held and, when it misses, again at {RUN_STEP} of its rate (three at most). Other processes took {others:.0}% of the machine on average (PostgreSQL included).\n\n",
         MIX.len(),
         MIX.iter().filter(|k| **k == "browse").count(),
         MIX.iter().filter(|k| **k == "directory").count(),
