@@ -260,7 +260,7 @@ pub fn next_rate(held: Option<f64>, failed: Option<f64>, tried: usize) -> Option
 }
 
 /// The next long run's rate after one at `rate` (the `runs`-th): none once one holds or after
-/// three, else `RUN_STEP` lower.
+/// `MAX_RUNS`, else `RUN_STEP` lower.
 pub fn lower_rate(rate: f64, held: bool, runs: usize) -> Option<f64> {
     (!held && runs < MAX_RUNS).then(|| (rate * RUN_STEP).round())
 }
