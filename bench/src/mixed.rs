@@ -44,28 +44,16 @@ pub const YEAR_SESSIONS: usize = 300;
 /// Attendance rows posted with each session.
 pub const ATTENDING: usize = 5;
 /// Twenty sends in turn, by what they do.
-pub const MIX: [&str; 20] = [
-    "browse",
-    "claim",
-    "session",
-    "browse",
-    "directory",
-    "claim",
-    "browse",
-    "session",
-    "claim",
-    "browse",
-    "directory",
-    "report",
-    "browse",
-    "claim",
-    "session",
-    "browse",
-    "directory",
-    "claim",
-    "browse",
-    "browse",
-];
+pub const MIX: &str = "browse claim session browse directory claim browse session claim browse \
+    directory report browse claim session browse directory claim browse browse";
+
+fn mix() -> impl Iterator<Item = &'static str> {
+    MIX.split_whitespace()
+}
+
+fn in_mix(kind: &str) -> usize {
+    mix().filter(|k| *k == kind).count()
+}
 pub const REPORT_PERIOD: (&str, &str) = ("2026-01-01", "2026-12-31");
 
 /// What the script needs: paths and the tokens of each kind of caller.
@@ -96,7 +84,7 @@ pub fn script(w: &World) -> String {
         .map(|(id, t)| format!("{{ {}, {} }}", lua_str(id), bearer(t)))
         .collect();
     let attendees: Vec<String> = w.posting.people.iter().map(|(id, _)| lua_str(id)).collect();
-    let mix: Vec<String> = MIX.iter().map(|k| lua_str(k)).collect();
+    let mix: Vec<String> = mix().map(lua_str).collect();
     format!(
         r#"
 local people = {{ {people} }}
@@ -524,12 +512,12 @@ fn report(opts: &Opts, phases: &[Phase], others: f64) -> String {
     );
     r.push_str(&format!(
         "\nThe mix, in turns of {}: {} browse advertised work (a participant, 20 a page), {} directory reads ({MEMBERS} members, contact details decrypted), {} sessions posted with {ATTENDING} people's attendance, {} claim steps (a person drafts, then submits; the staff approve), {} evidence report of the provider whose claims these are ({} to {}; its year holds {YEAR_SESSIONS} sessions with {ATTENDING} people each, posted before the load, and the claims of the load). The sessions of the load are posted by another provider, so that the report stays the size of a busy provider's year rather than growing by a hundred sessions a second (the report over a provider of 100,000 sessions is the evidence scenario's). The data grows as the run goes: the two-instance runs start where the one-instance runs ended. Two instances share one PostgreSQL, each driven by a wrk of its own at half the rate; their latencies are the worse of the two wrks. The rate is found by probes of {PROBE_SECS} s (from {FIRST_RATE:.0}/s, x{STEP} until one misses, then halving the gap); the long run is made at the highest rate a probe held and, when it misses, again at {RUN_STEP} of its rate ({MAX_RUNS} runs at most). Other processes took {others:.0}% of the machine on average (PostgreSQL included).\n\n",
-        MIX.len(),
-        MIX.iter().filter(|k| **k == "browse").count(),
-        MIX.iter().filter(|k| **k == "directory").count(),
-        MIX.iter().filter(|k| **k == "session").count(),
-        MIX.iter().filter(|k| **k == "claim").count(),
-        MIX.iter().filter(|k| **k == "report").count(),
+        mix().count(),
+        in_mix("browse"),
+        in_mix("directory"),
+        in_mix("session"),
+        in_mix("claim"),
+        in_mix("report"),
         REPORT_PERIOD.0,
         REPORT_PERIOD.1,
     ));
@@ -586,6 +574,17 @@ fn report(opts: &Opts, phases: &[Phase], others: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_mix_is_twenty_sends_of_five_kinds() {
+        assert_eq!(mix().count(), 20);
+        let kinds = ["browse", "directory", "session", "claim", "report"];
+        assert_eq!(kinds.iter().map(|k| in_mix(k)).sum::<usize>(), 20);
+        assert_eq!(
+            (in_mix("browse"), in_mix("claim"), in_mix("report")),
+            (8, 5, 1)
+        );
+    }
 
     #[test]
     fn the_search_grows_then_halves_the_gap() {
