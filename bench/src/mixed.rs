@@ -502,13 +502,15 @@ fn row(label: &str, rate: f64, l: &Load) -> String {
 }
 
 fn report(opts: &Opts, phases: &[Phase], others: f64) -> String {
+    // The paced connections are the ones used; two instances get a one-thread wrk each.
+    let shown = Opts {
+        connections: opts.paced_connections,
+        ..opts.clone()
+    };
     let mut r = header(
         "Mixed load: browse, sessions with attendance, claims, directory, evidence report",
-        opts,
-        &format!(
-            " (paced: wrk -c{} per instance; each probe {PROBE_SECS} s)",
-            opts.paced_connections
-        ),
+        &shown,
+        &format!(", paced, per instance (two instances: -t1 each); probes of {PROBE_SECS} s"),
     );
     r.push_str(&format!(
         "\nThe mix, in turns of {}: {} browse advertised work (a participant, 20 a page), {} directory reads ({MEMBERS} members, contact details decrypted), {} sessions posted with {ATTENDING} people's attendance, {} claim steps (a person drafts, then submits; the staff approve), {} evidence report of the provider whose claims these are ({} to {}; its year holds {YEAR_SESSIONS} sessions with {ATTENDING} people each, posted before the load, and the claims of the load). The sessions of the load are posted by another provider, so that the report stays the size of a busy provider's year rather than growing by a hundred sessions a second (the report over a provider of 100,000 sessions is the evidence scenario's). The data grows as the run goes: the two-instance runs start where the one-instance runs ended. Two instances share one PostgreSQL, each driven by a wrk of its own at half the rate; their latencies are the worse of the two wrks. The rate is found by probes of {PROBE_SECS} s (from {FIRST_RATE:.0}/s, x{STEP} until one misses, then halving the gap); the long run is made at the highest rate a probe held and, when it misses, again at {RUN_STEP} of its rate ({MAX_RUNS} runs at most). Other processes took {others:.0}% of the machine on average (PostgreSQL included).\n\n",
