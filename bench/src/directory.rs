@@ -73,13 +73,7 @@ pub fn run(opts: &Opts) -> Result<String> {
 
     let db = BenchDb::create(&opts.pg_admin_url)?;
     let data_dir = dir.join("data");
-    let cfg = ServerConfig {
-        bin: &bin,
-        database_url: &db.url,
-        data_dir: &data_dir,
-        log_level: &opts.log_level,
-        env: &opts.server_env,
-    };
+    let cfg = ServerConfig::new(opts, &bin, &db.url, &data_dir, &opts.server_env);
     // The server migrates the fresh database as it starts.
     let mut srv = Server::start(&cfg, "coproduce", &dir)?;
     let g = group::seed(&srv, opts.members, SEED_WORKERS)?;

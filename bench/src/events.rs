@@ -339,13 +339,7 @@ pub fn run(opts: &Opts) -> Result<String> {
     ];
     // After ours, so that --server-env can override them.
     env.extend(opts.server_env.iter().cloned());
-    let cfg = ServerConfig {
-        bin: &bin,
-        database_url: &db.url,
-        data_dir: &data_dir,
-        log_level: &opts.log_level,
-        env: &env,
-    };
+    let cfg = ServerConfig::new(opts, &bin, &db.url, &data_dir, &env);
     // The first server migrates the fresh database as it starts.
     let mut servers = vec![Server::start(&cfg, "coproduce", &dir)?];
 

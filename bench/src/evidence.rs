@@ -243,13 +243,7 @@ fn median(v: &[f64]) -> f64 {
 fn measure(opts: &Opts, backend: DbBackend, url: &str, dir: &std::path::Path) -> Result<Measured> {
     let bin = server::binary(opts.server_bin.as_deref(), opts.build_jobs)?;
     let data_dir = dir.join(format!("data-{}", backend.name()));
-    let cfg = ServerConfig {
-        bin: &bin,
-        database_url: url,
-        data_dir: &data_dir,
-        log_level: &opts.log_level,
-        env: &opts.server_env,
-    };
+    let cfg = ServerConfig::new(opts, &bin, url, &data_dir, &opts.server_env);
     // The server migrates the fresh database as it starts.
     let srv = Server::start(&cfg, &format!("coproduce-{}", backend.name()), dir)?;
     let org = http::post_json(

@@ -252,13 +252,7 @@ pub fn run(opts: &Opts) -> Result<String> {
     let data_dir = dir.join("data");
     let mut env: Vec<(String, String)> = vec![("COPRODUCE_POOL_TIMEOUT_SECS".into(), "5".into())];
     env.extend(opts.server_env.iter().cloned());
-    let cfg = ServerConfig {
-        bin: &bin,
-        database_url: &db.url,
-        data_dir: &data_dir,
-        log_level: &opts.log_level,
-        env: &env,
-    };
+    let cfg = ServerConfig::new(opts, &bin, &db.url, &data_dir, &env);
     let mut failures: Vec<String> = Vec::new();
     let mut report = String::from("# Faults\n\n");
 

@@ -104,13 +104,7 @@ fn memory_run(
     let url = format!("sqlite://{}", data.join("coproduce.db").display());
     let mut env = opts.server_env.clone();
     env.extend_from_slice(extra);
-    let cfg = ServerConfig {
-        bin,
-        database_url: &url,
-        data_dir: &data,
-        log_level: &opts.log_level,
-        env: &env,
-    };
+    let cfg = ServerConfig::new(opts, bin, &url, &data, &env);
     let mut srv = Server::start(&cfg, &format!("server-{name}"), dir)?;
     let client_id = api_client(&srv)?;
     std::thread::sleep(Duration::from_secs(1));
@@ -305,13 +299,7 @@ pub fn run(opts: &Opts) -> Result<String> {
     std::fs::create_dir_all(&data)?;
     let db_url = format!("sqlite://{}", data.join("coproduce.db").display());
     pg::seed_organisations(&db_url, opts.orgs)?;
-    let cfg = ServerConfig {
-        bin: &bin,
-        database_url: &db_url,
-        data_dir: &data,
-        log_level: &opts.log_level,
-        env: &opts.server_env,
-    };
+    let cfg = ServerConfig::new(opts, &bin, &db_url, &data, &opts.server_env);
     let srv = Server::start(&cfg, "server-lock", &dir)?;
     let warm = Wrk {
         threads: opts.threads,

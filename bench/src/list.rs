@@ -98,13 +98,7 @@ pub fn run(opts: &Opts) -> Result<String> {
 
     // The service: REST, then GraphQL, with its memory sampled throughout.
     let data_dir = dir.join("data");
-    let cfg = ServerConfig {
-        bin: &bin,
-        database_url: &db_url,
-        data_dir: &data_dir,
-        log_level: &opts.log_level,
-        env: &opts.server_env,
-    };
+    let cfg = ServerConfig::new(opts, &bin, &db_url, &data_dir, &opts.server_env);
     let mut srv = Server::start(&cfg, "coproduce", &dir)?;
     let rss = RssSampler::start(srv.svc.pid());
     let bearer = srv.bearer();

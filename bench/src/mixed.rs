@@ -460,13 +460,7 @@ pub fn run(opts: &Opts) -> Result<String> {
     let mut env = opts.server_env.clone();
     env.push(("COPRODUCE_JWT_SECRET".into(), random_secret()?));
     let data_dir = dir.join("data");
-    let cfg = ServerConfig {
-        bin: &bin,
-        database_url: &db.url,
-        data_dir: &data_dir,
-        log_level: &opts.log_level,
-        env: &env,
-    };
+    let cfg = ServerConfig::new(opts, &bin, &db.url, &data_dir, &env);
     let mut servers = vec![Server::start(&cfg, "coproduce-1", &dir)?];
     let world = seed(&servers[0])?;
     let lua = script(&world);

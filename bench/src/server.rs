@@ -61,6 +61,26 @@ pub struct ServerConfig<'a> {
     pub env: &'a [(String, String)],
 }
 
+impl<'a> ServerConfig<'a> {
+    /// A server of this run: its binary, database, data directory and settings, at the run's
+    /// log level.
+    pub fn new(
+        opts: &'a crate::Opts,
+        bin: &'a Path,
+        database_url: &'a str,
+        data_dir: &'a Path,
+        env: &'a [(String, String)],
+    ) -> Self {
+        ServerConfig {
+            bin,
+            database_url,
+            data_dir,
+            log_level: &opts.log_level,
+            env,
+        }
+    }
+}
+
 /// The data key (base64 of 32 random bytes) that personal data is sealed under on PostgreSQL,
 /// where the server needs one; made once per run, so every server this program starts on the
 /// same database can open what another sealed.
