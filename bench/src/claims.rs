@@ -14,7 +14,7 @@ use crate::payroll::{self, Draft, PayCheck};
 use crate::pg::{self, BenchDb};
 use crate::procs::{ensure_tool, loadavg, log, CpuMonitor, RssSampler, WorkDir};
 use crate::server::{self, Server, ServerConfig};
-use crate::wrk::{self, lua_str, Load, Script, Wrk};
+use crate::wrk::{self, lua_bearer, Load, Script, Wrk};
 use crate::{http, Backend, Opts};
 
 pub const DEFAULT_RATE: f64 = 200.0;
@@ -59,10 +59,7 @@ pub fn drafts_file(drafts: &[Draft]) -> String {
 /// and what came back in `counts`; when the drafts run out it asks for a claim that does not
 /// exist (404), so a short supply shows as errors.
 pub fn script(people_tokens: &[String], staff_token: &str, threads: u32) -> String {
-    let people: Vec<String> = people_tokens
-        .iter()
-        .map(|t| lua_str(&format!("Bearer {t}")))
-        .collect();
+    let people: Vec<String> = people_tokens.iter().map(|t| lua_bearer(t)).collect();
     format!(
         r#"
 local people = {{ {people} }}
@@ -120,7 +117,7 @@ function response(status, headers, body)
 end
 "#,
         people = people.join(", "),
-        staff = lua_str(&format!("Bearer {staff_token}")),
+        staff = lua_bearer(staff_token),
     )
 }
 

@@ -16,7 +16,7 @@ use crate::payroll::{self, Payroll};
 use crate::pg::BenchDb;
 use crate::procs::{log, random_secret, CpuMonitor, RssSampler, WorkDir};
 use crate::server::{self, Server, ServerConfig};
-use crate::wrk::{self, lua_str, Load, Script, Wrk};
+use crate::wrk::{self, lua_bearer, lua_str, Load, Script, Wrk};
 use crate::{header, verdict, Backend, Opts};
 
 pub const TARGET_P99_MS: f64 = 100.0;
@@ -68,10 +68,6 @@ pub struct World {
     pub payroll: Payroll,
 }
 
-fn bearer(t: &str) -> String {
-    lua_str(&format!("Bearer {t}"))
-}
-
 /// wrk's Lua: each send takes the next kind in `MIX`. A claim is three requests by turns: the
 /// person makes a draft; once its answer is back the person submits it; once that is back the
 /// staff approve it (the ids read from the answers). A session carries `ATTENDING` people's
@@ -81,7 +77,7 @@ pub fn script(w: &World) -> String {
         .payroll
         .people
         .iter()
-        .map(|(id, t)| format!("{{ {}, {} }}", lua_str(id), bearer(t)))
+        .map(|(id, t)| format!("{{ {}, {} }}", lua_str(id), lua_bearer(t)))
         .collect();
     let attendees: Vec<String> = w.posting.people.iter().map(|(id, _)| lua_str(id)).collect();
     let mix: Vec<String> = mix().map(lua_str).collect();
@@ -173,13 +169,13 @@ end
 "#,
         people = people.join(", "),
         mix = mix.join(", "),
-        browse = bearer(&w.browse_token),
-        directory_token = bearer(&w.directory_token),
-        staff = bearer(&w.payroll.staff_token),
+        browse = lua_bearer(&w.browse_token),
+        directory_token = lua_bearer(&w.directory_token),
+        staff = lua_bearer(&w.payroll.staff_token),
         directory = lua_str(&w.directory),
         report = lua_str(&w.report),
         attendees = attendees.join(", "),
-        posting = bearer(&w.posting.staff_token),
+        posting = lua_bearer(&w.posting.staff_token),
         work = lua_str(&w.posting.work),
         draft = lua_str(&payroll::draft_body(&w.payroll.work, &w.payroll.session).to_string()),
         attending = ATTENDING,

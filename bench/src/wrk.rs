@@ -61,6 +61,11 @@ impl Load {
     }
 }
 
+/// An Authorization header's value for a bearer token, as a Lua string literal.
+pub fn lua_bearer(token: &str) -> String {
+    lua_str(&format!("Bearer {token}"))
+}
+
 /// Quotes text as a Lua string literal.
 pub fn lua_str(s: &str) -> String {
     let mut out = String::from("\"");
