@@ -6,7 +6,7 @@
 //! backend's placeholders when run; the few functions that differ (whole days between two
 //! times) are spelt per backend.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveDateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Double, Nullable, Text, Timestamp};
@@ -44,6 +44,7 @@ enum Value {
 impl Scope {
     fn value(&self, name: &str) -> Option<Value> {
         let start = |d: NaiveDate| d.and_time(chrono::NaiveTime::MIN);
+        let (whole_from, whole_to) = self.whole_months();
         Some(match name {
             "provider" => Value::Text(self.provider.to_string()),
             "contract" => Value::Text(self.contract?.to_string()),
@@ -51,6 +52,10 @@ impl Scope {
             "to" => Value::Date(self.to),
             "from_ts" => Value::Time(start(self.from)),
             "to_ts" => Value::Time(start(self.to)),
+            "whole_from" => Value::Date(whole_from),
+            "whole_to" => Value::Date(whole_to),
+            "whole_from_ts" => Value::Time(start(whole_from)),
+            "whole_to_ts" => Value::Time(start(whole_to)),
             "at" => Value::Time(to_db_time(self.at)),
             "today" => Value::Date(self.now.date_naive()),
             _ => return None,
@@ -61,16 +66,51 @@ impl Scope {
     /// overlapping the period. Written into each query rather than shared as a CTE, so that
     /// PostgreSQL plans each join with the table's statistics and may run it in parallel.
     fn work_where(&self, alias: &str) -> String {
+        format!("{} AND {}", self.owned(alias), Self::in_period(alias))
+    }
+
+    /// The provider's work (under the contract, for a contract's report), whatever its dates.
+    fn owned(&self, alias: &str) -> String {
         format!(
-            "{alias}.organisation_id = :provider{} AND {alias}.status <> 'draft' \
-             AND ({alias}.starts_on IS NULL OR {alias}.starts_on < :to) \
-             AND ({alias}.ends_on IS NULL OR {alias}.ends_on >= :from)",
+            "{alias}.organisation_id = :provider{}",
             if self.contract.is_some() {
                 format!(" AND {alias}.contract_id = :contract")
             } else {
                 String::new()
             }
         )
+    }
+
+    /// Work that is not a draft and whose dates overlap the period (never null, so that it can
+    /// be negated).
+    fn in_period(alias: &str) -> String {
+        format!(
+            "{alias}.status <> 'draft' \
+             AND ({alias}.starts_on IS NULL OR {alias}.starts_on < :to) \
+             AND ({alias}.ends_on IS NULL OR {alias}.ends_on >= :from)"
+        )
+    }
+
+    /// The whole calendar months of the period, as `[first day, first day after)`: from the
+    /// first month that starts on or after `from` to the last that ends by the period's end
+    /// (or by `at`, if sooner). When no month is whole, both are `from`, so that the part-months
+    /// are the whole period.
+    fn whole_months(&self) -> (NaiveDate, NaiveDate) {
+        let month_start = |d: NaiveDate| d.with_day(1).unwrap_or(d);
+        let first = if self.from.day() == 1 {
+            self.from
+        } else {
+            month_start(self.from)
+                .checked_add_months(Months::new(1))
+                .unwrap_or(self.from)
+        };
+        let end = to_db_time(self.at).min(self.to.and_time(chrono::NaiveTime::MIN));
+        let last = month_start(end.date());
+        if first < last {
+            (first, last)
+        } else {
+            (self.from, self.from)
+        }
     }
 
     /// Claims on the provider's work (under the contract, for a contract's report).
@@ -414,30 +454,50 @@ pub fn people_and_hours(
     // The sessions of the work held in the period (and by `at`).
     let in_period = "s.starts_at >= :from_ts AND s.starts_at < :to_ts AND s.starts_at <= :at";
     let work = scope.work_where("o");
-    // One pass over the period's attendance: first per person (their experience, their minutes
-    // by kind, and those paid or recognised), then over people. The database keeps on each
-    // attendance row its member's experience and whether its time was paid or recognised (as
-    // memberships change, claims are paid and recognitions recorded), so the pass joins only
-    // the sessions and their work.
+    // Per person: their months kept beside the records (each person's lived-experience and
+    // carer attendance per month, provider and contract) over the whole months of the period;
+    // less the attendance in those months at the provider's work that the report leaves out
+    // (drafts, and work whose dates miss the period: usually none); plus the attendance at the
+    // work in the part-months at either end, read from the records. The database keeps on each
+    // attendance row its member's experience and whether its time was paid or recognised.
+    let attendance = |sign: &str| {
+        format!(
+            "SELECT a.participant_id, {sign} AS attended, \
+             {sign} * CASE WHEN a.experience IN ('lived_experience', 'both') THEN 1 ELSE 0 END AS lived, \
+             {sign} * CASE WHEN a.experience IN ('carer', 'both') THEN 1 ELSE 0 END AS carer, \
+             {sign} * CASE WHEN a.participation = 'participated' THEN a.minutes ELSE 0 END AS participating, \
+             {sign} * CASE WHEN a.participation = 'attended' THEN a.minutes ELSE 0 END AS attending, \
+             {sign} * CASE WHEN a.recognised THEN a.minutes ELSE 0 END AS recognised \
+             FROM attendance a JOIN sessions s ON s.id = a.session_id \
+             JOIN opportunities o ON o.id = s.opportunity_id WHERE a.experience <> 'none' AND "
+        )
+    };
     let sql = format!(
         "SELECT \
-         CAST(COALESCE(SUM(lived), 0) AS BIGINT) AS lived_experience, \
-         CAST(COALESCE(SUM(carer), 0) AS BIGINT) AS carers, \
+         CAST(COALESCE(SUM(CASE WHEN lived > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS lived_experience, \
+         CAST(COALESCE(SUM(CASE WHEN carer > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS carers, \
          COUNT(*) AS people, \
          CAST(COALESCE(SUM(participating), 0) AS BIGINT) AS participating_minutes, \
          CAST(COALESCE(SUM(attending), 0) AS BIGINT) AS attending_minutes, \
          CAST(COALESCE(SUM(recognised), 0) AS BIGINT) AS recognised_minutes, \
          CAST(0 AS BIGINT) AS sessions, CAST(0 AS BIGINT) AS sessions_with_slot \
-         FROM (SELECT a.participant_id, \
-             MAX(CASE WHEN a.experience IN ('lived_experience', 'both') THEN 1 ELSE 0 END) AS lived, \
-             MAX(CASE WHEN a.experience IN ('carer', 'both') THEN 1 ELSE 0 END) AS carer, \
-             SUM(CASE WHEN a.participation = 'participated' THEN a.minutes ELSE 0 END) AS participating, \
-             SUM(CASE WHEN a.participation = 'attended' THEN a.minutes ELSE 0 END) AS attending, \
-             SUM(CASE WHEN a.recognised THEN a.minutes ELSE 0 END) AS recognised \
-             FROM attendance a JOIN sessions s ON s.id = a.session_id \
-             JOIN opportunities o ON o.id = s.opportunity_id \
-             WHERE {work} AND {in_period} AND a.experience <> 'none' \
-             GROUP BY a.participant_id) per_person"
+         FROM (SELECT participant_id, SUM(attended) AS attended, SUM(lived) AS lived, \
+             SUM(carer) AS carer, SUM(participating) AS participating, \
+             SUM(attending) AS attending, SUM(recognised) AS recognised \
+             FROM (SELECT t.participant_id, t.attended, t.lived, t.carer, \
+                 t.participating_minutes AS participating, t.attending_minutes AS attending, \
+                 t.recognised_minutes AS recognised FROM attendance_months t \
+                 WHERE {owned} AND t.month >= :whole_from AND t.month < :whole_to \
+               UNION ALL {left_out} {owned_o} AND NOT ({in_period_work}) \
+                 AND s.starts_at >= :whole_from_ts AND s.starts_at < :whole_to_ts \
+               UNION ALL {ends} {work} AND {in_period} \
+                 AND (s.starts_at < :whole_from_ts OR s.starts_at >= :whole_to_ts)) deltas \
+             GROUP BY participant_id) per_person WHERE attended > 0",
+        owned = scope.owned("t"),
+        owned_o = scope.owned("o"),
+        in_period_work = Scope::in_period("o"),
+        left_out = attendance("-1"),
+        ends = attendance("1"),
     );
     let mut figures: PeopleAndHours = one(conn, &sql, scope)?;
     let held = format!(

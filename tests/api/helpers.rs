@@ -467,6 +467,28 @@ pub fn stored_text(database_url: &str, sql: &str) -> Vec<String> {
     .expect("the query thread")
 }
 
+/// Runs one statement on the test's own database with its foreign keys enforced (and their
+/// cascades made, as the service's connections make them), saying why the database refused it.
+pub fn try_execute_sql(database_url: &str, sql: &str) -> Result<usize, String> {
+    let (url, sql) = (database_url.to_owned(), sql.to_owned());
+    std::thread::spawn(move || {
+        use diesel::connection::SimpleConnection;
+        use diesel::RunQueryDsl;
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let mut conn = diesel::SqliteConnection::establish(path).expect("open SQLite");
+            conn.batch_execute("PRAGMA foreign_keys = ON")
+                .expect("foreign keys on");
+            diesel::sql_query(&sql).execute(&mut conn)
+        } else {
+            let mut conn = PgConnection::establish(&url).expect("open PostgreSQL");
+            diesel::sql_query(&sql).execute(&mut conn)
+        }
+        .map_err(|e| e.to_string())
+    })
+    .join()
+    .expect("the statement thread")
+}
+
 /// Runs one statement on the test's own database (to set up what the API cannot, such as a
 /// claim due in the past).
 pub fn execute_sql(database_url: &str, sql: &str) {

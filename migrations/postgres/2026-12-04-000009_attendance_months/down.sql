@@ -1,0 +1,15 @@
+DROP TRIGGER sessions_recognised ON sessions;
+DROP FUNCTION attendance_recognised_session();
+DROP TRIGGER opportunities_months_remove ON opportunities;
+DROP TRIGGER opportunities_months_join ON opportunities;
+DROP TRIGGER opportunities_months_leave ON opportunities;
+DROP TRIGGER sessions_months_remove ON sessions;
+DROP TRIGGER sessions_months_join ON sessions;
+DROP TRIGGER sessions_months_leave ON sessions;
+DROP TRIGGER attendance_months_update ON attendance;
+DROP TRIGGER attendance_months_delete ON attendance;
+DROP TRIGGER attendance_months_insert ON attendance;
+DROP FUNCTION attendance_months_move();
+DROP FUNCTION attendance_months_change();
+DROP FUNCTION attendance_months_sql(TEXT);
+DROP TABLE attendance_months;

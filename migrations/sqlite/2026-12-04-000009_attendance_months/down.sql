@@ -1,0 +1,12 @@
+DROP TRIGGER opportunities_months_remove;
+DROP TRIGGER opportunities_months_join;
+DROP TRIGGER opportunities_months_leave;
+DROP TRIGGER sessions_months_remove;
+DROP TRIGGER sessions_months_join;
+DROP TRIGGER sessions_months_leave;
+DROP TRIGGER attendance_months_update;
+DROP TRIGGER attendance_months_delete;
+DROP TRIGGER attendance_months_insert;
+DROP TRIGGER attendance_months_deltas_add;
+DROP VIEW attendance_months_deltas;
+DROP TABLE attendance_months;
