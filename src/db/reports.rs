@@ -310,79 +310,60 @@ impl WorkCounts {
     }
 }
 
-/// The sessions of the work held by `at`, with their lived-experience and carer attendance (the
-/// tallies the database keeps on each session as attendance is recorded, so no attendance row
-/// is read here), numbered from the last.
-fn held(backend: Backend, scope: &Scope) -> String {
-    // Ids compared byte by byte (as the service orders them), which on PostgreSQL is also far
-    // cheaper than the database's locale: this sorts every session of the work.
-    let bytes = match backend {
+/// Each piece of work's evidence, counted in the database: one row per piece of work. Its
+/// sessions held by `at` are read as rows of their own, with the counts the database keeps on
+/// each as attendance and decisions are recorded (lived-experience and carer attendance, those
+/// who participated, decisions made and those marked shared), so that no attendance or decision
+/// row is read here; the last session's attendance is looked up by the work's index on sessions.
+pub fn work_counts(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<WorkCounts>, AppError> {
+    // Ids compared byte by byte, as the service orders them (only among sessions that start at
+    // the same moment).
+    let bytes = match backend_of(conn) {
         Backend::Postgres => " COLLATE \"C\"",
         Backend::Sqlite => "",
     };
-    format!(
-        "held AS (SELECT s.id, s.opportunity_id, s.starts_at, \
-             s.present_with_experience AS present, s.participated_with_experience AS participated, \
-             ROW_NUMBER() OVER (PARTITION BY s.opportunity_id{bytes} \
-                 ORDER BY s.starts_at DESC, s.id{bytes} DESC) AS from_last \
-             FROM sessions s JOIN opportunities o ON o.id = s.opportunity_id \
-             WHERE {} AND s.starts_at <= :at)",
-        scope.work_where("o")
-    )
-}
-
-/// Each piece of work's evidence, counted in the database: one row per piece of work.
-pub fn work_counts(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<WorkCounts>, AppError> {
     let sum = |e: &str| format!("CAST(COALESCE(SUM({e}), 0) AS BIGINT)");
     let sql = format!(
-        "WITH {held}, \
-         per_work AS (SELECT opportunity_id, COUNT(*) AS held, MIN(starts_at) AS first_start, \
-             MAX(starts_at) AS last_start, \
-             {last_present} AS last_present, {without} AS without, {participated} AS participated \
-             FROM held GROUP BY opportunity_id), \
+        "WITH per_work AS (SELECT s.opportunity_id, COUNT(*) AS held, \
+             MIN(s.starts_at) AS first_start, MAX(s.starts_at) AS last_start, \
+             {without} AS without, {participated} AS participated, \
+             {decisions} AS decisions, {shared} AS shared, {absent} AS absent \
+             FROM sessions s JOIN opportunities o ON o.id = s.opportunity_id \
+             WHERE {work_s} AND s.starts_at <= :at GROUP BY s.opportunity_id), \
          members AS (SELECT m.opportunity_id, COUNT(*) AS counted, {early} AS early \
              FROM memberships m JOIN opportunities o ON o.id = m.opportunity_id \
              LEFT JOIN per_work p ON p.opportunity_id = m.opportunity_id \
              WHERE {work_m} AND m.joined_at IS NOT NULL AND m.experience <> 'none' \
              GROUP BY m.opportunity_id), \
-         decided AS (SELECT s.opportunity_id, COUNT(*) AS decisions, {shared} AS shared, \
-             {absent} AS absent \
-             FROM decisions d JOIN sessions s ON s.id = d.session_id \
-             JOIN opportunities o ON o.id = s.opportunity_id \
-             WHERE {work_d} AND s.starts_at <= :at GROUP BY s.opportunity_id), \
          heard AS (SELECT f.opportunity_id, MAX(f.received_at) AS latest FROM feedback_items f \
              JOIN opportunities o ON o.id = f.opportunity_id WHERE {work_f} AND f.received_at <= :at \
              GROUP BY f.opportunity_id) \
          SELECT w.id AS opportunity_id, CAST(COALESCE(p.held, 0) AS BIGINT) AS held, \
          p.first_start, p.last_start, \
-         CAST(COALESCE(p.last_present, 0) AS BIGINT) AS last_present, \
+         CAST(COALESCE((SELECT l.present_with_experience FROM sessions l \
+             WHERE l.opportunity_id = w.id AND l.starts_at = p.last_start \
+             ORDER BY l.id{bytes} DESC LIMIT 1), 0) AS BIGINT) AS last_present, \
          CAST(COALESCE(p.without, 0) AS BIGINT) AS without, \
          CAST(COALESCE(p.participated, 0) AS BIGINT) AS participated, \
          CAST(COALESCE(m.counted, 0) AS BIGINT) AS counted, \
          CAST(COALESCE(m.early, 0) AS BIGINT) AS early, \
-         CAST(COALESCE(d.decisions, 0) AS BIGINT) AS decisions, \
-         CAST(COALESCE(d.shared, 0) AS BIGINT) AS shared, \
-         CAST(COALESCE(d.absent, 0) AS BIGINT) AS absent, \
+         CAST(COALESCE(p.decisions, 0) AS BIGINT) AS decisions, \
+         CAST(COALESCE(p.shared, 0) AS BIGINT) AS shared, \
+         CAST(COALESCE(p.absent, 0) AS BIGINT) AS absent, \
          f.latest AS latest_feedback \
          FROM opportunities w LEFT JOIN per_work p ON p.opportunity_id = w.id \
          LEFT JOIN members m ON m.opportunity_id = w.id \
-         LEFT JOIN decided d ON d.opportunity_id = w.id \
          LEFT JOIN heard f ON f.opportunity_id = w.id WHERE {work_w}",
-        held = held(backend_of(conn), scope),
+        work_s = scope.work_where("o"),
         work_m = scope.work_where("o"),
-        work_d = scope.work_where("o"),
         work_f = scope.work_where("o"),
         work_w = scope.work_where("w"),
-        last_present = sum("CASE WHEN from_last = 1 THEN present ELSE 0 END"),
-        without = sum("CASE WHEN present = 0 THEN 1 ELSE 0 END"),
-        participated = sum("CASE WHEN participated > 0 THEN 1 ELSE 0 END"),
+        without = sum("CASE WHEN s.present_with_experience = 0 THEN 1 ELSE 0 END"),
+        participated = sum("CASE WHEN s.participated_with_experience > 0 THEN 1 ELSE 0 END"),
+        decisions = sum("s.decisions_made"),
+        shared = sum("CASE WHEN s.present_with_experience > 0 THEN s.decisions_shared ELSE 0 END"),
+        absent = sum("CASE WHEN s.present_with_experience = 0 THEN s.decisions_shared ELSE 0 END"),
         early = sum("CASE WHEN m.joined_at <= p.first_start THEN 1 ELSE 0 END"),
-        shared = sum(
-            "CASE WHEN d.shared_with_lived_experience AND s.present_with_experience > 0 THEN 1 ELSE 0 END"
-        ),
-        absent = sum(
-            "CASE WHEN d.shared_with_lived_experience AND s.present_with_experience = 0 THEN 1 ELSE 0 END"
-        ),
     );
     load(conn, &sql, scope)
 }
@@ -405,9 +386,9 @@ impl AbsentAt {
 
 pub fn absent_at(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<AbsentAt>, AppError> {
     let sql = format!(
-        "SELECT DISTINCT s.opportunity_id, s.starts_at FROM decisions d \
-         JOIN sessions s ON s.id = d.session_id JOIN opportunities o ON o.id = s.opportunity_id \
-         WHERE {} AND s.starts_at <= :at AND d.shared_with_lived_experience \
+        "SELECT s.opportunity_id, s.starts_at FROM sessions s \
+         JOIN opportunities o ON o.id = s.opportunity_id \
+         WHERE {} AND s.starts_at <= :at AND s.decisions_shared > 0 \
          AND s.present_with_experience = 0",
         scope.work_where("o")
     );

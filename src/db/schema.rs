@@ -135,6 +135,23 @@ diesel::table! {
         created_at -> Timestamp,
         present_with_experience -> Integer,
         participated_with_experience -> Integer,
+        decisions_made -> Integer,
+        decisions_shared -> Integer,
+    }
+}
+
+diesel::table! {
+    attendance_months (organisation_id, contract_id, month, participant_id) {
+        organisation_id -> Text,
+        contract_id -> Text,
+        month -> Date,
+        participant_id -> Text,
+        attended -> Integer,
+        lived -> Integer,
+        carer -> Integer,
+        participating_minutes -> BigInt,
+        attending_minutes -> BigInt,
+        recognised_minutes -> BigInt,
     }
 }
 
@@ -511,6 +528,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     memberships,
     sessions,
     attendance,
+    attendance_months,
     decisions,
     glossary_terms,
     participants,

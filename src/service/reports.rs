@@ -70,19 +70,32 @@ pub async fn evidence(
         ));
     }
     let principal = principal.clone();
-    // The people and hours (a pass over the period's attendance) run beside the rest, on a
-    // second connection that sees the same snapshot.
+    let within_days = request.within_days.unwrap_or(DEFAULT_WITHIN_DAYS);
+    // The people, hours, payments, feedback and Five Values run beside the classification of
+    // the work, on a second connection that sees the same snapshot.
     services
         .db
         .read_snapshot_split(
             move |conn, handoff| build(conn, handoff, &principal, request, now()),
-            |conn, scope: Scope| rows::people_and_hours(conn, &scope),
+            move |conn, scope: Scope| {
+                Ok(Beside {
+                    people: rows::people_and_hours(conn, &scope)?,
+                    payments: rows::payments(conn, &scope)?,
+                    feedback: rows::feedback(conn, &scope, within_days)?,
+                    values: rows::five_values(conn, &scope)?,
+                })
+            },
         )
         .await
 }
 
-/// The report's second half, run beside the first.
-type Beside = rows::PeopleAndHours;
+/// The report's second half, run beside the first: every figure but the work's.
+struct Beside {
+    people: rows::PeopleAndHours,
+    payments: rows::Payments,
+    feedback: rows::FeedbackLoop,
+    values: rows::FiveValues,
+}
 
 /// Works out the provider, the contract (if any), the period and the reader, or says why not.
 fn resolve(
@@ -333,10 +346,12 @@ where
     let position = position(&evidenced_levels);
 
     let within_days = request.within_days.unwrap_or(DEFAULT_WITHIN_DAYS);
-    let feedback = rows::feedback(conn, &scope, within_days)?;
-    let values = rows::five_values(conn, &scope)?;
-    let payments = rows::payments(conn, &scope)?;
-    let people = handoff.join(conn)?;
+    let Beside {
+        people,
+        payments,
+        feedback,
+        values,
+    } = handoff.join(conn)?;
     let overall = five_value_average(&values);
 
     let mut figures = Vec::new();

@@ -1407,7 +1407,7 @@ pub(crate) fn csv_rows(text: &str) -> Vec<Vec<String>> {
 /// Rows where what the database keeps beside the records for the report (each session's
 /// lived-experience attendance; each attendance row's member experience and whether its time
 /// was paid or recognised) differs from the records themselves, by kind.
-fn kept_counts_astray(url: &str) -> [usize; 4] {
+fn kept_counts_astray(url: &str) -> [usize; 5] {
     let count = |sql: &str| -> usize {
         crate::helpers::stored_text(url, sql)
             .first()
@@ -1464,6 +1464,12 @@ fn kept_counts_astray(url: &str) -> [usize; 4] {
             "SELECT CAST((SELECT COUNT(*) FROM ({recount} EXCEPT {kept}) x) \
              + (SELECT COUNT(*) FROM ({kept} EXCEPT {recount}) y) AS TEXT) AS t"
         )),
+        count(
+            "SELECT CAST(COUNT(*) AS TEXT) AS t FROM sessions s \
+             WHERE s.decisions_made <> (SELECT COUNT(*) FROM decisions d WHERE d.session_id = s.id) \
+                OR s.decisions_shared <> (SELECT COUNT(*) FROM decisions d \
+                   WHERE d.session_id = s.id AND d.shared_with_lived_experience)",
+        ),
     ]
 }
 
@@ -1487,7 +1493,7 @@ async fn the_counts_kept_for_the_report_follow_every_change_to_the_records() {
         )
     };
     // As the API made them: attendance recorded, claims paid, a recognition recorded.
-    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0]);
+    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0, 0]);
     let recognised_before: usize = sums(&url)
         .split(' ')
         .nth(2)
@@ -1506,7 +1512,7 @@ async fn the_counts_kept_for_the_report_follow_every_change_to_the_records() {
         &url,
         &format!("UPDATE attendance SET participation = 'attended' WHERE id = '{participated}'"),
     );
-    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0]);
+    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0, 0]);
     assert_ne!(sums(&url), before, "one fewer participated");
 
     let before = sums(&url);
@@ -1514,7 +1520,7 @@ async fn the_counts_kept_for_the_report_follow_every_change_to_the_records() {
         &url,
         &format!("DELETE FROM attendance WHERE id = '{participated}'"),
     );
-    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0]);
+    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0, 0]);
     assert_ne!(sums(&url), before, "one fewer present");
 
     let member = one_text(
@@ -1527,13 +1533,13 @@ async fn the_counts_kept_for_the_report_follow_every_change_to_the_records() {
         &url,
         &format!("UPDATE memberships SET experience = 'none' WHERE id = '{member}'"),
     );
-    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0]);
+    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0, 0]);
     assert_ne!(sums(&url), before, "their attendance no longer counts");
     execute_sql(
         &url,
         &format!("UPDATE memberships SET experience = 'carer' WHERE id = '{member}'"),
     );
-    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0]);
+    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0, 0]);
 
     // A paid claim undone, and a recognition recorded for someone's work.
     let paid = one_text(
@@ -1548,7 +1554,7 @@ async fn the_counts_kept_for_the_report_follow_every_change_to_the_records() {
         &url,
         &format!("UPDATE claims SET status = 'approved' WHERE id = '{paid}'"),
     );
-    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0]);
+    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0, 0]);
     assert_ne!(sums(&url), before, "that time is no longer paid");
     let (opportunity, participant) = {
         let row = one_text(
@@ -1569,8 +1575,45 @@ async fn the_counts_kept_for_the_report_follow_every_change_to_the_records() {
             Uuid::now_v7()
         ),
     );
-    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0]);
+    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0, 0]);
     assert_ne!(sums(&url), before, "their time there is now recognised");
+
+    // Each session's decisions follow one marked shared or not, moved and removed.
+    let decisions = |url: &str| {
+        one_text(
+            url,
+            "SELECT CAST(SUM(decisions_made) AS TEXT) || ' ' || CAST(SUM(decisions_shared) AS TEXT) \
+             AS t FROM sessions",
+        )
+    };
+    let decision = one_text(
+        &url,
+        "SELECT id AS t FROM decisions WHERE shared_with_lived_experience ORDER BY id",
+    );
+    let before = decisions(&url);
+    execute_sql(
+        &url,
+        &format!(
+            "UPDATE decisions SET shared_with_lived_experience = FALSE WHERE id = '{decision}'"
+        ),
+    );
+    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0, 0]);
+    assert_ne!(decisions(&url), before, "one fewer shared");
+    execute_sql(
+        &url,
+        &format!(
+            "UPDATE decisions SET session_id = (SELECT MIN(id) FROM sessions \
+             WHERE id <> decisions.session_id) WHERE id = '{decision}'"
+        ),
+    );
+    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0, 0]);
+    let before = decisions(&url);
+    execute_sql(
+        &url,
+        &format!("DELETE FROM decisions WHERE id = '{decision}'"),
+    );
+    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0, 0]);
+    assert_ne!(decisions(&url), before, "one fewer made");
 
     // Each person's months follow a session moved to another month and to another piece of
     // work, a piece of work moved under a contract, and a session and a piece of work removed.
@@ -1610,7 +1653,7 @@ async fn the_counts_kept_for_the_report_follow_every_change_to_the_records() {
         &url,
         &format!("UPDATE sessions SET starts_at = {moved} WHERE id = '{session}'"),
     );
-    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0]);
+    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0, 0]);
     assert_ne!(
         months(&url),
         before,
@@ -1627,7 +1670,7 @@ async fn the_counts_kept_for_the_report_follow_every_change_to_the_records() {
         &url,
         &format!("UPDATE sessions SET opportunity_id = '{elsewhere}' WHERE id = '{session}'"),
     );
-    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0]);
+    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0, 0]);
 
     let (work, contract) = {
         let row = one_text(
@@ -1644,7 +1687,7 @@ async fn the_counts_kept_for_the_report_follow_every_change_to_the_records() {
         &url,
         &format!("UPDATE opportunities SET contract_id = NULL WHERE id = '{work}'"),
     );
-    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0]);
+    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0, 0]);
     assert_ne!(
         months(&url),
         before,
@@ -1654,7 +1697,7 @@ async fn the_counts_kept_for_the_report_follow_every_change_to_the_records() {
         &url,
         &format!("UPDATE opportunities SET contract_id = '{contract}' WHERE id = '{work}'"),
     );
-    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0]);
+    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0, 0]);
     assert_eq!(months(&url), before, "and back again");
 
     let unclaimed =
@@ -1665,7 +1708,7 @@ async fn the_counts_kept_for_the_report_follow_every_change_to_the_records() {
         &format!("DELETE FROM sessions WHERE id = '{unclaimed}'"),
     )
     .expect("a session without claims can be removed");
-    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0]);
+    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0, 0]);
     assert_ne!(months(&url), before, "that session's attendance is gone");
     let removable = one_text(
         &url,
@@ -1684,7 +1727,7 @@ async fn the_counts_kept_for_the_report_follow_every_change_to_the_records() {
         &url,
         &format!("DELETE FROM opportunities WHERE id = '{removable}'"),
     );
-    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0]);
+    assert_eq!(kept_counts_astray(&url), [0, 0, 0, 0, 0]);
     if crate::helpers::on_postgres() {
         // PostgreSQL removes the work's memberships before the attendance that names them, so
         // it refuses; the months it had already taken away come back with the statement.
