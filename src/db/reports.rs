@@ -636,4 +636,70 @@ mod tests {
         assert_eq!(lite, "a = ? AND b < ? AND c >= ? AND d = ?");
         assert!(bind_names(Backend::Sqlite, ":nothing", &scope).is_err());
     }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn whole(from: NaiveDate, to: NaiveDate, at: NaiveDateTime) -> (NaiveDate, NaiveDate) {
+        Scope {
+            provider: "00000000-0000-0000-0000-000000000001".parse().unwrap(),
+            contract: None,
+            from,
+            to,
+            at: at.and_utc(),
+            now: at.and_utc(),
+        }
+        .whole_months()
+    }
+
+    #[test]
+    fn whole_months_are_those_inside_the_period_and_judged_by_then() {
+        let late = day(2030, 1, 1).and_hms_opt(0, 0, 0).unwrap();
+        // A year of whole months.
+        assert_eq!(
+            whole(day(2025, 12, 1), day(2026, 12, 1), late),
+            (day(2025, 12, 1), day(2026, 12, 1))
+        );
+        // Mid-month to mid-month: the months between.
+        assert_eq!(
+            whole(day(2026, 1, 15), day(2026, 4, 10), late),
+            (day(2026, 2, 1), day(2026, 4, 1))
+        );
+        // Across a year's end.
+        assert_eq!(
+            whole(day(2025, 12, 2), day(2026, 2, 1), late),
+            (day(2026, 1, 1), day(2026, 2, 1))
+        );
+        // Inside one month, or shorter than one: no whole month, so all is read from the records.
+        assert_eq!(
+            whole(day(2026, 3, 1), day(2026, 3, 21), late),
+            (day(2026, 3, 1), day(2026, 3, 1))
+        );
+        assert_eq!(
+            whole(day(2026, 3, 10), day(2026, 4, 5), late),
+            (day(2026, 3, 10), day(2026, 3, 10))
+        );
+        // Judged part-way through: whole months end at the month `at` falls in, even at its
+        // very first moment (sessions starting then are read from the records).
+        let at = day(2026, 6, 14).and_hms_opt(9, 30, 0).unwrap();
+        assert_eq!(
+            whole(day(2026, 1, 1), day(2027, 1, 1), at),
+            (day(2026, 1, 1), day(2026, 6, 1))
+        );
+        let at = day(2026, 6, 1).and_hms_opt(0, 0, 0).unwrap();
+        assert_eq!(
+            whole(day(2026, 1, 1), day(2027, 1, 1), at),
+            (day(2026, 1, 1), day(2026, 6, 1))
+        );
+        // Judged before the period starts: nothing whole.
+        assert_eq!(
+            whole(
+                day(2026, 1, 1),
+                day(2027, 1, 1),
+                late.with_year(2025).unwrap()
+            ),
+            (day(2026, 1, 1), day(2026, 1, 1))
+        );
+    }
 }
