@@ -9,8 +9,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, Compress, Condition};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use anyhow::Context;
-use utoipa_actix_web::AppExt;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::auth::TokenAuthority;
 use crate::config::Settings;
@@ -160,8 +159,14 @@ fn serve(listener: TcpListener, services: Services, settings: &Settings) -> anyh
     let metrics = web::Data::new(Metrics::new()?);
     let schema = web::Data::new(graphql::build_schema(Some(services.get_ref().clone())));
     let introspection = web::Data::new(graphql::build_introspection_schema());
+    let subscriptions = web::Data::new(graphql::build_subscription_schema(
+        services.get_ref().clone(),
+    ));
     let openapi = rest::openapi::document();
     let known_routes = web::Data::new(KnownRoutes::from_document(&openapi));
+    // Written once and shared by the workers, rather than a copy of the document in each.
+    let openapi_json = web::Bytes::from(serde_json::to_vec(&openapi)?);
+    drop(openapi);
     let protections = web::Data::new(Protections::new(&settings.limits));
     let cors_origins = settings.limits.cors_origins.clone();
     let server = HttpServer::new(move || {
@@ -171,6 +176,7 @@ fn serve(listener: TcpListener, services: Services, settings: &Settings) -> anyh
             .app_data(metrics.clone())
             .app_data(schema.clone())
             .app_data(introspection.clone())
+            .app_data(subscriptions.clone())
             .app_data(BodyLimit(body_limit))
             .app_data(web::PayloadConfig::new(body_limit))
             .wrap(from_fn(idempotency_keys))
@@ -182,9 +188,8 @@ fn serve(listener: TcpListener, services: Services, settings: &Settings) -> anyh
                 cors(&cors_origins),
             ))
             .wrap(from_fn(request_context))
-            .into_utoipa_app();
-        // The document registered here is the one `openapi` holds, built the same way.
-        let (app, _) = rest::mount(app).split_for_parts();
+            // The same routes `openapi` was built from (see `rest::Routes`).
+            .configure(rest::serve_routes);
         let known_routes = known_routes.clone();
         app.route(
             "/docs",
@@ -194,7 +199,21 @@ fn serve(listener: TcpListener, services: Services, settings: &Settings) -> anyh
                     .finish()
             }),
         )
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
+        .route(
+            "/openapi.json",
+            web::get().to({
+                let body = openapi_json.clone();
+                move || {
+                    let body = body.clone();
+                    async move {
+                        HttpResponse::Ok()
+                            .content_type("application/json")
+                            .body(body)
+                    }
+                }
+            }),
+        )
+        .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"])))
         .configure(graphql::http::routes)
         .default_service(web::to(move |req: HttpRequest| {
             let known_routes = known_routes.clone();

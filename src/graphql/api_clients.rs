@@ -3,6 +3,7 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Object, SimpleObject};
 
+use super::plain::Plain;
 use super::{caller, connection, page_request, services, GqlResult};
 use crate::domain::api_client::{ApiClient, ApiClientInput, ApiClientWithSecret};
 use crate::domain::id::{ApiClientId, OrganisationId};
@@ -37,12 +38,12 @@ impl ApiClientQuery {
         organisation_id: Option<OrganisationId>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, ApiClient>> {
+    ) -> async_graphql::Result<Connection<String, Plain<ApiClient>>> {
         let request = page_request(first, after)?;
         let page = api_clients::list(services(ctx)?, caller(ctx)?, organisation_id, request)
             .await
             .gql()?;
-        Ok(connection(page, request, |c| c.id, |c| c))
+        Ok(connection(page, request, |c| c.id, Plain))
     }
 
     async fn api_client(

@@ -6,6 +6,7 @@ use async_graphql::{Context, Enum, Object};
 use base64::Engine;
 use chrono::NaiveDate;
 
+use super::plain::Plain;
 use super::{caller, connection, cost_of_page, page_request, services, GqlResult};
 use crate::domain::claim::{
     ChoiceInput, Claim, ClaimAnswer, ClaimEvent, ClaimInput, ClaimPatch, ClaimStatus,
@@ -42,12 +43,12 @@ impl ClaimQuery {
         status: Option<ClaimStatus>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Claim>> {
+    ) -> async_graphql::Result<Connection<String, Plain<Claim>>> {
         let request = page_request(first, after)?;
         let page = claims::list(services(ctx)?, caller(ctx)?, status, request)
             .await
             .gql()?;
-        Ok(connection(page, request, |c| c.id, |c| c))
+        Ok(connection(page, request, |c| c.id, Plain))
     }
 
     async fn claim(&self, ctx: &Context<'_>, id: ClaimId) -> async_graphql::Result<Claim> {

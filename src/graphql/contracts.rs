@@ -4,6 +4,7 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, Object};
 use chrono::NaiveDate;
 
+use super::plain::Plain;
 use super::{caller, connection, cost_of_page, page_request, services, GqlResult};
 use crate::domain::contract::{Contract, ContractInput, ContractPatch};
 use crate::domain::id::{ContractId, OrganisationId};
@@ -23,12 +24,12 @@ impl ContractQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Contract>> {
+    ) -> async_graphql::Result<Connection<String, Plain<Contract>>> {
         let request = page_request(first, after)?;
         let page = contracts::list(services(ctx)?, caller(ctx)?, request)
             .await
             .gql()?;
-        Ok(connection(page, request, |c| c.id, |c| c))
+        Ok(connection(page, request, |c| c.id, Plain))
     }
 
     async fn contract(&self, ctx: &Context<'_>, id: ContractId) -> async_graphql::Result<Contract> {

@@ -3,6 +3,7 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Object};
 
+use super::plain::Plain;
 use super::{caller, connection, cost_of_page, page_request, services, GqlResult};
 use crate::domain::event::{Event, EventFilter};
 use crate::domain::id::{OrganisationId, ParticipantId};
@@ -24,7 +25,7 @@ impl EventQuery {
         organisation_id: Option<OrganisationId>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Event>> {
+    ) -> async_graphql::Result<Connection<String, Plain<Event>>> {
         let request = page_request(first, after)?;
         let page = events::list(
             services(ctx)?,
@@ -35,7 +36,7 @@ impl EventQuery {
         )
         .await
         .gql()?;
-        Ok(connection(page, request, |e| e.id, |e| e))
+        Ok(connection(page, request, |e| e.id, Plain))
     }
 
     /// "You said - We did" for one person: what happened to their feedback, their claims,
@@ -48,7 +49,7 @@ impl EventQuery {
         filter: Option<EventFilter>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Event>> {
+    ) -> async_graphql::Result<Connection<String, Plain<Event>>> {
         let request = page_request(first, after)?;
         let page = events::updates(
             services(ctx)?,
@@ -59,7 +60,7 @@ impl EventQuery {
         )
         .await
         .gql()?;
-        Ok(connection(page, request, |e| e.id, |e| e))
+        Ok(connection(page, request, |e| e.id, Plain))
     }
 }
 

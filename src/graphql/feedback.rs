@@ -5,6 +5,7 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, Object};
 use chrono::NaiveDate;
 
+use super::plain::Plain;
 use super::{caller, connection, cost_of_page, page_request, services, GqlResult};
 use crate::domain::feedback::{
     CloseInput, Evaluation, EvaluationAverages, EvaluationFilter, EvaluationInput, FeedbackFilter,
@@ -29,7 +30,7 @@ impl FeedbackQuery {
         filter: Option<FeedbackFilter>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, FeedbackItem>> {
+    ) -> async_graphql::Result<Connection<String, Plain<FeedbackItem>>> {
         let request = page_request(first, after)?;
         let page = feedback::list(
             services(ctx)?,
@@ -39,7 +40,7 @@ impl FeedbackQuery {
         )
         .await
         .gql()?;
-        Ok(connection(page, request, |f| f.id, |f| f))
+        Ok(connection(page, request, |f| f.id, Plain))
     }
 
     async fn feedback_item(
@@ -80,7 +81,7 @@ impl FeedbackQuery {
         filter: Option<EvaluationFilter>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Evaluation>> {
+    ) -> async_graphql::Result<Connection<String, Plain<Evaluation>>> {
         let request = page_request(first, after)?;
         let page = feedback::evaluations(
             services(ctx)?,
@@ -90,7 +91,7 @@ impl FeedbackQuery {
         )
         .await
         .gql()?;
-        Ok(connection(page, request, |e| e.id, |e| e))
+        Ok(connection(page, request, |e| e.id, Plain))
     }
 
     /// Each value's average over an organisation's evaluations in the period; `null` when
@@ -115,13 +116,13 @@ impl FeedbackQuery {
         organisation_id: OrganisationId,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, SelfAssessment>> {
+    ) -> async_graphql::Result<Connection<String, Plain<SelfAssessment>>> {
         let request = page_request(first, after)?;
         let page =
             feedback::self_assessments(services(ctx)?, caller(ctx)?, organisation_id, request)
                 .await
                 .gql()?;
-        Ok(connection(page, request, |s| s.id, |s| s))
+        Ok(connection(page, request, |s| s.id, Plain))
     }
 
     /// The newest self-assessment of an organisation; `null` when none was submitted.

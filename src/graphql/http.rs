@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use async_graphql::dataloader::DataLoader;
 
-use super::limits::MAX_BATCH;
+use super::limits::{self, MAX_BATCH};
 use super::loaders::Loaders;
 use super::{AppSchema, IntrospectionSchema};
 use crate::domain::identity::Principal;
@@ -70,17 +70,31 @@ pub async fn execute(
 
 /// Runs one operation. A document that only introspects needs no token (the schema is
 /// public, and a token sent, GraphiQL's placeholder say, is not looked at); any other needs a
-/// valid one, checked once per request however many operations it carries.
+/// valid one, checked once per request however many operations it carries. The document is
+/// parsed once, here, and the schema runs the parsed one.
 async fn run(
     schema: &AppSchema,
     introspection: &IntrospectionSchema,
     services: &Services,
     req: &HttpRequest,
     caller: &mut Option<Principal>,
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
 ) -> Result<async_graphql::Response, AppError> {
-    if super::is_introspection_only(&request.query, request.operation_name.as_deref()) {
-        return Ok(with_codes(introspection.0.execute(request).await));
+    let operation_name = request.operation_name.clone();
+    // A document that does not parse needs a token like any other; the schema then answers
+    // with the parser's error.
+    let (introspects, aliases) = match request.parsed_query() {
+        Ok(doc) => (
+            super::is_introspection_only(doc, operation_name.as_deref()),
+            limits::check_aliases(doc),
+        ),
+        Err(_) => (false, Ok(())),
+    };
+    if introspects {
+        return Ok(with_codes(match aliases {
+            Ok(()) => introspection.0.execute(request).await,
+            Err(e) => async_graphql::Response::from_errors(vec![e]),
+        }));
     }
     let principal = match caller {
         Some(p) => p.clone(),
@@ -90,6 +104,9 @@ async fn run(
             p
         }
     };
+    if let Err(e) = aliases {
+        return Ok(with_codes(async_graphql::Response::from_errors(vec![e])));
+    }
     let loaders = DataLoader::new(
         Loaders {
             services: services.clone(),

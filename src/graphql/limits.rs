@@ -1,6 +1,9 @@
 //! Limits on what one GraphQL document may ask, beyond depth and complexity (which the schema
-//! checks): how many fields it renames with an alias. Aliases let one document ask the same
-//! field many times over, which the complexity estimate prices only one field at a time.
+//! checks): how many fields it renames with an alias. `POST /graphql` checks it on the document
+//! it has parsed; subscriptions through the [`AliasLimit`] extension, which only their schema
+//! carries (an extension puts every field of every answer through its hooks). Aliases let one
+//! document ask the same field many times over, which the complexity estimate prices only one
+//! field at a time.
 
 use std::sync::Arc;
 
@@ -33,43 +36,53 @@ impl Extension for AliasLimitExtension {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
-        let aliases = count_aliases(&document);
-        if aliases > MAX_ALIASES {
-            return Err(ServerError::new(
-                format!("the document renames {aliases} fields with aliases; at most {MAX_ALIASES} are accepted"),
-                None,
-            ));
-        }
+        check_aliases(&document)?;
         Ok(document)
     }
+}
+
+/// Refuses a document that renames more than [`MAX_ALIASES`] fields.
+pub fn check_aliases(document: &ExecutableDocument) -> ServerResult<()> {
+    let aliases = count_aliases(document);
+    if aliases > MAX_ALIASES {
+        return Err(ServerError::new(
+            format!("the document renames {aliases} fields with aliases; at most {MAX_ALIASES} are accepted"),
+            None,
+        ));
+    }
+    Ok(())
 }
 
 /// Aliased fields in every operation and fragment of the document, each counted where it is
 /// written (the complexity limit prices fragments where they are spread).
 pub fn count_aliases(document: &ExecutableDocument) -> usize {
-    fn in_set(set: &SelectionSet) -> usize {
-        set.items
-            .iter()
-            .map(|item| match &item.node {
-                Selection::Field(f) => {
-                    usize::from(f.node.alias.is_some()) + in_set(&f.node.selection_set.node)
-                }
-                Selection::InlineFragment(i) => in_set(&i.node.selection_set.node),
-                Selection::FragmentSpread(_) => 0,
-            })
-            .sum()
-    }
-    let operations: usize = document
+    // A stack rather than recursion: this runs before the depth limits are checked, on
+    // documents nested as deep as the parser allows.
+    let mut sets: Vec<&SelectionSet> = document
         .operations
         .iter()
-        .map(|(_, op)| in_set(&op.node.selection_set.node))
-        .sum();
-    let fragments: usize = document
-        .fragments
-        .values()
-        .map(|f| in_set(&f.node.selection_set.node))
-        .sum();
-    operations + fragments
+        .map(|(_, op)| &op.node.selection_set.node)
+        .chain(
+            document
+                .fragments
+                .values()
+                .map(|f| &f.node.selection_set.node),
+        )
+        .collect();
+    let mut aliases = 0;
+    while let Some(set) = sets.pop() {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(f) => {
+                    aliases += usize::from(f.node.alias.is_some());
+                    sets.push(&f.node.selection_set.node);
+                }
+                Selection::InlineFragment(i) => sets.push(&i.node.selection_set.node),
+                Selection::FragmentSpread(_) => {}
+            }
+        }
+    }
+    aliases
 }
 
 #[cfg(test)]

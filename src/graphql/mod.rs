@@ -12,6 +12,7 @@ pub mod loaders;
 mod opportunities;
 mod organisations;
 mod participants;
+pub mod plain;
 mod webhooks;
 pub mod ws;
 
@@ -63,24 +64,36 @@ pub struct Mutation(
 
 pub type AppSchema = Schema<Query, Mutation, events::Subscription>;
 
-/// The schema; `services` is absent only when printing the SDL.
+/// The schema `POST /graphql` runs; `services` is absent only when printing the SDL. It
+/// carries no extension, so a field costs only its resolver: the door checks the aliases on
+/// the document it parsed (see [`limits::check_aliases`]).
 pub fn build_schema(services: Option<Services>) -> AppSchema {
-    build_with_depth(services, MAX_DEPTH)
+    build_with(services, MAX_DEPTH, false)
 }
 
 /// The same schema for documents that only introspect (see [`is_introspection_only`]).
 pub struct IntrospectionSchema(pub AppSchema);
 
 pub fn build_introspection_schema() -> IntrospectionSchema {
-    IntrospectionSchema(build_with_depth(None, MAX_INTROSPECTION_DEPTH))
+    IntrospectionSchema(build_with(None, MAX_INTROSPECTION_DEPTH, false))
 }
 
-fn build_with_depth(services: Option<Services>, depth: usize) -> AppSchema {
+/// The same schema for subscriptions over WebSocket, whose documents the protocol parses: it
+/// checks the aliases through an extension.
+pub struct SubscriptionSchema(pub AppSchema);
+
+pub fn build_subscription_schema(services: Services) -> SubscriptionSchema {
+    SubscriptionSchema(build_with(Some(services), MAX_DEPTH, true))
+}
+
+fn build_with(services: Option<Services>, depth: usize, alias_extension: bool) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), events::Subscription)
         .limit_depth(depth)
         .limit_complexity(MAX_COMPLEXITY)
-        .limit_directives(MAX_DIRECTIVES)
-        .extension(limits::AliasLimit);
+        .limit_directives(MAX_DIRECTIVES);
+    if alias_extension {
+        builder = builder.extension(limits::AliasLimit);
+    }
     if let Some(services) = services {
         builder = builder.data(services);
     }
@@ -91,15 +104,11 @@ fn build_with_depth(services: Option<Services>, depth: usize) -> AppSchema {
 /// its root. Such a document reads nothing but the schema, which is public
 /// (`/graphql/schema.graphql`), so it needs no token: GraphiQL's docs explorer, code generators
 /// and IDE plugins work before a token is pasted.
-pub fn is_introspection_only(query: &str, operation_name: Option<&str>) -> bool {
+pub fn is_introspection_only(
+    doc: &async_graphql::parser::types::ExecutableDocument,
+    operation_name: Option<&str>,
+) -> bool {
     use async_graphql::parser::types::{DocumentOperations, OperationType};
-    // Cheap test first: most documents never mention introspection.
-    if !query.contains("__schema") && !query.contains("__type") {
-        return false;
-    }
-    let Ok(doc) = async_graphql::parser::parse_query(query) else {
-        return false;
-    };
     let operation = match (&doc.operations, operation_name) {
         (DocumentOperations::Single(op), _) => Some(op),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
@@ -108,7 +117,7 @@ pub fn is_introspection_only(query: &str, operation_name: Option<&str>) -> bool 
     };
     match operation {
         Some(op) if op.node.ty == OperationType::Query => {
-            root_is_introspection(&doc, &op.node.selection_set.node, 0)
+            root_is_introspection(doc, &op.node.selection_set.node, 0)
         }
         _ => false,
     }
@@ -215,7 +224,11 @@ pub(crate) fn connection<T, I: Into<Uuid>, N: OutputType>(
 
 #[cfg(test)]
 mod tests {
-    use super::is_introspection_only;
+    use async_graphql::parser::parse_query;
+
+    fn is_introspection_only(query: &str, operation_name: Option<&str>) -> bool {
+        parse_query(query).is_ok_and(|doc| super::is_introspection_only(&doc, operation_name))
+    }
 
     #[test]
     fn only_documents_that_read_the_schema_alone_count_as_introspection() {

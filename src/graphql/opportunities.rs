@@ -7,6 +7,7 @@ use async_graphql::{ComplexObject, Context, InputObject, MaybeUndefined, Object}
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::loaders::{AttendanceAt, DecisionsAt, EvidenceOf, Loaders, MembersOf, SessionsOf};
+use super::plain::Plain;
 use super::{caller, connection, cost_of_page, page_request, services, GqlResult};
 use crate::domain::glossary::{GlossaryInput, GlossaryTerm};
 use crate::domain::id::{
@@ -147,7 +148,7 @@ impl Session {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Attendance>> {
+    ) -> async_graphql::Result<Connection<String, Plain<Attendance>>> {
         let request = page_request(first, after)?;
         let list = loader(ctx)?
             .load_one(AttendanceAt(self.id))
@@ -157,7 +158,7 @@ impl Session {
             Page::slice(list, request, |a| a.id),
             request,
             |a| a.id,
-            |a| a,
+            Plain,
         ))
     }
     #[graphql(complexity = "cost_of_page(first, child_complexity)")]
@@ -166,7 +167,7 @@ impl Session {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Decision>> {
+    ) -> async_graphql::Result<Connection<String, Plain<Decision>>> {
         let request = page_request(first, after)?;
         let list = loader(ctx)?
             .load_one(DecisionsAt(self.id))
@@ -176,7 +177,7 @@ impl Session {
             Page::slice(list, request, |d| d.id),
             request,
             |d| d.id,
-            |d| d,
+            Plain,
         ))
     }
 }
@@ -284,7 +285,7 @@ impl OpportunityQuery {
         filter: Option<AttendanceFilter>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Attendance>> {
+    ) -> async_graphql::Result<Connection<String, Plain<Attendance>>> {
         let request = page_request(first, after)?;
         let page = sessions::attendance_across(
             services(ctx)?,
@@ -294,7 +295,7 @@ impl OpportunityQuery {
         )
         .await
         .gql()?;
-        Ok(connection(page, request, |a| a.id, |a| a))
+        Ok(connection(page, request, |a| a.id, Plain))
     }
 
     async fn opportunity(
@@ -314,11 +315,11 @@ impl OpportunityQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, GlossaryTerm>> {
+    ) -> async_graphql::Result<Connection<String, Plain<GlossaryTerm>>> {
         caller(ctx)?;
         let request = page_request(first, after)?;
         let page = glossary::list(services(ctx)?, request).await.gql()?;
-        Ok(connection(page, request, |t| t.id, |t| t))
+        Ok(connection(page, request, |t| t.id, Plain))
     }
 }
 

@@ -3,6 +3,7 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Object};
 
+use super::plain::Plain;
 use super::{caller, connection, page_request, services, GqlResult};
 use crate::domain::id::{OrganisationId, PaymentPolicyId};
 use crate::domain::organisation::{Organisation, OrganisationInput, OrganisationPatch};
@@ -21,21 +22,22 @@ impl OrganisationQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Organisation>> {
+    ) -> async_graphql::Result<Connection<String, Plain<Organisation>>> {
         let request = page_request(first, after)?;
         let page = organisations::list(services(ctx)?, caller(ctx)?, request)
             .await
             .gql()?;
-        Ok(connection(page, request, |o| o.id, |o| o))
+        Ok(connection(page, request, |o| o.id, Plain))
     }
 
     async fn organisation(
         &self,
         ctx: &Context<'_>,
         id: OrganisationId,
-    ) -> async_graphql::Result<Organisation> {
+    ) -> async_graphql::Result<Plain<Organisation>> {
         organisations::get(services(ctx)?, caller(ctx)?, id)
             .await
+            .map(Plain)
             .gql()
     }
 
@@ -46,12 +48,12 @@ impl OrganisationQuery {
         organisation_id: Option<OrganisationId>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, PaymentPolicy>> {
+    ) -> async_graphql::Result<Connection<String, Plain<PaymentPolicy>>> {
         let request = page_request(first, after)?;
         let page = payment_policies::list(services(ctx)?, caller(ctx)?, organisation_id, request)
             .await
             .gql()?;
-        Ok(connection(page, request, |p| p.id, |p| p))
+        Ok(connection(page, request, |p| p.id, Plain))
     }
 
     async fn payment_policy(

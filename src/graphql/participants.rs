@@ -6,6 +6,7 @@ use async_graphql::connection::Connection;
 use async_graphql::{ComplexObject, Context, Object};
 use uuid::Uuid;
 
+use super::plain::Plain;
 use super::{caller, connection, cost_of_page, page_request, services, GqlResult};
 use crate::domain::consent::{
     AudienceKind, ConsentEvent, ConsentInput, ConsentMethod, ConsentRecord,
@@ -56,12 +57,12 @@ impl Participant {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Option<Connection<String, AccessLogEntry>>> {
+    ) -> async_graphql::Result<Option<Connection<String, Plain<AccessLogEntry>>>> {
         let request = page_request(first, after)?;
         let page = participants::access_log(services(ctx)?, caller(ctx)?, self.id, request)
             .await
             .gql()?;
-        Ok(Some(connection(page, request, |e| e.id, |e| e)))
+        Ok(Some(connection(page, request, |e| e.id, Plain)))
     }
 }
 
@@ -128,12 +129,12 @@ impl ParticipantQuery {
         opportunity_id: OpportunityId,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, DirectoryEntry>> {
+    ) -> async_graphql::Result<Connection<String, Plain<DirectoryEntry>>> {
         let request = page_request(first, after)?;
         let page = participants::directory(services(ctx)?, caller(ctx)?, opportunity_id, request)
             .await
             .gql()?;
-        Ok(connection(page, request, |e| e.membership_id, |e| e))
+        Ok(connection(page, request, |e| e.membership_id, Plain))
     }
 }
 

@@ -3,6 +3,7 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Object};
 
+use super::plain::Plain;
 use super::{caller, connection, cost_of_page, page_request, services, GqlResult};
 use crate::domain::id::{OrganisationId, WebhookEndpointId};
 use crate::domain::webhook::{
@@ -24,12 +25,12 @@ impl WebhookQuery {
         organisation_id: Option<OrganisationId>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, WebhookEndpoint>> {
+    ) -> async_graphql::Result<Connection<String, Plain<WebhookEndpoint>>> {
         let request = page_request(first, after)?;
         let page = webhooks::list(services(ctx)?, caller(ctx)?, organisation_id, request)
             .await
             .gql()?;
-        Ok(connection(page, request, |e| e.id, |e| e))
+        Ok(connection(page, request, |e| e.id, Plain))
     }
 
     async fn webhook_endpoint(
@@ -48,12 +49,12 @@ impl WebhookQuery {
         endpoint_id: WebhookEndpointId,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, WebhookAttempt>> {
+    ) -> async_graphql::Result<Connection<String, Plain<WebhookAttempt>>> {
         let request = page_request(first, after)?;
         let page = webhooks::attempts(services(ctx)?, caller(ctx)?, endpoint_id, request)
             .await
             .gql()?;
-        Ok(connection(page, request, |a| a.id, |a| a))
+        Ok(connection(page, request, |a| a.id, Plain))
     }
 
     /// Each event queued for an endpoint and where it stands.
@@ -64,12 +65,12 @@ impl WebhookQuery {
         endpoint_id: WebhookEndpointId,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, WebhookDelivery>> {
+    ) -> async_graphql::Result<Connection<String, Plain<WebhookDelivery>>> {
         let request = page_request(first, after)?;
         let page = webhooks::deliveries(services(ctx)?, caller(ctx)?, endpoint_id, request)
             .await
             .gql()?;
-        Ok(connection(page, request, |d| d.id, |d| d))
+        Ok(connection(page, request, |d| d.id, Plain))
     }
 }
 

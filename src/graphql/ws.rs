@@ -18,7 +18,7 @@ use async_graphql::Data;
 use futures_util::StreamExt;
 
 use super::events::SessionExpiry;
-use super::AppSchema;
+use super::SubscriptionSchema;
 use crate::error::AppError;
 use crate::service::{identity, Services};
 
@@ -28,7 +28,7 @@ const MAX_MESSAGE: usize = 64 * 1024;
 const INIT_WITHIN: Duration = Duration::from_secs(10);
 
 pub async fn subscriptions(
-    schema: web::Data<AppSchema>,
+    schema: web::Data<SubscriptionSchema>,
     services: web::Data<Services>,
     req: HttpRequest,
     body: web::Payload,
@@ -85,7 +85,7 @@ pub async fn subscriptions(
     let initialised = Arc::new(AtomicBool::new(false));
     let services = services.get_ref().clone();
     let init_flag = initialised.clone();
-    let socket = WebSocket::new(schema.get_ref().clone(), incoming, protocol).on_connection_init(
+    let socket = WebSocket::new(schema.0.clone(), incoming, protocol).on_connection_init(
         move |payload| async move {
             let token = token_in(&payload)
                 .or(header_token)

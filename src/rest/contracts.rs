@@ -7,7 +7,6 @@ use crate::domain::contract::{Contract, ContractInput, ContractPatch};
 use crate::error::{AppError, Problem};
 use crate::http::extract::{if_match, path_id, Caller, Json, PageParams, Query};
 use crate::service::{contracts, Services};
-use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Make a contract with a provider, listing its requirements (the commissioner's staff;
 /// admins name the commissioner).
@@ -89,7 +88,7 @@ pub async fn update(
 }
 
 /// These routes and their OpenAPI entries, registered together.
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl super::Routes) {
     cfg.service(create)
         .service(list)
         .service(get)

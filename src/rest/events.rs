@@ -4,7 +4,6 @@
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::ListOf;
 use crate::domain::event::{Event, EventFilter, EventType};
@@ -100,6 +99,6 @@ pub async fn updates(
     Ok(HttpResponse::Ok().json(ListOf::from(page)))
 }
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl super::Routes) {
     cfg.service(list).service(updates);
 }

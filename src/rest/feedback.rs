@@ -6,7 +6,6 @@ use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{created, ok_tagged, ListOf};
 use crate::domain::feedback::{
@@ -380,7 +379,7 @@ pub async fn self_assessment(
 
 /// These routes and their OpenAPI entries, registered together. The fixed paths
 /// (`/feedback/stats`, `.../latest`) come before the ones that take an id in their place.
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl super::Routes) {
     cfg.service(record)
         .service(list)
         .service(stats)

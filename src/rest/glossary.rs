@@ -1,7 +1,6 @@
 //! `/api/v1/glossary`
 
 use actix_web::{get, post, web, HttpResponse};
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::ListOf;
 use crate::domain::glossary::{GlossaryInput, GlossaryTerm};
@@ -41,6 +40,6 @@ pub async fn add(
 }
 
 /// These routes and their OpenAPI entries, registered together.
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl super::Routes) {
     cfg.service(list).service(add);
 }

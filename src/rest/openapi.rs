@@ -42,7 +42,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let app = actix_web::App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi());
-    let (_, mut doc) = super::mount(app).split_for_parts();
+    let (_, mut doc) = super::document_routes(app).split_for_parts();
     BearerAuth.modify(&mut doc);
     Problems.modify(&mut doc);
     doc

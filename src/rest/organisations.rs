@@ -1,7 +1,6 @@
 //! `/api/v1/organisations`
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{created, ok_tagged, ListOf};
 use crate::domain::organisation::{Organisation, OrganisationInput, OrganisationPatch};
@@ -93,7 +92,7 @@ pub async fn update(
 }
 
 /// These routes and their OpenAPI entries, registered together.
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl super::Routes) {
     cfg.service(list)
         .service(create)
         .service(get)

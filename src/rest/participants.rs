@@ -4,7 +4,6 @@
 use actix_web::{get, patch, post, put, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{created, ok_tagged, ListOf};
 use crate::domain::consent::{ConsentEvent, ConsentInput, ConsentRecord};
@@ -292,7 +291,7 @@ pub async fn directory(
 }
 
 /// These routes and their OpenAPI entries, registered together.
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl super::Routes) {
     cfg.service(register)
         .service(list)
         .service(get)

@@ -3,7 +3,6 @@
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::ListOf;
 use crate::domain::id::OrganisationId;
@@ -81,6 +80,6 @@ pub async fn add_rates(
     Ok(HttpResponse::Created().json(policy))
 }
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl super::Routes) {
     cfg.service(list).service(get).service(add_rates);
 }

@@ -6,7 +6,6 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::report_page;
 use crate::domain::id::{ContractId, OrganisationId};
@@ -136,6 +135,6 @@ async fn page(services: &Services, report: &EvidenceReport) -> Result<HttpRespon
         .body(report_page::render(report, &glossary)))
 }
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl super::Routes) {
     cfg.service(evidence);
 }

@@ -1,7 +1,6 @@
 //! `/api/v1/sessions/{id}/attendance` and `/api/v1/sessions/{id}/decisions`
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::ListOf;
 use crate::domain::id::{ContractId, OpportunityId, OrganisationId};
@@ -133,7 +132,7 @@ pub async fn list_decisions(
 }
 
 /// These routes and their OpenAPI entries, registered together.
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl super::Routes) {
     cfg.service(attendance_across)
         .service(list_attendance)
         .service(record_attendance)

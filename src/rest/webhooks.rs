@@ -4,7 +4,6 @@
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{created, ok_tagged, ListOf};
 use crate::domain::id::OrganisationId;
@@ -226,7 +225,7 @@ pub async fn deliveries(
     Ok(HttpResponse::Ok().json(ListOf::from(page)))
 }
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl super::Routes) {
     cfg.service(create)
         .service(list)
         .service(get)

@@ -405,3 +405,42 @@ async fn staff_see_only_their_own_payment_policies() {
         .await;
     assert_eq!(res.status, 404);
 }
+
+/// Organisations are answered field after field (`graphql::plain`), not by async-graphql's own
+/// object resolver: fragments, inline fragments, aliases, `__typename` and a field asked twice
+/// must still come back as GraphQL says.
+#[tokio::test]
+async fn organisations_answer_fragments_aliases_typename_and_repeated_fields() {
+    let app = spawn_app().await;
+    let created = app
+        .post(
+            "/api/v1/organisations",
+            &app.admin_token,
+            &json!({ "name": "Peer Voices", "kinds": ["provider", "facilitator"],
+                     "contact": { "name": "Sam Lee", "email": "sam@example.org" } }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.body["id"].as_str().expect("id").to_owned();
+    let query = r#"query($id: UUID!) {
+        organisations(first: 5) { nodes { ...Names ... on Organisation { kinds } ... { version } __typename } }
+        organisation(id: $id) { label: name contact { name } contact { email } t: __typename ...Names }
+    }
+    fragment Names on Organisation { id name }"#;
+    let body = app
+        .graphql(&app.admin_token, query, json!({ "id": id }))
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(
+        body["data"]["organisations"]["nodes"],
+        json!([{ "id": id, "name": "Peer Voices", "kinds": ["PROVIDER", "FACILITATOR"],
+                 "version": 1, "__typename": "Organisation" }]),
+        "{body}"
+    );
+    assert_eq!(
+        body["data"]["organisation"],
+        json!({ "label": "Peer Voices", "contact": { "name": "Sam Lee", "email": "sam@example.org" },
+                "t": "Organisation", "id": id, "name": "Peer Voices" }),
+        "{body}"
+    );
+}

@@ -1,0 +1,174 @@
+//! Objects whose fields are plain copies of the service's values, answered field after field.
+//!
+//! async-graphql answers an object by boxing one future per selected field and polling them
+//! all together; for a page of 50 organisations that is 600 boxed futures, each with its own
+//! task, for values that are already there. [`Plain`] wraps such an object: its GraphQL type
+//! is the wrapped one (same name, same fields, same SDL), but it walks the selection in the
+//! document's order and awaits each field in place. Wrap only objects whose fields do not
+//! load: fields that wait on a data loader would then wait one after another instead of
+//! together.
+
+use std::borrow::Cow;
+
+use async_graphql::indexmap::IndexMap;
+use async_graphql::parser::types::{Field, Selection, SelectionSet};
+use async_graphql::registry::Registry;
+use async_graphql::{
+    ContainerType, ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult,
+    Value,
+};
+
+/// A plain object, answered without a future per field. See the module's note.
+pub struct Plain<T>(pub T);
+
+impl<T: ContainerType> OutputType for Plain<T> {
+    fn type_name() -> Cow<'static, str> {
+        T::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        T::qualified_type_name()
+    }
+
+    fn introspection_type_name(&self) -> Cow<'static, str> {
+        self.0.introspection_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        T::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        resolve_in_order(ctx, &self.0).await
+    }
+}
+
+/// The object's selected fields, resolved one after another. A field's error is recorded and
+/// the field left out, as async-graphql does for its own objects.
+async fn resolve_in_order<T: ContainerType>(
+    ctx: &ContextSelectionSet<'_>,
+    root: &T,
+) -> ServerResult<Value> {
+    let mut selected = Vec::new();
+    collect(ctx, root, &ctx.item.node, &mut selected, 0)?;
+    let mut results = IndexMap::with_capacity(selected.len());
+    for (set, field) in selected {
+        let ctx_field = set.with_field(field);
+        let key = field.node.response_key().node.clone();
+        if field.node.name.node == "__typename" {
+            let name = root.introspection_type_name().into_owned();
+            insert_value(&mut results, key, Value::String(name));
+            continue;
+        }
+        match root.resolve_field(&ctx_field).await {
+            Ok(value) => insert_value(&mut results, key, value.unwrap_or_default()),
+            Err(error) => ctx.add_error(error),
+        }
+    }
+    Ok(if results.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(results)
+    })
+}
+
+/// Fragments nest at most this deep here; validation has already refused cycles.
+const MAX_FRAGMENT_NESTING: usize = 32;
+
+type Selected<'a> = Vec<(ContextSelectionSet<'a>, &'a Positioned<Field>)>;
+
+/// The fields a selection set asks of `root`, with those of the fragments that apply to it.
+fn collect<'a, T: ContainerType>(
+    ctx: &ContextSelectionSet<'a>,
+    root: &T,
+    set: &'a SelectionSet,
+    out: &mut Selected<'a>,
+    nesting: usize,
+) -> ServerResult<()> {
+    for selection in &set.items {
+        let (condition, inner) = match &selection.node {
+            Selection::Field(field) => {
+                out.push((ctx.clone(), field));
+                continue;
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = &spread.node.fragment_name.node;
+                let fragment = ctx.query_env.fragments.get(name).ok_or_else(|| {
+                    ServerError::new(format!(r#"Unknown fragment "{name}"."#), Some(spread.pos))
+                })?;
+                (
+                    Some(fragment.node.type_condition.node.on.node.as_str()),
+                    &fragment.node.selection_set,
+                )
+            }
+            Selection::InlineFragment(fragment) => (
+                fragment
+                    .node
+                    .type_condition
+                    .as_ref()
+                    .map(|c| c.node.on.node.as_str()),
+                &fragment.node.selection_set,
+            ),
+        };
+        if nesting >= MAX_FRAGMENT_NESTING {
+            return Err(ServerError::new(
+                "fragments nest too deeply",
+                Some(selection.pos),
+            ));
+        }
+        let own = root.introspection_type_name();
+        let applies = condition.is_none_or(|on| {
+            own == on
+                || T::type_name() == on
+                || ctx
+                    .schema_env
+                    .registry
+                    .implements
+                    .get(&*own)
+                    .is_some_and(|interfaces| interfaces.contains(on))
+        });
+        if applies {
+            collect(
+                &ctx.with_selection_set(inner),
+                root,
+                &inner.node,
+                out,
+                nesting + 1,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds a field's value under its response key; a key asked twice (`contact { name }
+/// contact { email }`) has its objects merged, as the GraphQL specification says.
+fn insert_value(target: &mut IndexMap<Name, Value>, name: Name, value: Value) {
+    match target.get_mut(&name) {
+        None => {
+            target.insert(name, value);
+        }
+        Some(Value::Object(existing)) => {
+            if let Value::Object(more) = value {
+                for (key, value) in more {
+                    insert_value(existing, key, value);
+                }
+            }
+        }
+        Some(Value::List(existing)) => {
+            if let Value::List(more) = value {
+                for (item, value) in existing.iter_mut().zip(more) {
+                    if let (Value::Object(item), Value::Object(value)) = (item, value) {
+                        for (key, value) in value {
+                            insert_value(item, key, value);
+                        }
+                    }
+                }
+            }
+        }
+        Some(_) => {}
+    }
+}
