@@ -516,6 +516,39 @@ async fn a_subscription_needs_a_valid_token_and_ends_when_the_token_expires() {
     assert!(chrono::Utc::now().timestamp() >= expires - 1);
 }
 
+/// Subscriptions run on their own schema, which checks the aliases through an extension
+/// (`POST /graphql` checks them itself): 31 are refused, 30 accepted.
+#[tokio::test]
+async fn a_subscription_that_renames_too_many_fields_is_refused() {
+    let test = "subscription-aliases";
+    let app = helpers::spawn_app().await;
+    let org = app
+        .create_organisation("Camden Recovery Network", &["provider"])
+        .await;
+    let staff = helpers::token(&["provider"], Some(org), None);
+    let aliased = |n: usize| {
+        let fields: Vec<String> = (0..n).map(|i| format!("a{i}: type")).collect();
+        format!("subscription {{ events {{ {} }} }}", fields.join(" "))
+    };
+    let mut refused = match subscriber(&app, &staff, &aliased(31), 1, 10) {
+        Ok(s) => s,
+        Err(why) => return unavailable(test, &why),
+    };
+    ready(&mut refused, "31 aliases").await;
+    let line = refused
+        .next_line(Duration::from_secs(20))
+        .await
+        .unwrap_or_default();
+    assert!(
+        line.starts_with("refused") && line.contains("at most 30 are accepted"),
+        "31 aliases: {line:?}"
+    );
+    let mut accepted = subscriber(&app, &staff, &aliased(30), 1, 2).expect("gql");
+    ready(&mut accepted, "30 aliases").await;
+    let line = accepted.next_line(Duration::from_secs(20)).await;
+    assert_eq!(line.as_deref(), Some("timeout"), "30 aliases");
+}
+
 #[tokio::test]
 async fn the_standard_webhooks_library_verifies_what_is_delivered() {
     let test = "standardwebhooks";
