@@ -49,12 +49,14 @@ pub struct OrganisationContact {
 
 /// A commissioner, provider or facilitator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
-#[graphql(serial)]
+#[graphql(serial, complex)]
 pub struct Organisation {
     pub id: OrganisationId,
     pub name: String,
     /// What the organisation is: one or more of commissioner, provider, facilitator.
     pub kinds: Vec<OrganisationKind>,
+    // GraphQL answers it from the door (graphql::organisations), as a plain object.
+    #[graphql(skip)]
     pub contact: OrganisationContact,
     /// The payment policy new work uses unless it names another (the guide's, to begin with).
     pub default_payment_policy_id: Option<PaymentPolicyId>,

@@ -1,14 +1,23 @@
 //! Organisations and payment policies in GraphQL.
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, Object};
+use async_graphql::{ComplexObject, Context, Object};
 
 use super::plain::Plain;
 use super::{caller, connection, page_request, services, GqlResult};
 use crate::domain::id::{OrganisationId, PaymentPolicyId};
-use crate::domain::organisation::{Organisation, OrganisationInput, OrganisationPatch};
+use crate::domain::organisation::{
+    Organisation, OrganisationContact, OrganisationInput, OrganisationPatch,
+};
 use crate::domain::payment_policy::{PaymentPolicy, RatesInput};
 use crate::service::{organisations, payment_policies};
+
+#[ComplexObject]
+impl Organisation {
+    async fn contact(&self) -> Plain<&OrganisationContact> {
+        Plain(&self.contact)
+    }
+}
 
 #[derive(Default)]
 pub struct OrganisationQuery;
