@@ -257,6 +257,18 @@ pub fn run(opts: &Opts) -> Result<String> {
         "| GraphQL / REST | {gql_ratio:.2} | >= 0.80 | {} |\n",
         verdict(gql_ratio >= 0.8)
     ));
+    // The machine's speed drifts from one minute to the next; CPU per request drifts less.
+    let (rest_cpu, rest_pg) = rest_load.cpu_ms_per_request();
+    let (gql_cpu, gql_pg) = gql_load.cpu_ms_per_request();
+    r.push_str(&format!(
+        "| Service CPU per request, REST / GraphQL (PostgreSQL's) | {rest_cpu:.3} / {gql_cpu:.3} ms ({rest_pg:.3} / {gql_pg:.3} ms) | | |\n"
+    ));
+    if gql_cpu > 0.0 {
+        r.push_str(&format!(
+            "| REST's service CPU per request / GraphQL's | {:.2} | | |\n",
+            rest_cpu / gql_cpu
+        ));
+    }
     for (_, label, load) in &pgl {
         r.push_str(&format!(
             "| GraphQL / {label} | {:.2} | | |\n",

@@ -387,7 +387,26 @@ pub fn random_secret() -> Result<String> {
 pub struct CpuMonitor {
     stop: Arc<AtomicBool>,
     start: Instant,
-    handle: Option<JoinHandle<u64>>,
+    handle: Option<JoinHandle<Ticks>>,
+}
+
+/// CPU ticks over a run: others', the service's (processes named `coproduce`) and PostgreSQL's
+/// for the benchmark's database.
+#[derive(Default)]
+struct Ticks {
+    others: u64,
+    server: u64,
+    postgres: u64,
+}
+
+/// What [`CpuMonitor::finish_all`] measured.
+pub struct CpuUse {
+    /// Others' CPU, % of all cores over the run.
+    pub others_pct: f64,
+    /// CPU seconds the service took.
+    pub server_s: f64,
+    /// CPU seconds PostgreSQL took (the benchmark's backends and its own helpers).
+    pub postgres_s: f64,
 }
 
 const OURS: &[&str] = &["coproduce", "postgres", "wrk", "pgbench", "node", "bench"];
@@ -429,20 +448,28 @@ impl CpuMonitor {
         let handle = std::thread::spawn(move || {
             let base: std::collections::HashMap<u32, u64> =
                 proc_ticks().into_iter().map(|(p, _, t)| (p, t)).collect();
-            let mut last: std::collections::HashMap<u32, (bool, u64)> = Default::default();
+            let mut last: std::collections::HashMap<u32, (String, bool, u64)> = Default::default();
             loop {
                 for (pid, name, ticks) in proc_ticks() {
-                    last.insert(pid, (ours(pid, &name), ticks));
+                    let ours = ours(pid, &name);
+                    last.insert(pid, (name, ours, ticks));
                 }
                 if flag.load(Ordering::Relaxed) {
                     break;
                 }
                 std::thread::sleep(Duration::from_millis(250));
             }
-            last.iter()
-                .filter(|(_, (ours, _))| !ours)
-                .map(|(pid, (_, t))| t.saturating_sub(base.get(pid).copied().unwrap_or(0)))
-                .sum()
+            let mut ticks = Ticks::default();
+            for (pid, (name, ours, t)) in &last {
+                let used = t.saturating_sub(base.get(pid).copied().unwrap_or(0));
+                match (ours, name.as_str()) {
+                    (false, _) => ticks.others += used,
+                    (true, "coproduce") => ticks.server += used,
+                    (true, "postgres") => ticks.postgres += used,
+                    (true, _) => {}
+                }
+            }
+            ticks
         });
         Self {
             stop,
@@ -452,12 +479,27 @@ impl CpuMonitor {
     }
 
     /// Others' CPU as a percentage of all cores over the run.
-    pub fn finish(mut self) -> f64 {
+    pub fn finish(self) -> f64 {
+        self.finish_all().others_pct
+    }
+
+    /// Others' share of the CPU, and the seconds the service and PostgreSQL took.
+    pub fn finish_all(mut self) -> CpuUse {
         self.stop.store(true, Ordering::Relaxed);
-        let ticks = self.handle.take().and_then(|h| h.join().ok()).unwrap_or(0);
+        let ticks = self
+            .handle
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default();
         let hz = 100.0; // USER_HZ, 100 on Linux
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-        100.0 * ticks as f64 / hz / (self.start.elapsed().as_secs_f64() * cores)
+        CpuUse {
+            others_pct: 100.0 * ticks.others as f64
+                / hz
+                / (self.start.elapsed().as_secs_f64() * cores),
+            server_s: ticks.server as f64 / hz,
+            postgres_s: ticks.postgres as f64 / hz,
+        }
     }
 }
 

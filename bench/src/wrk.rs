@@ -29,11 +29,24 @@ pub struct Load {
     pub counts: Vec<(String, u64)>,
     /// CPU that other processes on the machine took during the run, % of all cores.
     pub other_cpu: f64,
+    /// CPU seconds the service (processes named `coproduce`) took during the run.
+    pub server_cpu_s: f64,
+    /// CPU seconds PostgreSQL took during the run.
+    pub postgres_cpu_s: f64,
 }
 
 impl Load {
     pub fn errors(&self) -> String {
         format!("{} non-2xx, {} socket", self.non2xx, self.socket_errors)
+    }
+
+    /// Milliseconds of CPU per answered request: the service's and PostgreSQL's.
+    pub fn cpu_ms_per_request(&self) -> (f64, f64) {
+        let n = self.requests.max(1) as f64;
+        (
+            1000.0 * self.server_cpu_s / n,
+            1000.0 * self.postgres_cpu_s / n,
+        )
     }
 
     /// A number the script counted (0 when it never did).
@@ -270,10 +283,13 @@ impl Wrk {
         ));
         let cpu = CpuMonitor::start();
         let out = go(self.duration).with_context(|| format!("wrk {name}"))?;
-        let other_cpu = cpu.finish();
+        let used = cpu.finish_all();
+        let other_cpu = used.others_pct;
         let mut load =
             parse(&out).with_context(|| format!("wrk {name} printed no result: {out}"))?;
         load.other_cpu = other_cpu;
+        load.server_cpu_s = used.server_s;
+        load.postgres_cpu_s = used.postgres_s;
         log(format!(
             "  -> {:.0}/s ({} requests), p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, {}; others took {other_cpu:.0}% CPU",
             load.rps,
@@ -328,6 +344,8 @@ fn parse(out: &str) -> Result<Load> {
         },
         counts,
         other_cpu: 0.0,
+        server_cpu_s: 0.0,
+        postgres_cpu_s: 0.0,
     })
 }
 

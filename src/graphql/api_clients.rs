@@ -1,10 +1,9 @@
 //! Machine clients in GraphQL.
 
-use async_graphql::connection::Connection;
 use async_graphql::{Context, Object, SimpleObject};
 
-use super::plain::Plain;
-use super::{caller, connection, page_request, services, GqlResult};
+use super::plain::PlainConnection;
+use super::{caller, page_request, plain_connection, services, GqlResult};
 use crate::domain::api_client::{ApiClient, ApiClientInput, ApiClientWithSecret};
 use crate::domain::id::{ApiClientId, OrganisationId};
 use crate::service::api_clients;
@@ -38,12 +37,12 @@ impl ApiClientQuery {
         organisation_id: Option<OrganisationId>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Plain<ApiClient>>> {
+    ) -> async_graphql::Result<PlainConnection<ApiClient>> {
         let request = page_request(first, after)?;
         let page = api_clients::list(services(ctx)?, caller(ctx)?, organisation_id, request)
             .await
             .gql()?;
-        Ok(connection(page, request, |c| c.id, Plain))
+        Ok(plain_connection(page, request, |c| c.id))
     }
 
     async fn api_client(

@@ -1,13 +1,12 @@
 //! Claims, receipts, bank details, recognition, the finance lists and payment runs in GraphQL;
 //! the same service calls and rules as REST.
 
-use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, Object};
 use base64::Engine;
 use chrono::NaiveDate;
 
-use super::plain::Plain;
-use super::{caller, connection, cost_of_page, page_request, services, GqlResult};
+use super::plain::PlainConnection;
+use super::{caller, cost_of_page, page_request, plain_connection, services, GqlResult};
 use crate::domain::claim::{
     ChoiceInput, Claim, ClaimAnswer, ClaimEvent, ClaimInput, ClaimPatch, ClaimStatus,
 };
@@ -43,12 +42,12 @@ impl ClaimQuery {
         status: Option<ClaimStatus>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Plain<Claim>>> {
+    ) -> async_graphql::Result<PlainConnection<Claim>> {
         let request = page_request(first, after)?;
         let page = claims::list(services(ctx)?, caller(ctx)?, status, request)
             .await
             .gql()?;
-        Ok(connection(page, request, |c| c.id, Plain))
+        Ok(plain_connection(page, request, |c| c.id))
     }
 
     async fn claim(&self, ctx: &Context<'_>, id: ClaimId) -> async_graphql::Result<Claim> {

@@ -1,11 +1,10 @@
 //! Contracts and the evidence report in GraphQL; the same service calls and rules as REST.
 
-use async_graphql::connection::Connection;
 use async_graphql::{Context, Object};
 use chrono::NaiveDate;
 
-use super::plain::Plain;
-use super::{caller, connection, cost_of_page, page_request, services, GqlResult};
+use super::plain::PlainConnection;
+use super::{caller, cost_of_page, page_request, plain_connection, services, GqlResult};
 use crate::domain::contract::{Contract, ContractInput, ContractPatch};
 use crate::domain::id::{ContractId, OrganisationId};
 use crate::domain::report::EvidenceReport;
@@ -24,12 +23,12 @@ impl ContractQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Plain<Contract>>> {
+    ) -> async_graphql::Result<PlainConnection<Contract>> {
         let request = page_request(first, after)?;
         let page = contracts::list(services(ctx)?, caller(ctx)?, request)
             .await
             .gql()?;
-        Ok(connection(page, request, |c| c.id, Plain))
+        Ok(plain_connection(page, request, |c| c.id))
     }
 
     async fn contract(&self, ctx: &Context<'_>, id: ContractId) -> async_graphql::Result<Contract> {

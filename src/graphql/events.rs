@@ -1,10 +1,9 @@
 //! Events in GraphQL: the same lists as `/api/v1/events` and a person's updates.
 
-use async_graphql::connection::Connection;
 use async_graphql::{Context, Object};
 
-use super::plain::Plain;
-use super::{caller, connection, cost_of_page, page_request, services, GqlResult};
+use super::plain::PlainConnection;
+use super::{caller, cost_of_page, page_request, plain_connection, services, GqlResult};
 use crate::domain::event::{Event, EventFilter};
 use crate::domain::id::{OrganisationId, ParticipantId};
 use crate::service::events;
@@ -25,7 +24,7 @@ impl EventQuery {
         organisation_id: Option<OrganisationId>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Plain<Event>>> {
+    ) -> async_graphql::Result<PlainConnection<Event>> {
         let request = page_request(first, after)?;
         let page = events::list(
             services(ctx)?,
@@ -36,7 +35,7 @@ impl EventQuery {
         )
         .await
         .gql()?;
-        Ok(connection(page, request, |e| e.id, Plain))
+        Ok(plain_connection(page, request, |e| e.id))
     }
 
     /// "You said - We did" for one person: what happened to their feedback, their claims,
@@ -49,7 +48,7 @@ impl EventQuery {
         filter: Option<EventFilter>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Plain<Event>>> {
+    ) -> async_graphql::Result<PlainConnection<Event>> {
         let request = page_request(first, after)?;
         let page = events::updates(
             services(ctx)?,
@@ -60,7 +59,7 @@ impl EventQuery {
         )
         .await
         .gql()?;
-        Ok(connection(page, request, |e| e.id, Plain))
+        Ok(plain_connection(page, request, |e| e.id))
     }
 }
 

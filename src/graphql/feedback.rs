@@ -1,12 +1,11 @@
 //! The feedback loop, evaluations and self-assessments in GraphQL; the same service calls and
 //! rules as REST.
 
-use async_graphql::connection::Connection;
 use async_graphql::{Context, Object};
 use chrono::NaiveDate;
 
-use super::plain::Plain;
-use super::{caller, connection, cost_of_page, page_request, services, GqlResult};
+use super::plain::PlainConnection;
+use super::{caller, cost_of_page, page_request, plain_connection, services, GqlResult};
 use crate::domain::feedback::{
     CloseInput, Evaluation, EvaluationAverages, EvaluationFilter, EvaluationInput, FeedbackFilter,
     FeedbackInput, FeedbackItem, FeedbackStats, ResponseInput, SelfAssessment, SelfAssessmentInput,
@@ -30,7 +29,7 @@ impl FeedbackQuery {
         filter: Option<FeedbackFilter>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Plain<FeedbackItem>>> {
+    ) -> async_graphql::Result<PlainConnection<FeedbackItem>> {
         let request = page_request(first, after)?;
         let page = feedback::list(
             services(ctx)?,
@@ -40,7 +39,7 @@ impl FeedbackQuery {
         )
         .await
         .gql()?;
-        Ok(connection(page, request, |f| f.id, Plain))
+        Ok(plain_connection(page, request, |f| f.id))
     }
 
     async fn feedback_item(
@@ -81,7 +80,7 @@ impl FeedbackQuery {
         filter: Option<EvaluationFilter>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Plain<Evaluation>>> {
+    ) -> async_graphql::Result<PlainConnection<Evaluation>> {
         let request = page_request(first, after)?;
         let page = feedback::evaluations(
             services(ctx)?,
@@ -91,7 +90,7 @@ impl FeedbackQuery {
         )
         .await
         .gql()?;
-        Ok(connection(page, request, |e| e.id, Plain))
+        Ok(plain_connection(page, request, |e| e.id))
     }
 
     /// Each value's average over an organisation's evaluations in the period; `null` when
@@ -116,13 +115,13 @@ impl FeedbackQuery {
         organisation_id: OrganisationId,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Plain<SelfAssessment>>> {
+    ) -> async_graphql::Result<PlainConnection<SelfAssessment>> {
         let request = page_request(first, after)?;
         let page =
             feedback::self_assessments(services(ctx)?, caller(ctx)?, organisation_id, request)
                 .await
                 .gql()?;
-        Ok(connection(page, request, |s| s.id, Plain))
+        Ok(plain_connection(page, request, |s| s.id))
     }
 
     /// The newest self-assessment of an organisation; `null` when none was submitted.

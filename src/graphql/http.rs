@@ -6,6 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use async_graphql::dataloader::DataLoader;
 
+use super::documents::Documents;
 use super::limits::{self, MAX_BATCH};
 use super::loaders::Loaders;
 use super::{AppSchema, IntrospectionSchema};
@@ -19,6 +20,7 @@ use crate::service::{identity, Services};
 pub async fn execute(
     schema: web::Data<AppSchema>,
     introspection: web::Data<IntrospectionSchema>,
+    documents: web::Data<Documents>,
     services: web::Data<Services>,
     req: HttpRequest,
     JsonObjectOrArray(batch): JsonObjectOrArray<async_graphql::BatchRequest>,
@@ -29,6 +31,7 @@ pub async fn execute(
             let response = run(
                 &schema,
                 &introspection,
+                &documents,
                 &services,
                 &req,
                 &mut caller,
@@ -51,6 +54,7 @@ pub async fn execute(
                     run(
                         &schema,
                         &introspection,
+                        &documents,
                         &services,
                         &req,
                         &mut caller,
@@ -71,16 +75,26 @@ pub async fn execute(
 /// Runs one operation. A document that only introspects needs no token (the schema is
 /// public, and a token sent, GraphiQL's placeholder say, is not looked at); any other needs a
 /// valid one, checked once per request however many operations it carries. The document is
-/// parsed once, here, and the schema runs the parsed one.
+/// parsed once, here (or copied from the documents parsed before), and the schema runs the
+/// parsed one.
 async fn run(
     schema: &AppSchema,
     introspection: &IntrospectionSchema,
+    documents: &Documents,
     services: &Services,
     req: &HttpRequest,
     caller: &mut Option<Principal>,
     mut request: async_graphql::Request,
 ) -> Result<async_graphql::Response, AppError> {
     let operation_name = request.operation_name.clone();
+    if let Some(document) = documents.get(&request.query) {
+        request.set_parsed_query(document);
+    } else if documents.would_keep(&request.query) {
+        let text = request.query.clone();
+        if let Ok(document) = request.parsed_query() {
+            documents.keep(&text, document);
+        }
+    }
     // A document that does not parse needs a token like any other; the schema then answers
     // with the parser's error.
     let (introspects, aliases) = match request.parsed_query() {

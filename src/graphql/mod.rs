@@ -4,6 +4,7 @@
 mod api_clients;
 mod claims;
 mod contracts;
+pub mod documents;
 pub mod events;
 mod feedback;
 pub mod http;
@@ -204,6 +205,16 @@ pub(crate) fn page_request(
     PageRequest::parse(first.map(i64::from), after.as_deref(), "first", "after")
         .map_err(AppError::Validation)
         .gql()
+}
+
+/// A Relay connection of plain objects (see [`plain::PlainConnection`]) from one page of the
+/// service's answer.
+pub(crate) fn plain_connection<T: async_graphql::ContainerType, I: Into<Uuid>>(
+    page: Page<T>,
+    request: PageRequest,
+    id_of: impl Fn(&T) -> I,
+) -> plain::PlainConnection<T> {
+    plain::PlainConnection(connection(page, request, id_of, plain::Plain))
 }
 
 /// A Relay connection from one page of the service's answer.

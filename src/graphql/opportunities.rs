@@ -7,8 +7,10 @@ use async_graphql::{ComplexObject, Context, InputObject, MaybeUndefined, Object}
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::loaders::{AttendanceAt, DecisionsAt, EvidenceOf, Loaders, MembersOf, SessionsOf};
-use super::plain::Plain;
-use super::{caller, connection, cost_of_page, page_request, services, GqlResult};
+use super::plain::PlainConnection;
+use super::{
+    caller, connection, cost_of_page, page_request, plain_connection, services, GqlResult,
+};
 use crate::domain::glossary::{GlossaryInput, GlossaryTerm};
 use crate::domain::id::{
     ContractId, MembershipId, OpportunityId, OrganisationId, ParticipantId, PaymentPolicyId,
@@ -148,17 +150,16 @@ impl Session {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Plain<Attendance>>> {
+    ) -> async_graphql::Result<PlainConnection<Attendance>> {
         let request = page_request(first, after)?;
         let list = loader(ctx)?
             .load_one(AttendanceAt(self.id))
             .await?
             .unwrap_or_default();
-        Ok(connection(
+        Ok(plain_connection(
             Page::slice(list, request, |a| a.id),
             request,
             |a| a.id,
-            Plain,
         ))
     }
     #[graphql(complexity = "cost_of_page(first, child_complexity)")]
@@ -167,17 +168,16 @@ impl Session {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Plain<Decision>>> {
+    ) -> async_graphql::Result<PlainConnection<Decision>> {
         let request = page_request(first, after)?;
         let list = loader(ctx)?
             .load_one(DecisionsAt(self.id))
             .await?
             .unwrap_or_default();
-        Ok(connection(
+        Ok(plain_connection(
             Page::slice(list, request, |d| d.id),
             request,
             |d| d.id,
-            Plain,
         ))
     }
 }
@@ -285,7 +285,7 @@ impl OpportunityQuery {
         filter: Option<AttendanceFilter>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Plain<Attendance>>> {
+    ) -> async_graphql::Result<PlainConnection<Attendance>> {
         let request = page_request(first, after)?;
         let page = sessions::attendance_across(
             services(ctx)?,
@@ -295,7 +295,7 @@ impl OpportunityQuery {
         )
         .await
         .gql()?;
-        Ok(connection(page, request, |a| a.id, Plain))
+        Ok(plain_connection(page, request, |a| a.id))
     }
 
     async fn opportunity(
@@ -315,11 +315,11 @@ impl OpportunityQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Plain<GlossaryTerm>>> {
+    ) -> async_graphql::Result<PlainConnection<GlossaryTerm>> {
         caller(ctx)?;
         let request = page_request(first, after)?;
         let page = glossary::list(services(ctx)?, request).await.gql()?;
-        Ok(connection(page, request, |t| t.id, Plain))
+        Ok(plain_connection(page, request, |t| t.id))
     }
 }
 

@@ -1,10 +1,9 @@
 //! Organisations and payment policies in GraphQL.
 
-use async_graphql::connection::Connection;
 use async_graphql::{ComplexObject, Context, Object};
 
-use super::plain::Plain;
-use super::{caller, connection, page_request, services, GqlResult};
+use super::plain::{Plain, PlainConnection};
+use super::{caller, page_request, plain_connection, services, GqlResult};
 use crate::domain::id::{OrganisationId, PaymentPolicyId};
 use crate::domain::organisation::{
     Organisation, OrganisationContact, OrganisationInput, OrganisationPatch,
@@ -31,12 +30,12 @@ impl OrganisationQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Plain<Organisation>>> {
+    ) -> async_graphql::Result<PlainConnection<Organisation>> {
         let request = page_request(first, after)?;
         let page = organisations::list(services(ctx)?, caller(ctx)?, request)
             .await
             .gql()?;
-        Ok(connection(page, request, |o| o.id, Plain))
+        Ok(plain_connection(page, request, |o| o.id))
     }
 
     async fn organisation(
@@ -57,12 +56,12 @@ impl OrganisationQuery {
         organisation_id: Option<OrganisationId>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Plain<PaymentPolicy>>> {
+    ) -> async_graphql::Result<PlainConnection<PaymentPolicy>> {
         let request = page_request(first, after)?;
         let page = payment_policies::list(services(ctx)?, caller(ctx)?, organisation_id, request)
             .await
             .gql()?;
-        Ok(connection(page, request, |p| p.id, Plain))
+        Ok(plain_connection(page, request, |p| p.id))
     }
 
     async fn payment_policy(

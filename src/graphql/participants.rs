@@ -6,8 +6,10 @@ use async_graphql::connection::Connection;
 use async_graphql::{ComplexObject, Context, Object};
 use uuid::Uuid;
 
-use super::plain::Plain;
-use super::{caller, connection, cost_of_page, page_request, services, GqlResult};
+use super::plain::PlainConnection;
+use super::{
+    caller, connection, cost_of_page, page_request, plain_connection, services, GqlResult,
+};
 use crate::domain::consent::{
     AudienceKind, ConsentEvent, ConsentInput, ConsentMethod, ConsentRecord,
 };
@@ -57,12 +59,12 @@ impl Participant {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Option<Connection<String, Plain<AccessLogEntry>>>> {
+    ) -> async_graphql::Result<Option<PlainConnection<AccessLogEntry>>> {
         let request = page_request(first, after)?;
         let page = participants::access_log(services(ctx)?, caller(ctx)?, self.id, request)
             .await
             .gql()?;
-        Ok(Some(connection(page, request, |e| e.id, Plain)))
+        Ok(Some(plain_connection(page, request, |e| e.id)))
     }
 }
 
@@ -129,12 +131,12 @@ impl ParticipantQuery {
         opportunity_id: OpportunityId,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Plain<DirectoryEntry>>> {
+    ) -> async_graphql::Result<PlainConnection<DirectoryEntry>> {
         let request = page_request(first, after)?;
         let page = participants::directory(services(ctx)?, caller(ctx)?, opportunity_id, request)
             .await
             .gql()?;
-        Ok(connection(page, request, |e| e.membership_id, Plain))
+        Ok(plain_connection(page, request, |e| e.membership_id))
     }
 }
 

@@ -10,12 +10,14 @@
 
 use std::borrow::Cow;
 
+use async_graphql::connection::Connection;
+use async_graphql::indexmap::map::Entry;
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::{
-    ContainerType, ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult,
-    Value,
+    ContainerType, Context, ContextSelectionSet, Name, OutputType, Positioned, ServerError,
+    ServerResult, Value,
 };
 
 /// A plain object, answered without a future per field. See the module's note.
@@ -45,6 +47,82 @@ impl<T: ContainerType> OutputType for Plain<T> {
     ) -> ServerResult<Value> {
         resolve_in_order(ctx, &self.0).await
     }
+}
+
+/// A Relay connection of plain objects. Its GraphQL type is async-graphql's `Connection` of
+/// them (same names, same SDL), but it answers `nodes` and `edges` item after item, in place,
+/// where async-graphql polls a future per item together; every field of every item is a plain
+/// copy, so there is nothing to wait on together.
+pub struct PlainConnection<T: ContainerType>(pub Connection<String, Plain<T>>);
+
+impl<T: ContainerType> OutputType for PlainConnection<T> {
+    fn type_name() -> Cow<'static, str> {
+        Connection::<String, Plain<T>>::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        Connection::<String, Plain<T>>::qualified_type_name()
+    }
+
+    fn introspection_type_name(&self) -> Cow<'static, str> {
+        self.0.introspection_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        Connection::<String, Plain<T>>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        let connection = &self.0;
+        let mut selected = Vec::new();
+        collect(ctx, connection, &ctx.item.node, &mut selected, 0)?;
+        let mut results = IndexMap::with_capacity(selected.len());
+        for (set, field) in selected {
+            let ctx_field = set.with_field(field);
+            let key = field.node.response_key().node.clone();
+            let value = match field.node.name.node.as_str() {
+                "__typename" => Ok(Some(Value::String(
+                    connection.introspection_type_name().into_owned(),
+                ))),
+                "nodes" => {
+                    list_in_order(&ctx_field, connection.edges.iter().map(|e| &e.node.0)).await
+                }
+                "edges" => list_in_order(&ctx_field, connection.edges.iter()).await,
+                _ => connection.resolve_field(&ctx_field).await,
+            };
+            match value {
+                Ok(value) => insert_value(&mut results, key, value.unwrap_or_default()),
+                Err(error) => ctx.add_error(error),
+            }
+        }
+        Ok(if results.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(results)
+        })
+    }
+}
+
+/// A list field whose items are plain objects, each answered in place.
+async fn list_in_order<'a, T: ContainerType + 'a>(
+    ctx: &Context<'_>,
+    items: impl ExactSizeIterator<Item = &'a T>,
+) -> ServerResult<Option<Value>> {
+    let set = ctx.with_selection_set(&ctx.item.node.selection_set);
+    let mut values = Vec::with_capacity(items.len());
+    for (index, item) in items.enumerate() {
+        let ctx_item = set.with_index(index);
+        values.push(
+            resolve_in_order(&ctx_item, item)
+                .await
+                .map_err(|error| ctx_item.set_error_path(error))?,
+        );
+    }
+    Ok(Some(Value::List(values)))
 }
 
 /// The object's selected fields, resolved one after another. A field's error is recorded and
@@ -147,19 +225,18 @@ fn collect<'a, T: ContainerType>(
 /// Adds a field's value under its response key; a key asked twice (`contact { name }
 /// contact { email }`) has its objects merged, as the GraphQL specification says.
 fn insert_value(target: &mut IndexMap<Name, Value>, name: Name, value: Value) {
-    match target.get_mut(&name) {
-        None => {
-            target.insert(name, value);
+    // One lookup: the key is hashed once whether it is new or asked again.
+    match target.entry(name) {
+        Entry::Vacant(vacant) => {
+            vacant.insert(value);
         }
-        Some(Value::Object(existing)) => {
-            if let Value::Object(more) = value {
+        Entry::Occupied(mut occupied) => match (occupied.get_mut(), value) {
+            (Value::Object(existing), Value::Object(more)) => {
                 for (key, value) in more {
                     insert_value(existing, key, value);
                 }
             }
-        }
-        Some(Value::List(existing)) => {
-            if let Value::List(more) = value {
+            (Value::List(existing), Value::List(more)) => {
                 for (item, value) in existing.iter_mut().zip(more) {
                     if let (Value::Object(item), Value::Object(value)) = (item, value) {
                         for (key, value) in value {
@@ -168,7 +245,7 @@ fn insert_value(target: &mut IndexMap<Name, Value>, name: Name, value: Value) {
                     }
                 }
             }
-        }
-        Some(_) => {}
+            _ => {}
+        },
     }
 }

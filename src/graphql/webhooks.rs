@@ -1,10 +1,9 @@
 //! Webhook endpoints in GraphQL: the same rules as `/api/v1/webhooks`.
 
-use async_graphql::connection::Connection;
 use async_graphql::{Context, Object};
 
-use super::plain::Plain;
-use super::{caller, connection, cost_of_page, page_request, services, GqlResult};
+use super::plain::PlainConnection;
+use super::{caller, cost_of_page, page_request, plain_connection, services, GqlResult};
 use crate::domain::id::{OrganisationId, WebhookEndpointId};
 use crate::domain::webhook::{
     ReplayInput, RotateSecretInput, WebhookAttempt, WebhookDelivery, WebhookEndpoint,
@@ -25,12 +24,12 @@ impl WebhookQuery {
         organisation_id: Option<OrganisationId>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Plain<WebhookEndpoint>>> {
+    ) -> async_graphql::Result<PlainConnection<WebhookEndpoint>> {
         let request = page_request(first, after)?;
         let page = webhooks::list(services(ctx)?, caller(ctx)?, organisation_id, request)
             .await
             .gql()?;
-        Ok(connection(page, request, |e| e.id, Plain))
+        Ok(plain_connection(page, request, |e| e.id))
     }
 
     async fn webhook_endpoint(
@@ -49,12 +48,12 @@ impl WebhookQuery {
         endpoint_id: WebhookEndpointId,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Plain<WebhookAttempt>>> {
+    ) -> async_graphql::Result<PlainConnection<WebhookAttempt>> {
         let request = page_request(first, after)?;
         let page = webhooks::attempts(services(ctx)?, caller(ctx)?, endpoint_id, request)
             .await
             .gql()?;
-        Ok(connection(page, request, |a| a.id, Plain))
+        Ok(plain_connection(page, request, |a| a.id))
     }
 
     /// Each event queued for an endpoint and where it stands.
@@ -65,12 +64,12 @@ impl WebhookQuery {
         endpoint_id: WebhookEndpointId,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Plain<WebhookDelivery>>> {
+    ) -> async_graphql::Result<PlainConnection<WebhookDelivery>> {
         let request = page_request(first, after)?;
         let page = webhooks::deliveries(services(ctx)?, caller(ctx)?, endpoint_id, request)
             .await
             .gql()?;
-        Ok(connection(page, request, |d| d.id, Plain))
+        Ok(plain_connection(page, request, |d| d.id))
     }
 }
 

@@ -444,3 +444,94 @@ async fn organisations_answer_fragments_aliases_typename_and_repeated_fields() {
         "{body}"
     );
 }
+
+#[actix_web::test]
+async fn a_connection_answers_fragments_aliases_typename_and_edges_asked_twice() {
+    let app = spawn_app().await;
+    for name in ["Alder Voices", "Birch Carers", "Cedar Peers"] {
+        let created = app
+            .post(
+                "/api/v1/organisations",
+                &app.admin_token,
+                &json!({ "name": name, "kinds": ["provider"] }),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text);
+    }
+    let rest = app
+        .get("/api/v1/organisations?limit=2", &app.admin_token)
+        .await;
+    assert_eq!(rest.status, 200, "{}", rest.text);
+    let ids: Vec<&str> = rest.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|o| o["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids.len(), 2, "{}", rest.text);
+
+    let query = r#"query($after: String) {
+        organisations(first: 2, after: $after) {
+            __typename
+            ...Page
+            items: nodes { id }
+            edges { cursor node { id name } }
+            edges { node { version } }
+            ... on OrganisationConnection { pageInfo { hasPreviousPage } }
+        }
+    }
+    fragment Page on OrganisationConnection { pageInfo { hasNextPage endCursor } }"#;
+    let body = app
+        .graphql(&app.admin_token, query, json!({ "after": null }))
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let page = &body["data"]["organisations"];
+    assert_eq!(page["__typename"], "OrganisationConnection", "{body}");
+    assert_eq!(
+        page["items"],
+        json!([{ "id": ids[0] }, { "id": ids[1] }]),
+        "{body}"
+    );
+    let edges = page["edges"].as_array().expect("edges");
+    assert_eq!(edges.len(), 2, "{body}");
+    for (edge, id) in edges.iter().zip(&ids) {
+        assert_eq!(edge["node"]["id"], *id, "{body}");
+        assert!(edge["node"]["name"].is_string(), "{body}");
+        assert_eq!(
+            edge["node"]["version"], 1,
+            "merged from the second `edges`: {body}"
+        );
+        assert!(edge["cursor"].is_string(), "{body}");
+    }
+    assert_eq!(
+        page["pageInfo"],
+        json!({ "hasNextPage": true, "endCursor": edges[1]["cursor"], "hasPreviousPage": false }),
+        "{body}"
+    );
+
+    // The end cursor continues where REST's second page starts.
+    let next = app
+        .graphql(
+            &app.admin_token,
+            query,
+            json!({ "after": page["pageInfo"]["endCursor"] }),
+        )
+        .await;
+    assert!(next["errors"].is_null(), "{next}");
+    let cursor = rest.body["next_cursor"].as_str().expect("next cursor");
+    let rest_next = app
+        .get(
+            &format!("/api/v1/organisations?limit=2&cursor={cursor}"),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(
+        next["data"]["organisations"]["items"][0]["id"], rest_next.body["items"][0]["id"],
+        "{next} {}",
+        rest_next.text
+    );
+    assert_eq!(
+        next["data"]["organisations"]["pageInfo"]["hasPreviousPage"], true,
+        "{next}"
+    );
+}
