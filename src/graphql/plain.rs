@@ -77,100 +77,105 @@ impl<T: ContainerType> OutputType for PlainConnection<T> {
         ctx: &ContextSelectionSet<'_>,
         _field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        let connection = &self.0;
-        let mut selected = Vec::new();
-        collect(ctx, connection, &ctx.item.node, &mut selected, 0)?;
-        let mut results = IndexMap::with_capacity(selected.len());
-        for (set, field) in selected {
-            let ctx_field = set.with_field(field);
-            let key = field.node.response_key().node.clone();
-            let value = match field.node.name.node.as_str() {
-                "__typename" => Ok(Some(Value::String(
-                    connection.introspection_type_name().into_owned(),
-                ))),
-                "nodes" => {
-                    list_in_order(&ctx_field, connection.edges.iter().map(|e| &e.node.0)).await
-                }
-                "edges" => list_in_order(&ctx_field, connection.edges.iter()).await,
-                _ => connection.resolve_field(&ctx_field).await,
-            };
-            match value {
-                Ok(value) => insert_value(&mut results, key, value.unwrap_or_default()),
-                Err(error) => ctx.add_error(error),
-            }
-        }
-        Ok(if results.is_empty() {
-            Value::Null
-        } else {
-            Value::Object(results)
-        })
+        resolve_in_order(ctx, self).await
     }
 }
 
-/// A list field whose items are plain objects, each answered in place.
+impl<T: ContainerType> ContainerType for PlainConnection<T> {
+    async fn resolve_field(&self, ctx: &Context<'_>) -> ServerResult<Option<Value>> {
+        let edges = &self.0.edges;
+        match ctx.item.node.name.node.as_str() {
+            "nodes" => list_in_order(ctx, edges.iter().map(|e| &e.node.0)).await,
+            "edges" => list_in_order(ctx, edges.iter()).await,
+            _ => self.0.resolve_field(ctx).await,
+        }
+    }
+}
+
+/// A list field whose items are plain objects, each answered in place. Its items are of one
+/// type and share one selection, so the fields it asks are worked out once, from the first.
 async fn list_in_order<'a, T: ContainerType + 'a>(
     ctx: &Context<'_>,
     items: impl ExactSizeIterator<Item = &'a T>,
 ) -> ServerResult<Option<Value>> {
     let set = ctx.with_selection_set(&ctx.item.node.selection_set);
     let mut values = Vec::with_capacity(items.len());
+    let mut fields = None;
     for (index, item) in items.enumerate() {
         let ctx_item = set.with_index(index);
-        values.push(
-            resolve_in_order(&ctx_item, item)
-                .await
-                .map_err(|error| ctx_item.set_error_path(error))?,
-        );
+        let fields = match &mut fields {
+            Some(fields) => fields,
+            None => fields
+                .insert(selected_fields(&ctx_item, item).map_err(|e| ctx_item.set_error_path(e))?),
+        };
+        values.push(answer_in_order(&ctx_item, item, fields).await);
     }
     Ok(Some(Value::List(values)))
 }
 
-/// The object's selected fields, resolved one after another. A field's error is recorded and
-/// the field left out, as async-graphql does for its own objects.
+/// The object's selected fields, resolved one after another.
 async fn resolve_in_order<T: ContainerType>(
     ctx: &ContextSelectionSet<'_>,
     root: &T,
 ) -> ServerResult<Value> {
-    let mut selected = Vec::new();
-    collect(ctx, root, &ctx.item.node, &mut selected, 0)?;
-    let mut results = IndexMap::with_capacity(selected.len());
-    for (set, field) in selected {
-        let ctx_field = set.with_field(field);
+    let fields = selected_fields(ctx, root)?;
+    Ok(answer_in_order(ctx, root, &fields).await)
+}
+
+/// Answers `fields` of `root` one after another. A field's error is recorded and the field
+/// left out, as async-graphql does for its own objects.
+async fn answer_in_order<T: ContainerType>(
+    ctx: &ContextSelectionSet<'_>,
+    root: &T,
+    fields: &[&Positioned<Field>],
+) -> Value {
+    let mut results = IndexMap::with_capacity(fields.len());
+    for field in fields {
         let key = field.node.response_key().node.clone();
         if field.node.name.node == "__typename" {
             let name = root.introspection_type_name().into_owned();
             insert_value(&mut results, key, Value::String(name));
             continue;
         }
-        match root.resolve_field(&ctx_field).await {
+        match root.resolve_field(&ctx.with_field(field)).await {
             Ok(value) => insert_value(&mut results, key, value.unwrap_or_default()),
             Err(error) => ctx.add_error(error),
         }
     }
-    Ok(if results.is_empty() {
+    if results.is_empty() {
         Value::Null
     } else {
         Value::Object(results)
-    })
+    }
 }
 
 /// Fragments nest at most this deep here; validation has already refused cycles.
 const MAX_FRAGMENT_NESTING: usize = 32;
 
-type Selected<'a> = Vec<(ContextSelectionSet<'a>, &'a Positioned<Field>)>;
+/// The fields the context's selection set asks of `root`, in the document's order.
+fn selected_fields<'a, T: ContainerType>(
+    ctx: &ContextSelectionSet<'a>,
+    root: &T,
+) -> ServerResult<Vec<&'a Positioned<Field>>> {
+    let mut fields = Vec::new();
+    collect(ctx, root, &ctx.item.node, &mut fields, 0)?;
+    Ok(fields)
+}
 
 /// The fields a selection set asks of `root`, with those of the fragments that apply to it.
+/// (A field's context depends only on where the object is answered, not on the fragment it
+/// was written in, so only the fields are kept.)
 fn collect<'a, T: ContainerType>(
     ctx: &ContextSelectionSet<'a>,
     root: &T,
     set: &'a SelectionSet,
-    out: &mut Selected<'a>,
+    out: &mut Vec<&'a Positioned<Field>>,
     nesting: usize,
 ) -> ServerResult<()> {
     for selection in &set.items {
         let (condition, inner) = match &selection.node {
             Selection::Field(field) => {
-                out.push((ctx.clone(), field));
+                out.push(field);
                 continue;
             }
             Selection::FragmentSpread(spread) => {
@@ -210,13 +215,7 @@ fn collect<'a, T: ContainerType>(
                     .is_some_and(|interfaces| interfaces.contains(on))
         });
         if applies {
-            collect(
-                &ctx.with_selection_set(inner),
-                root,
-                &inner.node,
-                out,
-                nesting + 1,
-            )?;
+            collect(ctx, root, &inner.node, out, nesting + 1)?;
         }
     }
     Ok(())
