@@ -1,7 +1,9 @@
 //! Documents parsed before, kept by their text. A client sends the same few documents over and
 //! over (a dashboard's list, a front end's screens), and parsing one costs more than copying
-//! its parsed form. The cache is bounded in entries and in the size of a document it keeps, so
-//! callers without a token, who may send documents too, cannot make it hold more; when it is
+//! its parsed form. Only documents of callers with a valid token are kept (`POST /graphql`
+//! keeps one after the token is checked), and the cache is bounded in entries, in the length of
+//! a document's text and in the fields it selects (a parsed field takes a few hundred bytes,
+//! so a short text of many one-letter fields would otherwise grow a hundredfold). When it is
 //! full it starts again, so a stream of new documents only makes it miss.
 
 use std::collections::HashMap;
@@ -9,10 +11,14 @@ use std::sync::{Arc, Mutex};
 
 use async_graphql::parser::types::ExecutableDocument;
 
+use super::limits;
+
 /// Distinct documents kept at once.
-pub const CAPACITY: usize = 128;
+pub const CAPACITY: usize = 64;
 /// Longest document text kept, in bytes; longer ones are parsed every time.
 pub const MAX_TEXT: usize = 4 * 1024;
+/// Most fields a kept document selects, counted where they are written.
+pub const MAX_FIELDS: usize = 256;
 
 #[derive(Default)]
 pub struct Documents {
@@ -31,9 +37,10 @@ impl Documents {
         text.len() <= MAX_TEXT
     }
 
-    /// Keeps a document that parsed, unless its text is too long to keep.
+    /// Keeps a document that parsed, unless its text is too long or it selects too many
+    /// fields to keep.
     pub fn keep(&self, text: &str, document: &ExecutableDocument) {
-        if !self.would_keep(text) {
+        if !self.would_keep(text) || limits::tally(document).fields > MAX_FIELDS {
             return;
         }
         let document = Arc::new(document.clone());
@@ -78,6 +85,14 @@ mod tests {
         let long = format!("{{ {} }}", "a ".repeat(MAX_TEXT));
         documents.keep(&long, &parse_query(&long).expect("parses"));
         assert!(documents.get(&long).is_none());
+
+        let many = format!("{{ {} }}", "a ".repeat(MAX_FIELDS + 1));
+        assert!(documents.would_keep(&many), "short enough");
+        documents.keep(&many, &parse_query(&many).expect("parses"));
+        assert!(documents.get(&many).is_none(), "too many fields");
+        let enough = format!("{{ {} }}", "a ".repeat(MAX_FIELDS));
+        documents.keep(&enough, &parse_query(&enough).expect("parses"));
+        assert!(documents.get(&enough).is_some());
 
         for n in 0..CAPACITY {
             let text = format!("{{ a{n} }}");

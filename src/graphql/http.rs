@@ -75,8 +75,8 @@ pub async fn execute(
 /// Runs one operation. A document that only introspects needs no token (the schema is
 /// public, and a token sent, GraphiQL's placeholder say, is not looked at); any other needs a
 /// valid one, checked once per request however many operations it carries. The document is
-/// parsed once, here (or copied from the documents parsed before), and the schema runs the
-/// parsed one.
+/// parsed once, here (or copied from the documents parsed before, which keep only documents of
+/// callers with a valid token), and the schema runs the parsed one.
 async fn run(
     schema: &AppSchema,
     introspection: &IntrospectionSchema,
@@ -87,14 +87,16 @@ async fn run(
     mut request: async_graphql::Request,
 ) -> Result<async_graphql::Response, AppError> {
     let operation_name = request.operation_name.clone();
-    if let Some(document) = documents.get(&request.query) {
-        request.set_parsed_query(document);
-    } else if documents.would_keep(&request.query) {
-        let text = request.query.clone();
-        if let Ok(document) = request.parsed_query() {
-            documents.keep(&text, document);
+    // A document not parsed before may be kept once its caller has shown a token.
+    let to_keep = match documents.get(&request.query) {
+        Some(document) => {
+            request.set_parsed_query(document);
+            None
         }
-    }
+        None => documents
+            .would_keep(&request.query)
+            .then(|| request.query.clone()),
+    };
     // A document that does not parse needs a token like any other; the schema then answers
     // with the parser's error.
     let (introspects, aliases) = match request.parsed_query() {
@@ -120,6 +122,9 @@ async fn run(
     };
     if let Err(e) = aliases {
         return Ok(with_codes(async_graphql::Response::from_errors(vec![e])));
+    }
+    if let (Some(text), Ok(document)) = (to_keep, request.parsed_query()) {
+        documents.keep(&text, document);
     }
     let loaders = DataLoader::new(
         Loaders {

@@ -56,6 +56,20 @@ pub fn check_aliases(document: &ExecutableDocument) -> ServerResult<()> {
 /// Aliased fields in every operation and fragment of the document, each counted where it is
 /// written (the complexity limit prices fragments where they are spread).
 pub fn count_aliases(document: &ExecutableDocument) -> usize {
+    tally(document).aliases
+}
+
+/// What a document selects, each field counted where it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    /// Fields selected, in every operation and fragment.
+    pub fields: usize,
+    /// Of those, the fields renamed with an alias.
+    pub aliases: usize,
+}
+
+/// Counts the fields of every operation and fragment of the document.
+pub fn tally(document: &ExecutableDocument) -> Tally {
     // A stack rather than recursion: this runs before the depth limits are checked, on
     // documents nested as deep as the parser allows.
     let mut sets: Vec<&SelectionSet> = document
@@ -69,12 +83,16 @@ pub fn count_aliases(document: &ExecutableDocument) -> usize {
                 .map(|f| &f.node.selection_set.node),
         )
         .collect();
-    let mut aliases = 0;
+    let mut tally = Tally {
+        fields: 0,
+        aliases: 0,
+    };
     while let Some(set) = sets.pop() {
         for item in &set.items {
             match &item.node {
                 Selection::Field(f) => {
-                    aliases += usize::from(f.node.alias.is_some());
+                    tally.fields += 1;
+                    tally.aliases += usize::from(f.node.alias.is_some());
                     sets.push(&f.node.selection_set.node);
                 }
                 Selection::InlineFragment(i) => sets.push(&i.node.selection_set.node),
@@ -82,7 +100,7 @@ pub fn count_aliases(document: &ExecutableDocument) -> usize {
             }
         }
     }
-    aliases
+    tally
 }
 
 #[cfg(test)]
@@ -96,6 +114,13 @@ mod tests {
         )
         .expect("parses");
         assert_eq!(count_aliases(&doc), 6);
+        assert_eq!(
+            tally(&doc),
+            Tally {
+                fields: 7,
+                aliases: 6
+            }
+        );
         let none = async_graphql::parser::parse_query("{ x { y } }").expect("parses");
         assert_eq!(count_aliases(&none), 0);
     }
