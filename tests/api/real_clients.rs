@@ -435,8 +435,10 @@ async fn gql_subscribers_get_the_events_they_may_see_within_a_second_and_nothing
     for (who, s) in &mut subscribers {
         ready(s, who).await;
     }
-    // Let the subscriptions reach the server before the change.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The script says "ready" before its subscribe message is sent, and the feed carries only
+    // what happens after a subscription is open: give the messages time to reach the server on
+    // a machine busy with other tests.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     let res = app
         .post(
             &format!("/api/v1/opportunities/{work}/members"),
