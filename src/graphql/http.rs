@@ -9,6 +9,7 @@ use async_graphql::dataloader::DataLoader;
 use super::documents::Documents;
 use super::limits::{self, MAX_BATCH};
 use super::loaders::Loaders;
+use super::plain::{write_response, ListsAsJson};
 use super::{AppSchema, IntrospectionSchema};
 use crate::domain::identity::Principal;
 use crate::error::AppError;
@@ -38,7 +39,8 @@ pub async fn execute(
                 request,
             )
             .await?;
-            serde_json::to_vec(&response)
+            let mut body = Vec::with_capacity(4096);
+            write_response(&response, &mut body).map(|()| body)
         }
         async_graphql::BatchRequest::Batch(requests) => {
             if requests.is_empty() || requests.len() > MAX_BATCH {
@@ -63,7 +65,16 @@ pub async fn execute(
                     .await?,
                 );
             }
-            serde_json::to_vec(&responses)
+            let mut body = Vec::with_capacity(4096 * responses.len());
+            body.push(b'[');
+            for (i, response) in responses.iter().enumerate() {
+                if i > 0 {
+                    body.push(b',');
+                }
+                write_response(response, &mut body).map_err(AppError::internal)?;
+            }
+            body.push(b']');
+            Ok(body)
         }
     }
     .map_err(AppError::internal)?;
@@ -134,7 +145,9 @@ async fn run(
         actix_web::rt::spawn,
     );
     Ok(with_codes(
-        schema.execute(request.data(principal).data(loaders)).await,
+        schema
+            .execute(request.data(principal).data(loaders).data(ListsAsJson))
+            .await,
     ))
 }
 

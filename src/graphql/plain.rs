@@ -77,7 +77,38 @@ impl<T: ContainerType> OutputType for PlainConnection<T> {
         ctx: &ContextSelectionSet<'_>,
         _field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        resolve_in_order(ctx, self).await
+        let fields = selected_fields(ctx, self)?;
+        // A list already written cannot be merged with the same key asked again.
+        if ctx.data_opt::<ListsAsJson>().is_none() || !keys_unique(&fields) {
+            return Ok(answer_in_order(ctx, self, &fields).await);
+        }
+        let edges = &self.0.edges;
+        let mut results = IndexMap::with_capacity(fields.len());
+        for field in fields {
+            let ctx_field = ctx.with_field(field);
+            let answer = match field.node.name.node.as_str() {
+                "nodes" => written_list(&ctx_field, edges.iter().map(|e| &e.node.0)).await,
+                "edges" => written_list(&ctx_field, edges.iter()).await,
+                "__typename" => Ok(Some(Value::String(
+                    self.introspection_type_name().into_owned(),
+                ))),
+                _ => self.0.resolve_field(&ctx_field).await,
+            };
+            match answer {
+                Ok(value) => {
+                    results.insert(
+                        field.node.response_key().node.clone(),
+                        value.unwrap_or_default(),
+                    );
+                }
+                Err(error) => ctx.add_error(error),
+            }
+        }
+        Ok(if results.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(results)
+        })
     }
 }
 
@@ -111,6 +142,151 @@ async fn list_in_order<'a, T: ContainerType + 'a>(
         values.push(answer_in_order(&ctx_item, item, fields).await);
     }
     Ok(Some(Value::List(values)))
+}
+
+/// In a request's data, says that its door writes the answer with [`write_response`]: a
+/// connection of plain objects then writes its `nodes` and `edges` as JSON while it answers
+/// them, instead of building an object of its own per item for the door to write later (for a
+/// page of 50, 50 maps, each key hashed and the whole tree dropped afterwards). The written
+/// text travels in the answer as a `Binary` value, which no type of this schema otherwise
+/// produces (a test checks the SDL has no `Binary` scalar); a door that does not put this in
+/// the request's data (subscriptions over WebSocket) gets the values as before.
+pub struct ListsAsJson;
+
+/// Whether no response key is asked twice, so each field's value can be written as it comes.
+fn keys_unique(fields: &[&Positioned<Field>]) -> bool {
+    fields.iter().enumerate().all(|(i, field)| {
+        let key = field.node.response_key();
+        fields[..i]
+            .iter()
+            .all(|f| f.node.response_key().node != key.node)
+    })
+}
+
+fn json_error(error: serde_json::Error) -> ServerError {
+    ServerError::new(format!("could not write the answer: {error}"), None)
+}
+
+/// A list of plain objects written as JSON, item after item: the value [`write_response`]
+/// copies into the answer as it stands.
+async fn written_list<'a, T: ContainerType + 'a>(
+    ctx: &Context<'_>,
+    items: impl ExactSizeIterator<Item = &'a T>,
+) -> ServerResult<Option<Value>> {
+    let set = ctx.with_selection_set(&ctx.item.node.selection_set);
+    let mut out = Vec::with_capacity(256 * items.len() + 2);
+    out.push(b'[');
+    let mut fields: Option<(Vec<&Positioned<Field>>, bool)> = None;
+    for (index, item) in items.enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        let ctx_item = set.with_index(index);
+        let (fields, unique) = match &mut fields {
+            Some(fields) => fields,
+            None => {
+                let selected =
+                    selected_fields(&ctx_item, item).map_err(|e| ctx_item.set_error_path(e))?;
+                let unique = keys_unique(&selected);
+                fields.insert((selected, unique))
+            }
+        };
+        if *unique {
+            write_in_order(&ctx_item, item, fields, &mut out).await?;
+        } else {
+            let value = answer_in_order(&ctx_item, item, fields).await;
+            serde_json::to_writer(&mut out, &value).map_err(json_error)?;
+        }
+    }
+    out.push(b']');
+    Ok(Some(Value::Binary(out.into())))
+}
+
+/// [`answer_in_order`], writing each field's value as JSON as it comes; the keys are unique.
+async fn write_in_order<T: ContainerType>(
+    ctx: &ContextSelectionSet<'_>,
+    root: &T,
+    fields: &[&Positioned<Field>],
+    out: &mut Vec<u8>,
+) -> ServerResult<()> {
+    let start = out.len();
+    let mut written = 0;
+    for field in fields {
+        let value = if field.node.name.node == "__typename" {
+            Value::String(root.introspection_type_name().into_owned())
+        } else {
+            match root.resolve_field(&ctx.with_field(field)).await {
+                Ok(value) => value.unwrap_or_default(),
+                Err(error) => {
+                    ctx.add_error(error);
+                    continue;
+                }
+            }
+        };
+        out.push(if written == 0 { b'{' } else { b',' });
+        written += 1;
+        serde_json::to_writer(&mut *out, field.node.response_key().node.as_str())
+            .map_err(json_error)?;
+        out.push(b':');
+        serde_json::to_writer(&mut *out, &value).map_err(json_error)?;
+    }
+    if written == 0 {
+        out.truncate(start);
+        out.extend_from_slice(b"null");
+    } else {
+        out.push(b'}');
+    }
+    Ok(())
+}
+
+/// Writes a response as async-graphql's `Serialize` does (`data`, then `extensions` and
+/// `errors` when there are any), copying the lists written by [`written_list`] as they stand.
+pub fn write_response(
+    response: &async_graphql::Response,
+    out: &mut Vec<u8>,
+) -> serde_json::Result<()> {
+    out.extend_from_slice(b"{\"data\":");
+    write_value(&response.data, out)?;
+    if !response.extensions.is_empty() {
+        out.extend_from_slice(b",\"extensions\":");
+        serde_json::to_writer(&mut *out, &response.extensions)?;
+    }
+    if !response.errors.is_empty() {
+        out.extend_from_slice(b",\"errors\":");
+        serde_json::to_writer(&mut *out, &response.errors)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+fn write_value(value: &Value, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    match value {
+        Value::Binary(written) => out.extend_from_slice(written),
+        Value::List(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(item, out)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            out.push(b'{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut *out, key.as_str())?;
+                out.push(b':');
+                write_value(item, out)?;
+            }
+            out.push(b'}');
+        }
+        other => serde_json::to_writer(&mut *out, other)?,
+    }
+    Ok(())
 }
 
 /// The object's selected fields, resolved one after another.
@@ -246,5 +422,68 @@ fn insert_value(target: &mut IndexMap<Name, Value>, name: Name, value: Value) {
             }
             _ => {}
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::{ErrorExtensionValues, Name, Pos, Response, ServerError, Value};
+
+    use super::write_response;
+
+    #[test]
+    fn writes_a_response_as_serde_does_and_a_written_list_as_it_stands() {
+        let mut object = async_graphql::indexmap::IndexMap::new();
+        object.insert(
+            Name::new("name"),
+            Value::String("Alder \"Voices\"\n".into()),
+        );
+        object.insert(
+            Name::new("kinds"),
+            Value::List(vec![Value::Enum(Name::new("PROVIDER"))]),
+        );
+        object.insert(Name::new("version"), Value::Number(3.into()));
+        object.insert(Name::new("ratio"), Value::from(0.5));
+        object.insert(Name::new("none"), Value::Null);
+        object.insert(Name::new("yes"), Value::Boolean(true));
+        let mut data = async_graphql::indexmap::IndexMap::new();
+        data.insert(Name::new("organisation"), Value::Object(object));
+        data.insert(Name::new("empty"), Value::List(vec![]));
+        let mut response = Response::new(Value::Object(data));
+        let mut error = ServerError::new("refused", Some(Pos { line: 1, column: 3 }));
+        let mut extensions = ErrorExtensionValues::default();
+        extensions.set("code", "forbidden");
+        error.extensions = Some(extensions);
+        response.errors.push(error);
+        response
+            .extensions
+            .insert("cost".to_owned(), Value::Number(7.into()));
+
+        let mut written = Vec::new();
+        write_response(&response, &mut written).expect("written");
+        assert_eq!(
+            String::from_utf8(written).expect("utf-8"),
+            serde_json::to_string(&response).expect("serde")
+        );
+
+        let listed = Response::new(Value::List(vec![
+            Value::Binary(br#"[{"id":"a"},{"id":"b"}]"#.to_vec().into()),
+            Value::Null,
+        ]));
+        let mut written = Vec::new();
+        write_response(&listed, &mut written).expect("written");
+        assert_eq!(written, br#"{"data":[[{"id":"a"},{"id":"b"}],null]}"#);
+    }
+
+    /// A `Binary` value is copied into the answer as written JSON, so no type may produce one.
+    #[test]
+    fn no_type_of_the_schema_answers_with_binary() {
+        let sdl = crate::graphql::sdl_of(&crate::graphql::build_schema(None));
+        assert!(sdl.contains("type OrganisationConnection"));
+        assert!(!sdl.contains("scalar Binary"), "a Binary scalar in the SDL");
+        assert!(
+            !sdl.contains("scalar Upload"),
+            "an Upload scalar in the SDL"
+        );
     }
 }

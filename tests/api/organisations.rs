@@ -445,6 +445,86 @@ async fn organisations_answer_fragments_aliases_typename_and_repeated_fields() {
     );
 }
 
+/// A page's items are written as JSON while they are answered when no key is asked twice;
+/// the text must be what an object answered field by field gives, in the document's order.
+#[tokio::test]
+async fn a_written_page_reads_as_its_objects_would_in_the_documents_order() {
+    let app = spawn_app().await;
+    for (name, email) in [
+        ("Alder \"Voices\"", "alder@example.org"),
+        ("Birch Carers", "birch@example.org"),
+    ] {
+        let created = app
+            .post(
+                "/api/v1/organisations",
+                &app.admin_token,
+                &json!({ "name": name, "kinds": ["provider", "facilitator"],
+                         "contact": { "name": "Sam", "email": email } }),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text);
+    }
+    let rest = app
+        .get("/api/v1/organisations?limit=2", &app.admin_token)
+        .await;
+    assert_eq!(rest.status, 200, "{}", rest.text);
+    let items = rest.body["items"].as_array().expect("items");
+    let written: Vec<String> = items
+        .iter()
+        .map(|o| {
+            format!(
+                r#"{{"__typename":"Organisation","id":"{}","name":{},"kinds":["PROVIDER","FACILITATOR"],"contact":{{"email":"{}"}},"version":1}}"#,
+                o["id"].as_str().expect("id"),
+                o["name"],
+                o["contact"]["email"].as_str().expect("email"),
+            )
+        })
+        .collect();
+    let query = r#"{ organisations(first: 2) {
+        pageInfo { hasNextPage }
+        list: nodes { __typename id ...Named ... on Organisation { kinds } contact { email } version }
+        edges { node { id } }
+    } }
+    fragment Named on Organisation { name }"#;
+    let res = app
+        .post("/graphql", &app.admin_token, &json!({ "query": query }))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let edges: Vec<String> = items
+        .iter()
+        .map(|o| format!(r#"{{"node":{{"id":"{}"}}}}"#, o["id"].as_str().expect("id")))
+        .collect();
+    assert_eq!(
+        res.text,
+        format!(
+            r#"{{"data":{{"organisations":{{"pageInfo":{{"hasNextPage":false}},"list":[{}],"edges":[{}]}}}}}}"#,
+            written.join(","),
+            edges.join(",")
+        )
+    );
+
+    // A key asked twice in each item, or in the page, is merged as before.
+    for query in [
+        "{ organisations(first: 2) { nodes { id contact { name } contact { email } } } }",
+        "{ organisations(first: 2) { nodes { id } nodes { contact { name email } } } }",
+    ] {
+        let body = app.graphql(&app.admin_token, query, json!({})).await;
+        assert!(body["errors"].is_null(), "{body}");
+        let nodes = body["data"]["organisations"]["nodes"]
+            .as_array()
+            .expect("nodes");
+        assert_eq!(nodes.len(), 2, "{body}");
+        for (node, item) in nodes.iter().zip(items) {
+            assert_eq!(node["id"], item["id"], "{query}: {body}");
+            assert_eq!(
+                node["contact"],
+                json!({ "name": "Sam", "email": item["contact"]["email"] }),
+                "{query}: {body}"
+            );
+        }
+    }
+}
+
 #[actix_web::test]
 async fn a_connection_answers_fragments_aliases_typename_and_edges_asked_twice() {
     let app = spawn_app().await;
