@@ -82,6 +82,36 @@ pub struct TokenAuthority {
     public_keys: Vec<PublicKey>,
     issuer: String,
     audience: String,
+    /// What every token must satisfy, for each algorithm accepted, and the HS256 secret as a
+    /// key: built once, not for every request.
+    checks: Checks,
+}
+
+struct Checks {
+    secret_key: Option<DecodingKey>,
+    hs256: Validation,
+    rs256: Validation,
+    es256: Validation,
+}
+
+impl Checks {
+    fn new(secret: Option<&[u8]>, issuer: &str, audience: &str) -> Self {
+        let validation = |algorithm| {
+            let mut validation = Validation::new(algorithm);
+            validation.leeway = LEEWAY_SECS;
+            validation.validate_nbf = true;
+            validation.set_issuer(&[issuer]);
+            validation.set_audience(&[audience]);
+            validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
+            validation
+        };
+        Self {
+            secret_key: secret.map(DecodingKey::from_secret),
+            hs256: validation(Algorithm::HS256),
+            rs256: validation(Algorithm::RS256),
+            es256: validation(Algorithm::ES256),
+        }
+    }
 }
 
 impl TokenAuthority {
@@ -108,12 +138,28 @@ impl TokenAuthority {
             Some(path) => load_public_keys(path)?,
             None => Vec::new(),
         };
-        Ok(Self {
+        Ok(Self::new(
             secret,
             public_keys,
-            issuer: settings.issuer.clone(),
-            audience: settings.audience.clone(),
-        })
+            settings.issuer.clone(),
+            settings.audience.clone(),
+        ))
+    }
+
+    fn new(
+        secret: Option<Vec<u8>>,
+        public_keys: Vec<PublicKey>,
+        issuer: String,
+        audience: String,
+    ) -> Self {
+        let checks = Checks::new(secret.as_deref(), &issuer, &audience);
+        Self {
+            secret,
+            public_keys,
+            issuer,
+            audience,
+            checks,
+        }
     }
 
     /// Signs a token with the HS256 secret.
@@ -157,9 +203,9 @@ impl TokenAuthority {
         let header = jsonwebtoken::decode_header(token).map_err(|_| {
             unauthenticated("the token is malformed or uses an unsupported algorithm")
         })?;
-        let keys: Vec<&DecodingKey> = match header.alg {
-            Algorithm::HS256 => match &self.secret {
-                Some(_) => Vec::new(),
+        let (keys, validation): (Vec<&DecodingKey>, &Validation) = match header.alg {
+            Algorithm::HS256 => match &self.checks.secret_key {
+                Some(key) => (vec![key], &self.checks.hs256),
                 None => return Err(unauthenticated("HS256 tokens are not accepted here")),
             },
             Algorithm::RS256 | Algorithm::ES256 => {
@@ -178,7 +224,12 @@ impl TokenAuthority {
                         "no key is configured for the token's algorithm",
                     ));
                 }
-                matching
+                let validation = if header.alg == Algorithm::RS256 {
+                    &self.checks.rs256
+                } else {
+                    &self.checks.es256
+                };
+                (matching, validation)
             }
             _ => {
                 return Err(unauthenticated(
@@ -186,23 +237,9 @@ impl TokenAuthority {
                 ))
             }
         };
-        let mut validation = Validation::new(header.alg);
-        validation.leeway = LEEWAY_SECS;
-        validation.validate_nbf = true;
-        validation.set_issuer(&[&self.issuer]);
-        validation.set_audience(&[&self.audience]);
-        validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
-
-        let secret_key;
-        let keys = if keys.is_empty() {
-            secret_key = DecodingKey::from_secret(self.secret.as_deref().unwrap_or_default());
-            vec![&secret_key]
-        } else {
-            keys
-        };
         let mut last_error = None;
         for key in keys {
-            match jsonwebtoken::decode::<VerifiedClaims>(token, key, &validation) {
+            match jsonwebtoken::decode::<VerifiedClaims>(token, key, validation) {
                 Ok(data) => {
                     let exp = data.claims.exp;
                     return Ok((principal_from(data.claims), exp));
@@ -359,12 +396,12 @@ mod tests {
     use super::*;
 
     fn authority() -> TokenAuthority {
-        TokenAuthority {
-            secret: Some(vec![7u8; 32]),
-            public_keys: Vec::new(),
-            issuer: "coproduce".into(),
-            audience: "coproduce".into(),
-        }
+        TokenAuthority::new(
+            Some(vec![7u8; 32]),
+            Vec::new(),
+            "coproduce".into(),
+            "coproduce".into(),
+        )
     }
 
     fn request() -> TokenRequest {
@@ -394,10 +431,12 @@ mod tests {
     #[test]
     fn a_token_for_another_audience_is_refused() {
         let token = authority().mint(&request()).expect("mint");
-        let other = TokenAuthority {
-            audience: "someone-else".into(),
-            ..authority()
-        };
+        let other = TokenAuthority::new(
+            Some(vec![7u8; 32]),
+            Vec::new(),
+            "coproduce".into(),
+            "someone-else".into(),
+        );
         assert!(matches!(
             other.verify(&token),
             Err(AppError::Unauthenticated(_))
