@@ -8,7 +8,7 @@ use crate::postgraphile;
 use crate::procs::{ensure_tool, loadavg, log, RssSampler, WorkDir};
 use crate::server::{self, Server, ServerConfig};
 use crate::wrk::{Load, Script, Wrk};
-use crate::{header, http, verdict, Backend, Opts};
+use crate::{header, http, instructions, verdict, Backend, Opts};
 
 const PAGE: usize = 50;
 const REST_PATH: &str = "/api/v1/organisations?limit=50";
@@ -140,6 +140,34 @@ pub fn run(opts: &Opts) -> Result<String> {
     }
     let peak_rss = rss.finish();
     srv.svc.stop();
+    let mut notes = Vec::new();
+    let counted = if opts.instructions == 0 {
+        Vec::new()
+    } else {
+        let rest = |s: &Server| -> Result<()> {
+            let r = http::request(
+                "GET",
+                s.port,
+                REST_PATH,
+                &[("Authorization", &s.bearer())],
+                None,
+            )?;
+            if r.status != 200 {
+                bail!("REST list answered {}: {}", r.status, r.body);
+            }
+            Ok(())
+        };
+        let graphql = |s: &Server| -> Result<()> {
+            let json = http::graphql(s.port, Some(&s.token), GQL_QUERY)?;
+            ids(&json, "/data/organisations/nodes", "id", "GraphQL list").map(|_| ())
+        };
+        let kinds: [instructions::Kind; 2] = [("REST", &rest), ("GraphQL", &graphql)];
+        instructions::per_request(&cfg, &dir, opts.instructions, 20, &kinds).unwrap_or_else(|e| {
+            log(format!("instruction counts: {e:#}"));
+            notes.push(format!("Instruction counts left out: {e:#}"));
+            Vec::new()
+        })
+    };
 
     // pgbench with the list's own SELECT, at 16 and at --connections clients; the best counts.
     let mut best = 0.0f64;
@@ -167,7 +195,6 @@ pub fn run(opts: &Opts) -> Result<String> {
 
     // PostGraphile 4 and 5, on Node 22, two workers each, the same list.
     let mut pgl = Vec::new();
-    let mut notes = Vec::new();
     if !opts.skip_postgraphile && !sqlite {
         match postgraphile::node22() {
             Err(e) => notes.push(format!("PostGraphile left out: {e:#}")),
@@ -267,6 +294,18 @@ pub fn run(opts: &Opts) -> Result<String> {
         r.push_str(&format!(
             "| REST's service CPU per request / GraphQL's | {:.2} | | |\n",
             rest_cpu / gql_cpu
+        ));
+    }
+    if let [(_, rest), (_, graphql)] = counted[..] {
+        r.push_str(&format!(
+            "| Service instructions per request under callgrind ({} each), REST / GraphQL | {:.0}k / {:.0}k | | |\n",
+            opts.instructions,
+            rest / 1000.0,
+            graphql / 1000.0
+        ));
+        r.push_str(&format!(
+            "| REST's instructions per request / GraphQL's | {:.2} | | |\n",
+            rest / graphql
         ));
     }
     for (_, label, load) in &pgl {

@@ -22,6 +22,7 @@ mod faults;
 mod group;
 mod hardening;
 mod http;
+mod instructions;
 mod list;
 mod mixed;
 mod overdue;
@@ -81,6 +82,10 @@ pub struct Opts {
     /// The list's database: postgres (with pgbench and PostGraphile) or sqlite (the service alone).
     #[arg(long, global = true, value_enum, default_value_t = Backend::Postgres)]
     pub backend: Backend,
+    /// list: also count, under callgrind, the service's instructions per request over this
+    /// many requests of each kind (0 leaves the count out).
+    #[arg(long, global = true, default_value_t = 200)]
+    pub instructions: u32,
     /// Leave out the PostGraphile 4 and 5 runs.
     #[arg(long, global = true)]
     pub skip_postgraphile: bool,

@@ -59,6 +59,8 @@ pub struct ServerConfig<'a> {
     pub log_level: &'a str,
     /// Extra KEY=VALUE settings (COPRODUCE_POOL_SIZE=8, ...).
     pub env: &'a [(String, String)],
+    /// A program the server runs under, with its arguments (valgrind, say); none by default.
+    pub wrapper: Vec<String>,
 }
 
 impl<'a> ServerConfig<'a> {
@@ -77,6 +79,7 @@ impl<'a> ServerConfig<'a> {
             data_dir,
             log_level: &opts.log_level,
             env,
+            wrapper: Vec::new(),
         }
     }
 }
@@ -114,10 +117,19 @@ impl Server {
         }
         // Last, so that --server-env can override any of the above.
         env.extend(cfg.env.iter().cloned());
-        let mut cmd = Command::new(cfg.bin);
+        let mut cmd = match cfg.wrapper.split_first() {
+            Some((program, args)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(args).arg(cfg.bin);
+                cmd
+            }
+            None => Command::new(cfg.bin),
+        };
         cmd.arg("serve").envs(env.iter().map(|(k, v)| (k, v)));
         let mut svc = Service::spawn(name, cmd, &log_dir.join(format!("{name}.log")), false)?;
-        wait_ready(&mut svc, Duration::from_secs(60), || {
+        // Under valgrind the server starts tens of times slower.
+        let limit = if cfg.wrapper.is_empty() { 60 } else { 300 };
+        wait_ready(&mut svc, Duration::from_secs(limit), || {
             http::request("GET", port, "/readyz", &[], None).is_ok_and(|r| r.status == 200)
         })?;
         let mut srv = Self {
