@@ -1,9 +1,9 @@
 //! Organisations through both doors: who may create, read and change them, paging, and
 //! optimistic concurrency.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
-use crate::helpers::{gql_code, spawn_app, token};
+use crate::helpers::{gql_code, spawn_app, token, Answer, TestApp};
 
 #[tokio::test]
 async fn an_admin_creates_an_organisation_with_the_guides_payment_policy() {
@@ -445,22 +445,11 @@ async fn organisations_answer_fragments_aliases_typename_and_repeated_fields() {
     );
 }
 
-/// A page's items are written as JSON while they are answered when no key is asked twice;
-/// the text must be what an object answered field by field gives, in the document's order.
-#[tokio::test]
-async fn a_written_page_reads_as_its_objects_would_in_the_documents_order() {
-    let app = spawn_app().await;
-    for (name, email) in [
-        ("Alder \"Voices\"", "alder@example.org"),
-        ("Birch Carers", "birch@example.org"),
-    ] {
+/// Creates these organisations and reads REST's first page of two.
+async fn first_page_of_two<const N: usize>(app: &TestApp, organisations: [Value; N]) -> Answer {
+    for organisation in &organisations {
         let created = app
-            .post(
-                "/api/v1/organisations",
-                &app.admin_token,
-                &json!({ "name": name, "kinds": ["provider", "facilitator"],
-                         "contact": { "name": "Sam", "email": email } }),
-            )
+            .post("/api/v1/organisations", &app.admin_token, organisation)
             .await;
         assert_eq!(created.status, 201, "{}", created.text);
     }
@@ -468,6 +457,26 @@ async fn a_written_page_reads_as_its_objects_would_in_the_documents_order() {
         .get("/api/v1/organisations?limit=2", &app.admin_token)
         .await;
     assert_eq!(rest.status, 200, "{}", rest.text);
+    rest
+}
+
+/// A page's items are written as JSON while they are answered when no key is asked twice;
+/// the text must be what an object answered field by field gives, in the document's order.
+#[tokio::test]
+async fn a_written_page_reads_as_its_objects_would_in_the_documents_order() {
+    let app = spawn_app().await;
+    let rest = first_page_of_two(
+        &app,
+        [
+            ("Alder \"Voices\"", "alder@example.org"),
+            ("Birch Carers", "birch@example.org"),
+        ]
+        .map(|(name, email)| {
+            json!({ "name": name, "kinds": ["provider", "facilitator"],
+                        "contact": { "name": "Sam", "email": email } })
+        }),
+    )
+    .await;
     let items = rest.body["items"].as_array().expect("items");
     let written: Vec<String> = items
         .iter()
@@ -528,20 +537,12 @@ async fn a_written_page_reads_as_its_objects_would_in_the_documents_order() {
 #[actix_web::test]
 async fn a_connection_answers_fragments_aliases_typename_and_edges_asked_twice() {
     let app = spawn_app().await;
-    for name in ["Alder Voices", "Birch Carers", "Cedar Peers"] {
-        let created = app
-            .post(
-                "/api/v1/organisations",
-                &app.admin_token,
-                &json!({ "name": name, "kinds": ["provider"] }),
-            )
-            .await;
-        assert_eq!(created.status, 201, "{}", created.text);
-    }
-    let rest = app
-        .get("/api/v1/organisations?limit=2", &app.admin_token)
-        .await;
-    assert_eq!(rest.status, 200, "{}", rest.text);
+    let rest = first_page_of_two(
+        &app,
+        ["Alder Voices", "Birch Carers", "Cedar Peers"]
+            .map(|name| json!({ "name": name, "kinds": ["provider"] })),
+    )
+    .await;
     let ids: Vec<&str> = rest.body["items"]
         .as_array()
         .expect("items")
