@@ -438,7 +438,7 @@ async fn gql_subscribers_get_the_events_they_may_see_within_a_second_and_nothing
     // The script says "ready" before its subscribe message is sent, and the feed carries only
     // what happens after a subscription is open: give the messages time to reach the server on
     // a machine busy with other tests.
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    tokio::time::sleep(Duration::from_millis(3000)).await;
     let res = app
         .post(
             &format!("/api/v1/opportunities/{work}/members"),

@@ -176,7 +176,7 @@ pub(crate) async fn register(
 /// Reads `path` as the staff member every 50 ms until `done` holds of the body (or 5 s pass),
 /// and returns the last body read: what the delivery worker writes lands a moment after the
 /// receiver has its request.
-async fn poll_until(
+pub(crate) async fn poll_until(
     app: &TestApp,
     staff: &Staff,
     path: &str,
