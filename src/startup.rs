@@ -159,6 +159,9 @@ fn serve(listener: TcpListener, services: Services, settings: &Settings) -> anyh
     let metrics = web::Data::new(Metrics::new()?);
     let schema = web::Data::new(graphql::build_schema(Some(services.get_ref().clone())));
     let introspection = web::Data::new(graphql::build_introspection_schema());
+    let known_valid = web::Data::new(graphql::build_known_valid_schema(
+        services.get_ref().clone(),
+    ));
     let documents = web::Data::new(graphql::documents::Documents::default());
     let subscriptions = web::Data::new(graphql::build_subscription_schema(
         services.get_ref().clone(),
@@ -177,6 +180,7 @@ fn serve(listener: TcpListener, services: Services, settings: &Settings) -> anyh
             .app_data(metrics.clone())
             .app_data(schema.clone())
             .app_data(introspection.clone())
+            .app_data(known_valid.clone())
             .app_data(documents.clone())
             .app_data(subscriptions.clone())
             .app_data(BodyLimit(body_limit))

@@ -5,15 +5,16 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use async_graphql::dataloader::DataLoader;
+use async_graphql::Value;
 
 use super::documents::Documents;
 use super::limits::{self, MAX_BATCH};
 use super::loaders::Loaders;
 use super::plain::{write_response, ListsAsJson};
-use super::{AppSchema, IntrospectionSchema};
+use super::{AppSchema, IntrospectionSchema, KnownValidSchema};
 use crate::domain::identity::Principal;
 use crate::error::AppError;
-use crate::http::extract::{bearer_token, JsonObjectOrArray};
+use crate::http::extract::{verified_token, JsonObjectOrArray};
 use crate::service::{identity, Services};
 
 /// One operation, or a batch of at most [`MAX_BATCH`] (a JSON array, answered with an array in
@@ -21,6 +22,7 @@ use crate::service::{identity, Services};
 pub async fn execute(
     schema: web::Data<AppSchema>,
     introspection: web::Data<IntrospectionSchema>,
+    known_valid: web::Data<KnownValidSchema>,
     documents: web::Data<Documents>,
     services: web::Data<Services>,
     req: HttpRequest,
@@ -32,6 +34,7 @@ pub async fn execute(
             let response = run(
                 &schema,
                 &introspection,
+                &known_valid,
                 &documents,
                 &services,
                 &req,
@@ -56,6 +59,7 @@ pub async fn execute(
                     run(
                         &schema,
                         &introspection,
+                        &known_valid,
                         &documents,
                         &services,
                         &req,
@@ -91,6 +95,7 @@ pub async fn execute(
 async fn run(
     schema: &AppSchema,
     introspection: &IntrospectionSchema,
+    known_valid: &KnownValidSchema,
     documents: &Documents,
     services: &Services,
     req: &HttpRequest,
@@ -99,14 +104,22 @@ async fn run(
 ) -> Result<async_graphql::Response, AppError> {
     let operation_name = request.operation_name.clone();
     // A document not parsed before may be kept once its caller has shown a token.
-    let to_keep = match documents.get(&request.query) {
-        Some(document) => {
+    let found = documents.get(
+        &request.query,
+        operation_name.as_deref(),
+        &request.variables,
+    );
+    let (to_keep, valid_before) = match found {
+        Some((document, valid)) => {
             request.set_parsed_query(document);
-            None
+            (None, valid)
         }
-        None => documents
-            .would_keep(&request.query)
-            .then(|| request.query.clone()),
+        None => (
+            documents
+                .would_keep(&request.query)
+                .then(|| request.query.clone()),
+            false,
+        ),
     };
     // A document that does not parse needs a token like any other; the schema then answers
     // with the parser's error.
@@ -126,7 +139,7 @@ async fn run(
     let principal = match caller {
         Some(p) => p.clone(),
         None => {
-            let p = identity::authenticate(services, bearer_token(req)?).await?;
+            let (p, _) = identity::admit(services, verified_token(req, services)?).await?;
             *caller = Some(p.clone());
             p
         }
@@ -134,9 +147,22 @@ async fn run(
     if let Err(e) = aliases {
         return Ok(with_codes(async_graphql::Response::from_errors(vec![e])));
     }
-    if let (Some(text), Ok(document)) = (to_keep, request.parsed_query()) {
-        documents.keep(&text, document);
+    // A kept document that passes validation is remembered as valid with these variables.
+    let to_remember = match (&to_keep, request.parsed_query()) {
+        (Some(text), Ok(document)) => {
+            documents.keep(text, document);
+            to_keep
+        }
+        (None, Ok(_)) if !valid_before => Some(request.query.clone()),
+        _ => None,
     }
+    .map(|text| {
+        (
+            text,
+            request.operation_name.clone(),
+            request.variables.clone(),
+        )
+    });
     let loaders = DataLoader::new(
         Loaders {
             services: services.clone(),
@@ -144,11 +170,18 @@ async fn run(
         },
         actix_web::rt::spawn,
     );
-    Ok(with_codes(
-        schema
-            .execute(request.data(principal).data(loaders).data(ListsAsJson))
-            .await,
-    ))
+    let request = request.data(principal).data(loaders).data(ListsAsJson);
+    let response = if valid_before {
+        known_valid.0.execute(request).await
+    } else {
+        schema.execute(request).await
+    };
+    // Data in the answer means the document passed validation (one that fails answers with
+    // errors alone).
+    if let (Some((text, name, variables)), false) = (to_remember, response.data == Value::Null) {
+        documents.passed(&text, name, variables);
+    }
+    Ok(with_codes(response))
 }
 
 /// Every error carries a code, as the service's own do: the ones GraphQL itself raises (a

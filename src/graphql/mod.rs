@@ -18,7 +18,7 @@ mod webhooks;
 pub mod ws;
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, ErrorExtensions, MergedObject, OutputType, Schema};
+use async_graphql::{Context, ErrorExtensions, MergedObject, OutputType, Schema, ValidationMode};
 use uuid::Uuid;
 
 use crate::domain::identity::Principal;
@@ -69,14 +69,33 @@ pub type AppSchema = Schema<Query, Mutation, events::Subscription>;
 /// carries no extension, so a field costs only its resolver: the door checks the aliases on
 /// the document it parsed (see [`limits::check_aliases`]).
 pub fn build_schema(services: Option<Services>) -> AppSchema {
-    build_with(services, MAX_DEPTH, false)
+    build_with(services, MAX_DEPTH, false, ValidationMode::Strict)
 }
 
 /// The same schema for documents that only introspect (see [`is_introspection_only`]).
 pub struct IntrospectionSchema(pub AppSchema);
 
 pub fn build_introspection_schema() -> IntrospectionSchema {
-    IntrospectionSchema(build_with(None, MAX_INTROSPECTION_DEPTH, false))
+    IntrospectionSchema(build_with(
+        None,
+        MAX_INTROSPECTION_DEPTH,
+        false,
+        ValidationMode::Strict,
+    ))
+}
+
+/// The same schema checking only the limits (depth, complexity, fragment cycles): it runs a
+/// kept document with the operation name and variables it already passed full validation with
+/// (see [`documents`]), which would pass again.
+pub struct KnownValidSchema(pub AppSchema);
+
+pub fn build_known_valid_schema(services: Services) -> KnownValidSchema {
+    KnownValidSchema(build_with(
+        Some(services),
+        MAX_DEPTH,
+        false,
+        ValidationMode::Fast,
+    ))
 }
 
 /// The same schema for subscriptions over WebSocket, whose documents the protocol parses: it
@@ -84,11 +103,22 @@ pub fn build_introspection_schema() -> IntrospectionSchema {
 pub struct SubscriptionSchema(pub AppSchema);
 
 pub fn build_subscription_schema(services: Services) -> SubscriptionSchema {
-    SubscriptionSchema(build_with(Some(services), MAX_DEPTH, true))
+    SubscriptionSchema(build_with(
+        Some(services),
+        MAX_DEPTH,
+        true,
+        ValidationMode::Strict,
+    ))
 }
 
-fn build_with(services: Option<Services>, depth: usize, alias_extension: bool) -> AppSchema {
+fn build_with(
+    services: Option<Services>,
+    depth: usize,
+    alias_extension: bool,
+    validation: ValidationMode,
+) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), events::Subscription)
+        .validation_mode(validation)
         .limit_depth(depth)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_directives(MAX_DIRECTIVES);

@@ -20,6 +20,8 @@ use async_graphql::{
     ServerResult, Value,
 };
 
+use crate::http::json::write_str;
+
 /// A plain object, answered without a future per field. See the module's note.
 pub struct Plain<T>(pub T);
 
@@ -43,10 +45,34 @@ impl<T: ContainerType> OutputType for Plain<T> {
     async fn resolve(
         &self,
         ctx: &ContextSelectionSet<'_>,
-        _field: &Positioned<Field>,
+        field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        resolve_in_order(ctx, &self.0).await
+        let fields = selected_fields(ctx, &self.0)?;
+        // The value of a written object's field (`contact` of an organisation in a written
+        // page): nothing will merge it, so it is written too when its own keys are unique.
+        if WRITING
+            .try_with(|at| *at == address(field))
+            .unwrap_or(false)
+            && keys_unique(&fields)
+        {
+            let mut out = Vec::with_capacity(64 * fields.len());
+            write_in_order(ctx, &self.0, &fields, None, &mut out).await?;
+            return Ok(Value::Binary(out.into()));
+        }
+        Ok(answer_in_order(ctx, &self.0, &fields).await)
     }
+}
+
+tokio::task_local! {
+    /// The field a written object is answering now, by its address in the document: a plain
+    /// object that is the value of exactly that field may write itself as well, as its parent's
+    /// keys are unique and its parent writes what it answers as it stands. Any other field (one
+    /// of an object async-graphql answers, which merges keys asked twice) is not that field.
+    static WRITING: usize;
+}
+
+fn address(field: &Positioned<Field>) -> usize {
+    std::ptr::from_ref(field) as usize
 }
 
 /// A Relay connection of plain objects. Its GraphQL type is async-graphql's `Connection` of
@@ -147,7 +173,8 @@ async fn list_in_order<'a, T: ContainerType + 'a>(
 /// In a request's data, says that its door writes the answer with [`write_response`]: a
 /// connection of plain objects then writes its `nodes` and `edges` as JSON while it answers
 /// them, instead of building an object of its own per item for the door to write later (for a
-/// page of 50, 50 maps, each key hashed and the whole tree dropped afterwards). The written
+/// page of 50, 50 maps, each key hashed and the whole tree dropped afterwards); a plain object
+/// that is a field of a written item (an organisation's `contact`) is written as well. The written
 /// text travels in the answer as a `Binary` value, which no type of this schema otherwise
 /// produces (a test checks the SDL has no `Binary` scalar); a door that does not put this in
 /// the request's data (subscriptions over WebSocket) gets the values as before.
@@ -174,48 +201,79 @@ async fn written_list<'a, T: ContainerType + 'a>(
     items: impl ExactSizeIterator<Item = &'a T>,
 ) -> ServerResult<Option<Value>> {
     let set = ctx.with_selection_set(&ctx.item.node.selection_set);
-    let mut out = Vec::with_capacity(256 * items.len() + 2);
+    let count = items.len();
+    let mut out = Vec::with_capacity(256 * count + 2);
     out.push(b'[');
-    let mut fields: Option<(Vec<&Positioned<Field>>, bool)> = None;
+    // The fields, and when their keys are unique each key written once for every item.
+    let mut fields: Option<(Vec<&Positioned<Field>>, Option<Vec<Vec<u8>>>)> = None;
     for (index, item) in items.enumerate() {
         if index > 0 {
             out.push(b',');
         }
         let ctx_item = set.with_index(index);
-        let (fields, unique) = match &mut fields {
+        let (fields, keys) = match &mut fields {
             Some(fields) => fields,
             None => {
                 let selected =
                     selected_fields(&ctx_item, item).map_err(|e| ctx_item.set_error_path(e))?;
-                let unique = keys_unique(&selected);
-                fields.insert((selected, unique))
+                let keys = keys_unique(&selected).then(|| written_keys(&selected));
+                fields.insert((selected, keys))
             }
         };
-        if *unique {
-            write_in_order(&ctx_item, item, fields, &mut out).await?;
+        if let Some(keys) = keys {
+            write_in_order(&ctx_item, item, fields, Some(keys), &mut out).await?;
         } else {
             let value = answer_in_order(&ctx_item, item, fields).await;
-            serde_json::to_writer(&mut out, &value).map_err(json_error)?;
+            write_value(&value, &mut out).map_err(json_error)?;
+        }
+        if index == 0 {
+            // The others are about as long as the first: room for them all at once.
+            let first = out.len();
+            out.reserve(first * count + first * count / 8);
         }
     }
     out.push(b']');
     Ok(Some(Value::Binary(out.into())))
 }
 
+/// Each field's response key written as JSON, with its colon.
+fn written_keys(fields: &[&Positioned<Field>]) -> Vec<Vec<u8>> {
+    fields
+        .iter()
+        .map(|field| {
+            let mut key = Vec::new();
+            write_str(&mut key, field.node.response_key().node.as_str());
+            key.push(b':');
+            key
+        })
+        .collect()
+}
+
 /// [`answer_in_order`], writing each field's value as JSON as it comes; the keys are unique.
+/// `keys`, when given, are the fields' keys as [`written_keys`] writes them.
 async fn write_in_order<T: ContainerType>(
     ctx: &ContextSelectionSet<'_>,
     root: &T,
     fields: &[&Positioned<Field>],
+    keys: Option<&[Vec<u8>]>,
     out: &mut Vec<u8>,
 ) -> ServerResult<()> {
     let start = out.len();
     let mut written = 0;
-    for field in fields {
+    for (i, field) in fields.iter().enumerate() {
         let value = if field.node.name.node == "__typename" {
             Value::String(root.introspection_type_name().into_owned())
         } else {
-            match root.resolve_field(&ctx.with_field(field)).await {
+            let ctx_field = ctx.with_field(field);
+            let answer = if field.node.selection_set.node.items.is_empty() {
+                // A leaf (a scalar or an enum): no object to write.
+                root.resolve_field(&ctx_field).await
+            } else {
+                WRITING
+                    .scope(address(field), root.resolve_field(&ctx_field))
+                    .await
+            };
+            match answer {
                 Ok(value) => value.unwrap_or_default(),
                 Err(error) => {
                     ctx.add_error(error);
@@ -225,10 +283,14 @@ async fn write_in_order<T: ContainerType>(
         };
         out.push(if written == 0 { b'{' } else { b',' });
         written += 1;
-        serde_json::to_writer(&mut *out, field.node.response_key().node.as_str())
-            .map_err(json_error)?;
-        out.push(b':');
-        serde_json::to_writer(&mut *out, &value).map_err(json_error)?;
+        match keys.and_then(|keys| keys.get(i)) {
+            Some(key) => out.extend_from_slice(key),
+            None => {
+                write_str(out, field.node.response_key().node.as_str());
+                out.push(b':');
+            }
+        }
+        write_value(&value, out).map_err(json_error)?;
     }
     if written == 0 {
         out.truncate(start);
@@ -245,6 +307,7 @@ pub fn write_response(
     response: &async_graphql::Response,
     out: &mut Vec<u8>,
 ) -> serde_json::Result<()> {
+    out.reserve(written_len(&response.data) + 256);
     out.extend_from_slice(b"{\"data\":");
     write_value(&response.data, out)?;
     if !response.extensions.is_empty() {
@@ -257,6 +320,16 @@ pub fn write_response(
     }
     out.push(b'}');
     Ok(())
+}
+
+/// The length of the lists already written in a value, which [`write_value`] copies.
+fn written_len(value: &Value) -> usize {
+    match value {
+        Value::Binary(written) => written.len(),
+        Value::List(items) => items.iter().map(written_len).sum(),
+        Value::Object(map) => map.values().map(written_len).sum(),
+        _ => 0,
+    }
 }
 
 fn write_value(value: &Value, out: &mut Vec<u8>) -> serde_json::Result<()> {
@@ -278,24 +351,19 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> serde_json::Result<()> {
                 if i > 0 {
                     out.push(b',');
                 }
-                serde_json::to_writer(&mut *out, key.as_str())?;
+                write_str(out, key.as_str());
                 out.push(b':');
                 write_value(item, out)?;
             }
             out.push(b'}');
         }
+        Value::String(text) => write_str(out, text),
+        Value::Enum(name) => write_str(out, name),
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Boolean(yes) => out.extend_from_slice(if *yes { b"true" } else { b"false" }),
         other => serde_json::to_writer(&mut *out, other)?,
     }
     Ok(())
-}
-
-/// The object's selected fields, resolved one after another.
-async fn resolve_in_order<T: ContainerType>(
-    ctx: &ContextSelectionSet<'_>,
-    root: &T,
-) -> ServerResult<Value> {
-    let fields = selected_fields(ctx, root)?;
-    Ok(answer_in_order(ctx, root, &fields).await)
 }
 
 /// Answers `fields` of `root` one after another. A field's error is recorded and the field

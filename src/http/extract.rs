@@ -6,7 +6,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -39,6 +39,27 @@ pub fn bearer_token(req: &HttpRequest) -> Result<&str, AppError> {
     crate::auth::bearer_token(value)
 }
 
+/// A request's bearer token, verified once: the protections verify it to know whose rate limit
+/// a request counts against and keep the result here, in the request's extensions, so that the
+/// door does not verify the same token a second time. Only a token that passed is kept.
+#[derive(Clone)]
+pub struct VerifiedToken {
+    pub principal: Principal,
+    /// The token's `exp`, seconds since the epoch.
+    pub exp: i64,
+}
+
+/// The request's bearer token verified: as the protections verified it, or now.
+pub fn verified_token(
+    req: &HttpRequest,
+    services: &Services,
+) -> Result<(Principal, i64), AppError> {
+    if let Some(v) = req.extensions().get::<VerifiedToken>() {
+        return Ok((v.principal.clone(), v.exp));
+    }
+    services.tokens().verify_with_expiry(bearer_token(req)?)
+}
+
 /// The verified caller.
 pub struct Caller(pub Principal);
 
@@ -47,11 +68,10 @@ impl FromRequest for Caller {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer_token(req).map(str::to_owned);
-        let services = services(req);
+        let verified = services(req).and_then(|s| Ok((verified_token(req, &s)?, s)));
         Box::pin(async move {
-            let services = services?;
-            let principal = identity::authenticate(&services, &token?).await?;
+            let (verified, services) = verified?;
+            let (principal, _) = identity::admit(&services, verified).await?;
             Ok(Caller(principal))
         })
     }

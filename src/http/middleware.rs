@@ -150,10 +150,9 @@ pub async fn idempotency_keys(
     // Keys belong to the caller: the same key from someone else is another request. Who the
     // caller is comes first, so an unauthenticated request is refused as such (401) whatever
     // its key looks like.
-    let principal =
-        crate::http::extract::bearer_token(req.request()).and_then(|t| services.tokens().verify(t));
+    let principal = crate::http::extract::verified_token(req.request(), &services);
     let scope = match principal {
-        Ok(p) => format!(
+        Ok((p, _)) => format!(
             "{}|{}",
             p.organisation_id.map(|o| o.to_string()).unwrap_or_default(),
             p.subject

@@ -1,7 +1,8 @@
-//! HTTP plumbing both doors share: extractors, middleware and metrics. It knows neither door;
+//! HTTP plumbing both doors share: extractors, middleware, metrics and JSON text. It knows neither door;
 //! `startup` joins them into the server.
 
 pub mod extract;
+pub mod json;
 pub mod metrics;
 pub mod middleware;
 pub mod protect;

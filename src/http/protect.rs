@@ -17,7 +17,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{web, Error, ResponseError};
+use actix_web::{web, Error, HttpMessage, ResponseError};
 
 use crate::config::{Cidr, LimitSettings, RateSettings};
 use crate::error::AppError;
@@ -218,15 +218,17 @@ impl Protections {
     fn take(&self, req: &ServiceRequest, now: Instant) -> Vec<(&'static str, Verdict)> {
         let mut verdicts = Vec::with_capacity(2);
         if let Some(limiter) = &self.client {
-            let principal = req.app_data::<web::Data<Services>>().and_then(|services| {
+            let verified = req.app_data::<web::Data<Services>>().and_then(|services| {
                 let token = crate::http::extract::bearer_token(req.request()).ok()?;
-                services.tokens().verify(token).ok()
+                services.tokens().verify_with_expiry(token).ok()
             });
-            if let Some(p) = principal {
+            if let Some((principal, exp)) = verified {
                 let key = self
                     .hasher
-                    .hash_one((p.organisation_id, p.subject.as_str()));
+                    .hash_one((principal.organisation_id, principal.subject.as_str()));
                 verdicts.push((limiter.name, limiter.take(key, now)));
+                req.extensions_mut()
+                    .insert(crate::http::extract::VerifiedToken { principal, exp });
             }
         }
         if let Some(limiter) = &self.address {

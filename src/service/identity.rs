@@ -6,18 +6,23 @@ use crate::db;
 use crate::domain::identity::Principal;
 use crate::error::AppError;
 
-/// Verifies a bearer token and returns the caller.
-pub async fn authenticate(services: &Services, token: &str) -> Result<Principal, AppError> {
-    authenticate_session(services, token).await.map(|(p, _)| p)
-}
-
-/// Authenticates as [`authenticate`] does, and says until when the token holds (a
+/// Verifies a bearer token and returns the caller, and says until when the token holds (a
 /// subscription ends then).
 pub async fn authenticate_session(
     services: &Services,
     token: &str,
 ) -> Result<(Principal, chrono::DateTime<chrono::Utc>), AppError> {
-    let (mut principal, exp) = services.tokens.verify_with_expiry(token)?;
+    admit(services, services.tokens.verify_with_expiry(token)?).await
+}
+
+/// The caller of a token already verified ([`crate::auth::TokenAuthority::verify_with_expiry`]
+/// gave `verified`), once the caller is checked to still stand: a person's link to their
+/// profile, a machine client not revoked.
+pub async fn admit(
+    services: &Services,
+    verified: (Principal, i64),
+) -> Result<(Principal, chrono::DateTime<chrono::Utc>), AppError> {
+    let (mut principal, exp) = verified;
     let expires = chrono::DateTime::from_timestamp(exp, 0)
         .ok_or_else(|| AppError::Unauthenticated("the token's exp is out of range".to_owned()))?;
     // A person signed in with their own identity provider carries no `participant_id` claim:

@@ -516,6 +516,7 @@ async fn a_written_page_reads_as_its_objects_would_in_the_documents_order() {
     for query in [
         "{ organisations(first: 2) { nodes { id contact { name } contact { email } } } }",
         "{ organisations(first: 2) { nodes { id } nodes { contact { name email } } } }",
+        "{ organisations(first: 2) { nodes { id contact { name email email } } } }",
     ] {
         let body = app.graphql(&app.admin_token, query, json!({})).await;
         assert!(body["errors"].is_null(), "{body}");
@@ -532,6 +533,63 @@ async fn a_written_page_reads_as_its_objects_would_in_the_documents_order() {
             );
         }
     }
+}
+
+/// A kept document that passed validation with some variables skips the full check only with
+/// those same variables and operation name: others are checked again, and refused when wrong.
+#[tokio::test]
+async fn a_document_valid_with_some_variables_is_checked_again_with_others() {
+    let app = spawn_app().await;
+    let rest = first_page_of_two(
+        &app,
+        ["Alder Voices", "Birch Carers"].map(|name| json!({ "name": name, "kinds": ["provider"] })),
+    )
+    .await;
+    let query = "query Page($first: Int) { organisations(first: $first) { nodes { id } } }";
+    let ids = json!([{ "id": rest.body["items"][0]["id"] }, { "id": rest.body["items"][1]["id"] }]);
+    let ask = |variables: Value, operation: Option<&str>| {
+        let mut body = json!({ "query": query, "variables": variables });
+        if let Some(name) = operation {
+            body["operationName"] = json!(name);
+        }
+        let app = &app;
+        async move {
+            let res = app.post("/graphql", &app.admin_token, &body).await;
+            assert_eq!(res.status, 200, "{}", res.text);
+            res.body
+        }
+    };
+    // Kept, then valid with these variables, then run as known valid: the same answer.
+    for _ in 0..3 {
+        let body = ask(json!({ "first": 2 }), None).await;
+        assert_eq!(body["data"]["organisations"]["nodes"], ids, "{body}");
+    }
+    for (variables, operation, refusal) in [
+        (
+            json!({ "first": "two" }),
+            None,
+            "Invalid value for argument",
+        ),
+        (
+            json!({ "first": 2, "extra": 1 }),
+            Some("Other"),
+            "Unknown operation",
+        ),
+        (json!({ "first": 2 }), Some("Other"), "Unknown operation"),
+    ] {
+        let body = ask(variables.clone(), operation).await;
+        assert!(body["data"].is_null(), "{variables}: {body}");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(refusal)),
+            "{variables} {operation:?}: {body}"
+        );
+    }
+    let body = ask(json!({ "first": 2 }), Some("Page")).await;
+    assert_eq!(body["data"]["organisations"]["nodes"], ids, "{body}");
+    let body = ask(json!({ "first": "two" }), None).await;
+    assert!(body["data"].is_null(), "refused again: {body}");
 }
 
 #[actix_web::test]
