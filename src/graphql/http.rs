@@ -28,20 +28,16 @@ pub async fn execute(
     req: HttpRequest,
     JsonObjectOrArray(batch): JsonObjectOrArray<async_graphql::BatchRequest>,
 ) -> Result<HttpResponse, AppError> {
+    let schemas = Schemas {
+        main: &schema,
+        introspection: &introspection,
+        known_valid: &known_valid,
+        documents: &documents,
+    };
     let body = match batch {
         async_graphql::BatchRequest::Single(request) => {
             let mut caller = None;
-            let response = run(
-                &schema,
-                &introspection,
-                &known_valid,
-                &documents,
-                &services,
-                &req,
-                &mut caller,
-                request,
-            )
-            .await?;
+            let response = run(&schemas, &services, &req, &mut caller, request).await?;
             let mut body = Vec::with_capacity(4096);
             write_response(&response, &mut body).map(|()| body)
         }
@@ -55,19 +51,7 @@ pub async fn execute(
             let mut caller = None;
             let mut responses = Vec::with_capacity(requests.len());
             for request in requests {
-                responses.push(
-                    run(
-                        &schema,
-                        &introspection,
-                        &known_valid,
-                        &documents,
-                        &services,
-                        &req,
-                        &mut caller,
-                        request,
-                    )
-                    .await?,
-                );
+                responses.push(run(&schemas, &services, &req, &mut caller, request).await?);
             }
             let mut body = Vec::with_capacity(4096 * responses.len());
             body.push(b'[');
@@ -92,11 +76,16 @@ pub async fn execute(
 /// valid one, checked once per request however many operations it carries. The document is
 /// parsed once, here (or copied from the documents parsed before, which keep only documents of
 /// callers with a valid token), and the schema runs the parsed one.
+/// The schemas an operation may run on, and the documents parsed before.
+struct Schemas<'a> {
+    main: &'a AppSchema,
+    introspection: &'a IntrospectionSchema,
+    known_valid: &'a KnownValidSchema,
+    documents: &'a Documents,
+}
+
 async fn run(
-    schema: &AppSchema,
-    introspection: &IntrospectionSchema,
-    known_valid: &KnownValidSchema,
-    documents: &Documents,
+    schemas: &Schemas<'_>,
     services: &Services,
     req: &HttpRequest,
     caller: &mut Option<Principal>,
@@ -104,7 +93,7 @@ async fn run(
 ) -> Result<async_graphql::Response, AppError> {
     let operation_name = request.operation_name.clone();
     // A document not parsed before may be kept once its caller has shown a token.
-    let found = documents.get(
+    let found = schemas.documents.get(
         &request.query,
         operation_name.as_deref(),
         &request.variables,
@@ -115,7 +104,8 @@ async fn run(
             (None, valid)
         }
         None => (
-            documents
+            schemas
+                .documents
                 .would_keep(&request.query)
                 .then(|| request.query.clone()),
             false,
@@ -132,7 +122,7 @@ async fn run(
     };
     if introspects {
         return Ok(with_codes(match aliases {
-            Ok(()) => introspection.0.execute(request).await,
+            Ok(()) => schemas.introspection.0.execute(request).await,
             Err(e) => async_graphql::Response::from_errors(vec![e]),
         }));
     }
@@ -150,7 +140,7 @@ async fn run(
     // A kept document that passes validation is remembered as valid with these variables.
     let to_remember = match (&to_keep, request.parsed_query()) {
         (Some(text), Ok(document)) => {
-            documents.keep(text, document);
+            schemas.documents.keep(text, document);
             to_keep
         }
         (None, Ok(_)) if !valid_before => Some(request.query.clone()),
@@ -172,14 +162,14 @@ async fn run(
     );
     let request = request.data(principal).data(loaders).data(ListsAsJson);
     let response = if valid_before {
-        known_valid.0.execute(request).await
+        schemas.known_valid.0.execute(request).await
     } else {
-        schema.execute(request).await
+        schemas.main.execute(request).await
     };
     // Data in the answer means the document passed validation (one that fails answers with
     // errors alone).
     if let (Some((text, name, variables)), false) = (to_remember, response.data == Value::Null) {
-        documents.passed(&text, name, variables);
+        schemas.documents.passed(&text, name, variables);
     }
     Ok(with_codes(response))
 }

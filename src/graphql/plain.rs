@@ -194,6 +194,10 @@ fn json_error(error: serde_json::Error) -> ServerError {
     ServerError::new(format!("could not write the answer: {error}"), None)
 }
 
+/// The fields an item's selection asks, and when their keys are unique each key written once
+/// for every item ([`written_keys`]).
+type Selected<'a> = (Vec<&'a Positioned<Field>>, Option<Vec<Vec<u8>>>);
+
 /// A list of plain objects written as JSON, item after item: the value [`write_response`]
 /// copies into the answer as it stands.
 async fn written_list<'a, T: ContainerType + 'a>(
@@ -204,8 +208,7 @@ async fn written_list<'a, T: ContainerType + 'a>(
     let count = items.len();
     let mut out = Vec::with_capacity(256 * count + 2);
     out.push(b'[');
-    // The fields, and when their keys are unique each key written once for every item.
-    let mut fields: Option<(Vec<&Positioned<Field>>, Option<Vec<Vec<u8>>>)> = None;
+    let mut fields: Option<Selected> = None;
     for (index, item) in items.enumerate() {
         if index > 0 {
             out.push(b',');
