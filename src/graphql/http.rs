@@ -71,11 +71,6 @@ pub async fn execute(
         .body(body))
 }
 
-/// Runs one operation. A document that only introspects needs no token (the schema is
-/// public, and a token sent, GraphiQL's placeholder say, is not looked at); any other needs a
-/// valid one, checked once per request however many operations it carries. The document is
-/// parsed once, here (or copied from the documents parsed before, which keep only documents of
-/// callers with a valid token), and the schema runs the parsed one.
 /// The schemas an operation may run on, and the documents parsed before.
 struct Schemas<'a> {
     main: &'a AppSchema,
@@ -84,6 +79,11 @@ struct Schemas<'a> {
     documents: &'a Documents,
 }
 
+/// Runs one operation. A document that only introspects needs no token (the schema is
+/// public, and a token sent, GraphiQL's placeholder say, is not looked at); any other needs a
+/// valid one, checked once per request however many operations it carries. The document is
+/// parsed once, here (or copied from the documents parsed before, which keep only documents of
+/// callers with a valid token), and the schema runs the parsed one.
 async fn run(
     schemas: &Schemas<'_>,
     services: &Services,
@@ -98,16 +98,17 @@ async fn run(
         operation_name.as_deref(),
         &request.variables,
     );
-    let (to_keep, valid_before) = match found {
+    let (to_keep, kept, valid_before) = match found {
         Some((document, valid)) => {
             request.set_parsed_query(document);
-            (None, valid)
+            (None, true, valid)
         }
         None => (
             schemas
                 .documents
                 .would_keep(&request.query)
                 .then(|| request.query.clone()),
+            false,
             false,
         ),
     };
@@ -143,7 +144,7 @@ async fn run(
             schemas.documents.keep(text, document);
             to_keep
         }
-        (None, Ok(_)) if !valid_before => Some(request.query.clone()),
+        (None, Ok(_)) if kept && !valid_before => Some(request.query.clone()),
         _ => None,
     }
     .map(|text| {
