@@ -130,7 +130,7 @@ async fn run(
     let principal = match caller {
         Some(p) => p.clone(),
         None => {
-            let (p, _) = identity::admit(services, verified_token(req, services)?).await?;
+            let (p, _) = identity::admit(services, verified_token(req, services.tokens())?).await?;
             *caller = Some(p.clone());
             p
         }
@@ -147,13 +147,7 @@ async fn run(
         (None, Ok(_)) if kept && !valid_before => Some(request.query.clone()),
         _ => None,
     }
-    .map(|text| {
-        (
-            text,
-            request.operation_name.clone(),
-            request.variables.clone(),
-        )
-    });
+    .map(|text| (text, operation_name, request.variables.clone()));
     let loaders = DataLoader::new(
         Loaders {
             services: services.clone(),

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::auth::TokenAuthority;
 use crate::domain::identity::Principal;
 use crate::domain::page::PageRequest;
 use crate::domain::validation::FieldError;
@@ -52,12 +53,12 @@ pub struct VerifiedToken {
 /// The request's bearer token verified: as the protections verified it, or now.
 pub fn verified_token(
     req: &HttpRequest,
-    services: &Services,
+    tokens: &TokenAuthority,
 ) -> Result<(Principal, i64), AppError> {
     if let Some(v) = req.extensions().get::<VerifiedToken>() {
         return Ok((v.principal.clone(), v.exp));
     }
-    services.tokens().verify_with_expiry(bearer_token(req)?)
+    tokens.verify_with_expiry(bearer_token(req)?)
 }
 
 /// The verified caller.
@@ -68,7 +69,7 @@ impl FromRequest for Caller {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let verified = services(req).and_then(|s| Ok((verified_token(req, &s)?, s)));
+        let verified = services(req).and_then(|s| Ok((verified_token(req, s.tokens())?, s)));
         Box::pin(async move {
             let (verified, services) = verified?;
             let (principal, _) = identity::admit(&services, verified).await?;
@@ -266,4 +267,58 @@ pub const NO_VERSION: i32 = -1;
 /// The `ETag` of a resource at a version.
 pub fn etag(version: i32) -> String {
     format!("\"{version}\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use actix_web::test::TestRequest;
+
+    use super::*;
+    use crate::auth::TokenRequest;
+    use crate::config::{JwtSettings, Secret};
+    use crate::domain::identity::Role;
+
+    fn bearer(token: &str) -> HttpRequest {
+        TestRequest::default()
+            .insert_header((header::AUTHORIZATION, format!("Bearer {token}")))
+            .to_http_request()
+    }
+
+    #[test]
+    fn a_token_the_protections_verified_is_taken_as_they_left_it() {
+        let settings = JwtSettings {
+            secret: Some(Secret::new("k".repeat(32))),
+            public_keys: None,
+            issuer: "coproduce".into(),
+            audience: "coproduce".into(),
+            client_token_ttl: Duration::from_secs(60),
+        };
+        let tokens =
+            TokenAuthority::from_settings(&settings, Path::new("unused"), false).expect("tokens");
+        let token = tokens
+            .mint(&TokenRequest {
+                subject: "someone".into(),
+                organisation_id: None,
+                roles: vec![Role::Admin],
+                participant_id: None,
+                client_id: None,
+                ttl: Duration::from_secs(60),
+            })
+            .expect("mint");
+        // Nothing kept: the header's token is verified here.
+        let (principal, exp) = verified_token(&bearer(&token), &tokens).expect("verified");
+        assert_eq!(principal.subject, "someone");
+        let req = bearer("not-a-token");
+        assert!(verified_token(&req, &tokens).is_err());
+        // Kept by the protections: taken as it stands, the header not verified a second time.
+        req.extensions_mut().insert(VerifiedToken {
+            principal: principal.clone(),
+            exp,
+        });
+        let (kept, kept_exp) = verified_token(&req, &tokens).expect("kept");
+        assert_eq!((kept.subject.as_str(), kept_exp), ("someone", exp));
+    }
 }

@@ -150,7 +150,7 @@ pub async fn idempotency_keys(
     // Keys belong to the caller: the same key from someone else is another request. Who the
     // caller is comes first, so an unauthenticated request is refused as such (401) whatever
     // its key looks like.
-    let principal = crate::http::extract::verified_token(req.request(), &services);
+    let principal = crate::http::extract::verified_token(req.request(), services.tokens());
     let scope = match principal {
         Ok((p, _)) => format!(
             "{}|{}",
