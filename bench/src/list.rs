@@ -337,6 +337,6 @@ pub fn run(opts: &Opts) -> Result<String> {
     for n in notes {
         r.push_str(&format!("\n{n}\n"));
     }
-    work.keep = false;
+    work.keep = opts.keep_work;
     Ok(r)
 }

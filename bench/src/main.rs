@@ -117,6 +117,9 @@ pub struct Opts {
     /// Also write the report to this file.
     #[arg(long, global = true)]
     pub out: Option<PathBuf>,
+    /// list: keep the work directory (logs, and callgrind's dumps for callgrind_annotate).
+    #[arg(long, global = true)]
+    pub keep_work: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]

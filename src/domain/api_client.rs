@@ -9,7 +9,9 @@ use super::id::{ApiClientId, OrganisationId};
 
 use super::identity::Role;
 use super::organisation::OrganisationKind;
+use super::time::Rfc3339;
 use super::validation::{FieldError, Problems};
+use super::EnumList;
 
 /// A provider's or commissioner's own system.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
@@ -20,13 +22,33 @@ pub struct ApiClient {
     pub organisation_id: OrganisationId,
     pub name: String,
     /// The roles its tokens carry.
+    #[graphql(skip, derived(name = "roles", into = "EnumList<Role>", owned))]
     pub roles: Vec<Role>,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "created_at", into = "Rfc3339", owned))]
     pub created_at: DateTime<Utc>,
     #[serde(serialize_with = "super::time::rfc3339_opt")]
+    #[graphql(
+        skip,
+        derived(
+            name = "rotated_at",
+            into = "Option<Rfc3339>",
+            owned,
+            with = "Rfc3339::some"
+        )
+    )]
     pub rotated_at: Option<DateTime<Utc>>,
     /// Once set, the client's secret and every token it was given stop working.
     #[serde(serialize_with = "super::time::rfc3339_opt")]
+    #[graphql(
+        skip,
+        derived(
+            name = "revoked_at",
+            into = "Option<Rfc3339>",
+            owned,
+            with = "Rfc3339::some"
+        )
+    )]
     pub revoked_at: Option<DateTime<Utc>>,
     pub version: i32,
 }

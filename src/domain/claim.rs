@@ -15,6 +15,7 @@ use super::id::{
 };
 use super::money::{Money, GBP};
 use super::payment_policy::PaymentPolicy;
+use super::time::Rfc3339;
 use super::validation::{FieldError, Problems};
 
 domain_enum! {
@@ -112,20 +113,49 @@ pub struct Claim {
     /// What will be paid given the person's choice (0 when they decline).
     pub payable: Money,
     #[serde(serialize_with = "super::time::rfc3339_opt")]
+    #[graphql(
+        skip,
+        derived(
+            name = "submitted_at",
+            into = "Option<Rfc3339>",
+            owned,
+            with = "Rfc3339::some"
+        )
+    )]
     pub submitted_at: Option<DateTime<Utc>>,
     /// Submission day plus the policy's days (the guide: within 14 days).
     pub due_on: Option<NaiveDate>,
     #[serde(serialize_with = "super::time::rfc3339_opt")]
+    #[graphql(
+        skip,
+        derived(
+            name = "approved_at",
+            into = "Option<Rfc3339>",
+            owned,
+            with = "Rfc3339::some"
+        )
+    )]
     pub approved_at: Option<DateTime<Utc>>,
     #[serde(serialize_with = "super::time::rfc3339_opt")]
+    #[graphql(
+        skip,
+        derived(
+            name = "paid_at",
+            into = "Option<Rfc3339>",
+            owned,
+            with = "Rfc3339::some"
+        )
+    )]
     pub paid_at: Option<DateTime<Utc>>,
     pub payment_method: Option<PaymentMethod>,
     pub payment_reference: Option<String>,
     /// Why it was rejected, for the person to see.
     pub rejection_reason: Option<String>,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "created_at", into = "Rfc3339", owned))]
     pub created_at: DateTime<Utc>,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "updated_at", into = "Rfc3339", owned))]
     pub updated_at: DateTime<Utc>,
     pub version: i32,
 }
@@ -151,6 +181,7 @@ pub struct ClaimEvent {
     pub actor: String,
     pub detail: Option<String>,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "at", into = "Rfc3339", owned))]
     pub at: DateTime<Utc>,
 }
 

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::contact::ContactField;
 use super::id::{ConsentEventId, OrganisationId, ParticipantId};
+use super::time::Rfc3339;
 
 domain_enum! {
     /// Who a contact detail is shared with.
@@ -52,6 +53,7 @@ pub struct ConsentEvent {
     pub recorded_by: String,
     pub recorded_by_organisation_id: Option<OrganisationId>,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "recorded_at", into = "Rfc3339", owned))]
     pub recorded_at: DateTime<Utc>,
 }
 
@@ -65,6 +67,7 @@ pub struct ConsentGrant {
     pub method: ConsentMethod,
     pub recorded_by: String,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "granted_at", into = "Rfc3339", owned))]
     pub granted_at: DateTime<Utc>,
 }
 

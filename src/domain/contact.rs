@@ -10,7 +10,9 @@ use chrono::{DateTime, Utc};
 use super::id::{AccessLogEntryId, MembershipId, OrganisationId, ParticipantId};
 use super::identity::Role;
 use super::membership::MemberRole;
+use super::time::Rfc3339;
 use super::validation::{FieldError, Problems};
+use super::EnumList;
 
 domain_enum! {
     /// One kind of contact detail: the unit of consent and of the access log.
@@ -146,12 +148,18 @@ pub struct AccessLogEntry {
     /// The `sub` of who read them.
     pub accessed_by: String,
     pub accessed_by_organisation_id: Option<OrganisationId>,
+    #[graphql(
+        skip,
+        derived(name = "accessed_by_roles", into = "EnumList<Role>", owned)
+    )]
     pub accessed_by_roles: Vec<Role>,
     /// The fields that were shown.
+    #[graphql(skip, derived(name = "fields", into = "EnumList<ContactField>", owned))]
     pub fields: Vec<ContactField>,
     /// Why: the endpoint or GraphQL field that showed them.
     pub purpose: String,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "accessed_at", into = "Rfc3339", owned))]
     pub accessed_at: DateTime<Utc>,
 }
 

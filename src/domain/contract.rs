@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::id::{ContractId, OrganisationId};
 use super::ladder::LadderLevel;
+use super::time::Rfc3339;
 use super::validation::{FieldError, Problems};
 
 /// The most requirements one contract lists.
@@ -236,8 +237,10 @@ pub struct Contract {
     pub requirements: Vec<Requirement>,
     pub created_by: String,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "created_at", into = "Rfc3339", owned))]
     pub created_at: DateTime<Utc>,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "updated_at", into = "Rfc3339", owned))]
     pub updated_at: DateTime<Utc>,
     /// Changes with every update; send it back as `If-Match` to update.
     pub version: i32,

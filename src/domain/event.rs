@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 
 use super::id::{EventId, OpportunityId, OrganisationId, ParticipantId};
 use super::identity::Principal;
+use super::time::Rfc3339;
 
 domain_enum! {
     /// What happened. The text is the type receivers see, in the Standard Webhooks
@@ -76,6 +77,7 @@ pub struct Event {
     #[graphql(name = "type")]
     pub event_type: EventType,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "timestamp", into = "Rfc3339", owned))]
     pub timestamp: DateTime<Utc>,
     /// The organisation whose work or record changed.
     pub organisation_id: OrganisationId,

@@ -14,7 +14,9 @@ use super::id::{
     EvaluationId, FeedbackItemId, OpportunityId, OrganisationId, ParticipantId, SelfAssessmentId,
 };
 use super::ladder::LadderLevel;
+use super::time::Rfc3339;
 use super::validation::{FieldError, Problems};
+use super::EnumList;
 
 /// Longest text of what was said, or of what was done.
 pub const MAX_TEXT: usize = 4_000;
@@ -70,6 +72,7 @@ pub struct FeedbackItem {
     pub channel: FeedbackChannel,
     pub themes: Vec<String>,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "received_at", into = "Rfc3339", owned))]
     pub received_at: DateTime<Utc>,
     pub status: FeedbackStatus,
     pub outcome: Option<FeedbackOutcome>,
@@ -77,18 +80,38 @@ pub struct FeedbackItem {
     pub we_did: Option<String>,
     pub responded_by: Option<String>,
     #[serde(serialize_with = "super::time::rfc3339_opt")]
+    #[graphql(
+        skip,
+        derived(
+            name = "responded_at",
+            into = "Option<Rfc3339>",
+            owned,
+            with = "Rfc3339::some"
+        )
+    )]
     pub responded_at: Option<DateTime<Utc>>,
     /// How the response reached the people who gave the feedback.
     pub communicated_how: Option<String>,
     pub closed_by: Option<String>,
     #[serde(serialize_with = "super::time::rfc3339_opt")]
+    #[graphql(
+        skip,
+        derived(
+            name = "closed_at",
+            into = "Option<Rfc3339>",
+            owned,
+            with = "Rfc3339::some"
+        )
+    )]
     pub closed_at: Option<DateTime<Utc>>,
     /// Whole days from receipt to closing, once closed.
     pub days_to_close: Option<i64>,
     pub recorded_by: String,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "created_at", into = "Rfc3339", owned))]
     pub created_at: DateTime<Utc>,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "updated_at", into = "Rfc3339", owned))]
     pub updated_at: DateTime<Utc>,
     pub version: i32,
 }
@@ -435,9 +458,11 @@ pub struct Evaluation {
     pub personalisation: i32,
     pub comment: Option<String>,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "evaluated_at", into = "Rfc3339", owned))]
     pub evaluated_at: DateTime<Utc>,
     pub recorded_by: String,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "created_at", into = "Rfc3339", owned))]
     pub created_at: DateTime<Utc>,
 }
 
@@ -646,6 +671,10 @@ pub struct SelfAssessment {
     /// Successes to learn from or celebrate.
     pub successes: Option<String>,
     /// Barriers to using co-production, from the guide's list.
+    #[graphql(
+        skip,
+        derived(name = "barriers", into = "EnumList<CoProductionBarrier>", owned)
+    )]
     pub barriers: Vec<CoProductionBarrier>,
     /// Other barriers, and any analysis for solutions.
     pub barriers_other: Option<String>,
@@ -661,6 +690,7 @@ pub struct SelfAssessment {
     pub target_level: LadderLevel,
     pub submitted_by: String,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "submitted_at", into = "Rfc3339", owned))]
     pub submitted_at: DateTime<Utc>,
 }
 

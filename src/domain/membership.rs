@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use super::id::{MembershipId, OpportunityId, ParticipantId};
 
 use super::ladder::OpportunityKind;
+use super::time::Rfc3339;
 use super::validation::{FieldError, Problems};
 
 domain_enum! {
@@ -121,13 +122,32 @@ pub struct MemberView {
     pub experience: Option<Experience>,
     pub status: MemberStatus,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "created_at", into = "Rfc3339", owned))]
     pub created_at: DateTime<Utc>,
     /// When the person took up a place.
     #[serde(serialize_with = "super::time::rfc3339_opt")]
+    #[graphql(
+        skip,
+        derived(
+            name = "joined_at",
+            into = "Option<Rfc3339>",
+            owned,
+            with = "Rfc3339::some"
+        )
+    )]
     pub joined_at: Option<DateTime<Utc>>,
     /// Joined at or before the first session ("from the start"); unknown until a session exists.
     pub joined_from_start: Option<bool>,
     #[serde(serialize_with = "super::time::rfc3339_opt")]
+    #[graphql(
+        skip,
+        derived(
+            name = "left_at",
+            into = "Option<Rfc3339>",
+            owned,
+            with = "Rfc3339::some"
+        )
+    )]
     pub left_at: Option<DateTime<Utc>>,
     /// `null` unless the caller is this person or runs the work (or nothing is declared yet).
     #[graphql(skip)]

@@ -74,8 +74,13 @@ pub mod time;
 pub mod validation;
 pub mod webhook;
 
+use std::borrow::Cow;
 use std::fmt;
 
+use async_graphql::parser::types::Field;
+use async_graphql::registry::Registry;
+use async_graphql::resolver_utils::{enum_value, EnumType};
+use async_graphql::{ContextSelectionSet, OutputType, Positioned, ServerResult, Value};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -93,6 +98,41 @@ pub fn now() -> DateTime<Utc> {
 
 pub fn truncate_to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
+}
+
+/// A list of a domain enum's values as a GraphQL field answers it: the same type as a `Vec` of
+/// them (`[T!]!`), with its values made in one pass, where async-graphql answers a `Vec` with a
+/// future per value, polled together. An object's field answers it with
+/// `#[graphql(skip, derived(name = "…", into = "EnumList<T>", owned))]` on a `Vec<T>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnumList<T>(pub Vec<T>);
+
+impl<T> From<Vec<T>> for EnumList<T> {
+    fn from(values: Vec<T>) -> Self {
+        Self(values)
+    }
+}
+
+impl<T: EnumType + OutputType + Sync> OutputType for EnumList<T> {
+    fn type_name() -> Cow<'static, str> {
+        <Vec<T> as OutputType>::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        <Vec<T> as OutputType>::qualified_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        <Vec<T> as OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        _ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        Ok(Value::List(self.0.iter().map(|v| enum_value(*v)).collect()))
+    }
 }
 
 /// A string that names no known variant of one of the domain's enums.

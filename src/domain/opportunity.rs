@@ -9,7 +9,9 @@ use super::id::{ContractId, OpportunityId, OrganisationId, PaymentPolicyId};
 
 use super::inclusion::{Barrier, Format, Support};
 use super::ladder::{ClaimCheck, Evidence, OpportunityKind, OpportunityStatus, WorkingMode};
+use super::time::Rfc3339;
 use super::validation::{FieldError, Problems};
+use super::EnumList;
 
 domain_enum! {
     /// Areas of lived experience the guide names.
@@ -68,7 +70,19 @@ pub struct Opportunity {
     pub payment_policy_id: Option<PaymentPolicyId>,
     /// Recognition other than payment: vouchers, training places, volunteer roles, awards.
     pub other_recognition: Option<String>,
+    #[graphql(
+        skip,
+        derived(name = "support_offered", into = "EnumList<Support>", owned)
+    )]
     pub support_offered: Vec<Support>,
+    #[graphql(
+        skip,
+        derived(
+            name = "lived_experience_areas",
+            into = "EnumList<LivedExperienceArea>",
+            owned
+        )
+    )]
     pub lived_experience_areas: Vec<LivedExperienceArea>,
     /// Open to carers.
     pub for_carers: bool,
@@ -76,8 +90,10 @@ pub struct Opportunity {
     pub advertised_on: Option<NaiveDate>,
     pub closing_on: Option<NaiveDate>,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "created_at", into = "Rfc3339", owned))]
     pub created_at: DateTime<Utc>,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "updated_at", into = "Rfc3339", owned))]
     pub updated_at: DateTime<Utc>,
     pub version: i32,
     /// The honest classification, on single reads: the evidenced level beside the claim and

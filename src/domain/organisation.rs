@@ -6,7 +6,9 @@ use utoipa::ToSchema;
 
 use super::id::{OrganisationId, PaymentPolicyId};
 
+use super::time::Rfc3339;
 use super::validation::{FieldError, Problems};
+use super::EnumList;
 
 domain_enum! {
     pub enum OrganisationKind as "organisation kind" {
@@ -54,6 +56,10 @@ pub struct Organisation {
     pub id: OrganisationId,
     pub name: String,
     /// What the organisation is: one or more of commissioner, provider, facilitator.
+    #[graphql(
+        skip,
+        derived(name = "kinds", into = "EnumList<OrganisationKind>", owned)
+    )]
     pub kinds: Vec<OrganisationKind>,
     // GraphQL answers it from the door (graphql::organisations), as a plain object.
     #[graphql(skip)]
@@ -61,8 +67,10 @@ pub struct Organisation {
     /// The payment policy new work uses unless it names another (the guide's, to begin with).
     pub default_payment_policy_id: Option<PaymentPolicyId>,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "created_at", into = "Rfc3339", owned))]
     pub created_at: DateTime<Utc>,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "updated_at", into = "Rfc3339", owned))]
     pub updated_at: DateTime<Utc>,
     /// Changes with every update; send it back as `If-Match` to update.
     pub version: i32,

@@ -14,7 +14,9 @@ use super::ladder::OpportunityKind;
 use super::membership::Experience;
 use super::money::{Money, GBP};
 use super::opportunity::LivedExperienceArea;
+use super::time::Rfc3339;
 use super::validation::{FieldError, Problems};
+use super::EnumList;
 
 domain_enum! {
     /// What experience a person brings: lived experience, caring, or both (both roles).
@@ -110,13 +112,37 @@ pub struct Participant {
     /// `null` once erased.
     pub name: Option<String>,
     pub preferred_name: Option<String>,
+    #[graphql(
+        skip,
+        derived(name = "roles", into = "EnumList<ParticipantRole>", owned)
+    )]
     pub roles: Vec<ParticipantRole>,
+    #[graphql(
+        skip,
+        derived(
+            name = "lived_experience_areas",
+            into = "EnumList<LivedExperienceArea>",
+            owned
+        )
+    )]
     pub lived_experience_areas: Vec<LivedExperienceArea>,
     /// The ways the person wants to be involved (the guide's kinds of work).
+    #[graphql(
+        skip,
+        derived(name = "involvement_kinds", into = "EnumList<OpportunityKind>", owned)
+    )]
     pub involvement_kinds: Vec<OpportunityKind>,
     /// How much time they can give, in their words ("1 hour a month").
     pub time_available: Option<String>,
+    #[graphql(
+        skip,
+        derived(name = "contact_methods", into = "EnumList<ContactMethod>", owned)
+    )]
     pub contact_methods: Vec<ContactMethod>,
+    #[graphql(
+        skip,
+        derived(name = "support_needs", into = "EnumList<SupportNeed>", owned)
+    )]
     pub support_needs: Vec<SupportNeed>,
     pub support_needs_other: Option<String>,
     pub payment_preference: Option<PaymentPreference>,
@@ -128,10 +154,21 @@ pub struct Participant {
     /// token without a `participant_id` claim still names them.
     pub identity_subject: Option<String>,
     #[serde(serialize_with = "super::time::rfc3339_opt")]
+    #[graphql(
+        skip,
+        derived(
+            name = "erased_at",
+            into = "Option<Rfc3339>",
+            owned,
+            with = "Rfc3339::some"
+        )
+    )]
     pub erased_at: Option<DateTime<Utc>>,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "created_at", into = "Rfc3339", owned))]
     pub created_at: DateTime<Utc>,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "updated_at", into = "Rfc3339", owned))]
     pub updated_at: DateTime<Utc>,
     /// Changes with every update; send it back as `If-Match` to update.
     pub version: i32,
@@ -173,6 +210,7 @@ impl Participant {
 #[graphql(serial)]
 pub struct ParticipantExport {
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "exported_at", into = "Rfc3339", owned))]
     pub exported_at: DateTime<Utc>,
     pub participant: Participant,
     pub contact_details: super::contact::ContactDetails,

@@ -10,6 +10,7 @@ use super::id::{
     ClaimId, OpportunityId, OrganisationId, ParticipantId, PaymentRunId, ReceiptId, RecognitionId,
 };
 use super::money::Money;
+use super::time::Rfc3339;
 use super::validation::{FieldError, Problems};
 
 /// The largest receipt taken.
@@ -28,6 +29,7 @@ pub struct Receipt {
     pub sha256: String,
     pub uploaded_by: String,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "uploaded_at", into = "Rfc3339", owned))]
     pub uploaded_at: DateTime<Utc>,
 }
 
@@ -69,6 +71,7 @@ pub struct Recognition {
     pub value: Option<Money>,
     pub recorded_by: String,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "recorded_at", into = "Rfc3339", owned))]
     pub recorded_at: DateTime<Utc>,
 }
 
@@ -202,6 +205,7 @@ pub struct PaymentRun {
     pub total: Money,
     pub created_by: String,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "created_at", into = "Rfc3339", owned))]
     pub created_at: DateTime<Utc>,
 }
 

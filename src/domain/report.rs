@@ -24,6 +24,8 @@ use super::id::{ContractId, OpportunityId, OrganisationId, SelfAssessmentId};
 use super::ladder::{
     ClaimCheck, CriterionResult, LadderLevel, OpportunityKind, OpportunityStatus, WorkingMode,
 };
+use super::time::Rfc3339;
+use super::EnumList;
 
 /// Counts of people under this are withheld from commissioners.
 pub const SMALL_NUMBER: i64 = 5;
@@ -123,6 +125,7 @@ pub struct SelfAssessmentBeside {
     pub self_assessment_id: SelfAssessmentId,
     pub period: Period,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "submitted_at", into = "Rfc3339", owned))]
     pub submitted_at: DateTime<Utc>,
     /// Where the provider says it sits on the ladder...
     pub current_level: LadderLevel,
@@ -133,6 +136,10 @@ pub struct SelfAssessmentBeside {
     pub staff_confidence: i32,
     pub commitment: i32,
     pub prepared_to_pay: PreparedToPay,
+    #[graphql(
+        skip,
+        derived(name = "barriers", into = "EnumList<CoProductionBarrier>", owned)
+    )]
     pub barriers: Vec<CoProductionBarrier>,
     pub successes: Option<String>,
     /// The self-assessment itself, for the provider's staff and admins.
@@ -172,9 +179,11 @@ pub struct EvidenceReport {
     /// `from` inclusive, `to` exclusive.
     pub period: Period,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "computed_at", into = "Rfc3339", owned))]
     pub computed_at: DateTime<Utc>,
     /// The moment the evidence is judged at: the period's end, or now if sooner.
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "evidence_at", into = "Rfc3339", owned))]
     pub evidence_at: DateTime<Utc>,
     /// Counts of people are shown as "fewer than 5" and rounded to 5 for this reader.
     pub small_numbers_suppressed: bool,

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use super::id::{AttendanceId, DecisionId, OpportunityId, ParticipantId, SessionId};
 
 use super::inclusion::Format;
+use super::time::Rfc3339;
 use super::validation::{FieldError, Problems};
 
 /// A meeting or event of a piece of work.
@@ -16,6 +17,7 @@ pub struct Session {
     pub id: SessionId,
     pub opportunity_id: OpportunityId,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "starts_at", into = "Rfc3339", owned))]
     pub starts_at: DateTime<Utc>,
     pub duration_minutes: i32,
     pub format: Format,
@@ -43,6 +45,7 @@ pub struct Attendance {
     pub minutes: i32,
     pub participation: Participation,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "recorded_at", into = "Rfc3339", owned))]
     pub recorded_at: DateTime<Utc>,
 }
 
@@ -80,6 +83,7 @@ pub struct Decision {
     /// Lived-experience members shared in making it.
     pub shared_with_lived_experience: bool,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "recorded_at", into = "Rfc3339", owned))]
     pub recorded_at: DateTime<Utc>,
 }
 

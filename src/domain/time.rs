@@ -2,12 +2,25 @@
 //! (`2026-12-02T07:17:51.123456Z`: UTC, with 0, 3, 6 or 9 fraction digits as the value needs),
 //! formatted into a stack buffer instead of through `Display`. Lists carry two or more
 //! timestamps per item, and chrono's formatting was a sixth of a list's server time.
+//!
+//! GraphQL's `DateTime` keeps the text it has always had, chrono's `to_rfc3339`
+//! (`2026-12-02T07:17:51.123456+00:00`), written the same way ([`Rfc3339`]).
 
+use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::Serializer;
 
+/// How the zone is written after the time.
+#[derive(Clone, Copy)]
+enum Zone {
+    /// `Z`, as chrono's serde writes it.
+    Z,
+    /// `+00:00`, as chrono's `to_rfc3339` writes it.
+    Offset,
+}
+
 /// Fills `buf` and returns the text.
-fn format<'b>(t: &DateTime<Utc>, buf: &'b mut [u8; 40]) -> Option<&'b str> {
+fn format<'b>(t: &DateTime<Utc>, zone: Zone, buf: &'b mut [u8; 40]) -> Option<&'b str> {
     let year = t.year();
     if !(0..=9999).contains(&year) {
         return None;
@@ -50,14 +63,23 @@ fn format<'b>(t: &DateTime<Utc>, buf: &'b mut [u8; 40]) -> Option<&'b str> {
         put(buf, end + 1, value, digits);
         end += 1 + digits;
     }
-    buf[end] = b'Z';
-    std::str::from_utf8(&buf[..=end]).ok()
+    match zone {
+        Zone::Z => {
+            buf[end] = b'Z';
+            end += 1;
+        }
+        Zone::Offset => {
+            buf[end..end + 6].copy_from_slice(b"+00:00");
+            end += 6;
+        }
+    }
+    std::str::from_utf8(&buf[..end]).ok()
 }
 
 /// `#[serde(serialize_with = "crate::domain::time::rfc3339")]`
 pub fn rfc3339<S: Serializer>(t: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
     let mut buf = [0u8; 40];
-    match format(t, &mut buf) {
+    match format(t, Zone::Z, &mut buf) {
         Some(text) => serializer.serialize_str(text),
         None => serde::Serialize::serialize(t, serializer),
     }
@@ -71,6 +93,58 @@ pub fn rfc3339_opt<S: Serializer>(
     match t {
         Some(t) => rfc3339(t, serializer),
         None => serializer.serialize_none(),
+    }
+}
+
+/// A timestamp as GraphQL's `DateTime` answers it: the scalar async-graphql defines for
+/// `DateTime<Utc>` (same name, description and parsing; the schema lets the two share the
+/// name), with its text written as above instead of through chrono's `to_rfc3339`. An object's
+/// field answers it with `#[graphql(skip, derived(name = "…", into = "Rfc3339", owned))]` on a
+/// `DateTime<Utc>`, or `into = "Option<Rfc3339>", with = "Rfc3339::some"` on an optional one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rfc3339(pub DateTime<Utc>);
+
+impl From<DateTime<Utc>> for Rfc3339 {
+    fn from(t: DateTime<Utc>) -> Self {
+        Self(t)
+    }
+}
+
+impl Rfc3339 {
+    pub fn some(t: Option<DateTime<Utc>>) -> Option<Self> {
+        t.map(Self)
+    }
+
+    /// The text, as `to_rfc3339` writes it.
+    pub fn text(&self) -> String {
+        let mut buf = [0u8; 40];
+        match format(&self.0, Zone::Offset, &mut buf) {
+            Some(text) => text.to_owned(),
+            None => self.0.to_rfc3339(),
+        }
+    }
+}
+
+/// Implement the DateTime<Utc> scalar
+///
+/// The input/output is a string in RFC3339 format.
+#[Scalar(
+    name = "DateTime",
+    specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339"
+)]
+impl ScalarType for Rfc3339 {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        <DateTime<Utc> as ScalarType>::parse(value)
+            .map(Self)
+            .map_err(InputValueError::propagate)
+    }
+
+    fn is_valid(value: &Value) -> bool {
+        <DateTime<Utc> as ScalarType>::is_valid(value)
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.text())
     }
 }
 
@@ -111,6 +185,63 @@ mod tests {
         for t in cases.into_iter().flatten() {
             let chrono = serde_json::to_value(t).map(|v| v.to_string());
             assert_eq!(ours(&t), chrono.unwrap_or_default(), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn graphqls_text_is_to_rfc3339s() {
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut cases = vec![
+            DateTime::from_timestamp(0, 0),
+            DateTime::from_timestamp(1_700_000_000, 120_000_000),
+            DateTime::from_timestamp(1_700_000_000, 123_456_789),
+            DateTime::from_timestamp(253_402_300_799, 999_999_999),
+            DateTime::from_timestamp(253_402_300_800, 0),
+            DateTime::from_timestamp(-62_135_596_801, 5),
+            // A leap second.
+            DateTime::from_timestamp(1_483_228_799, 1_500_000_000),
+        ];
+        for _ in 0..10_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let secs = (seed % 253_402_300_800) as i64;
+            let nanos = match seed % 4 {
+                0 => 0,
+                1 => (seed >> 20) as u32 % 1000 * 1_000_000,
+                2 => (seed >> 20) as u32 % 1_000_000 * 1_000,
+                _ => (seed >> 20) as u32 % 1_000_000_000,
+            };
+            cases.push(DateTime::from_timestamp(secs, nanos));
+        }
+        let cases: Vec<_> = cases.into_iter().flatten().collect();
+        assert!(cases.len() > 9_000);
+        for t in cases {
+            assert_eq!(Rfc3339(t).text(), t.to_rfc3339(), "{t:?}");
+            assert_eq!(
+                Rfc3339(t).to_value(),
+                <DateTime<Utc> as ScalarType>::to_value(&t)
+            );
+        }
+    }
+
+    #[test]
+    fn graphql_reads_a_timestamp_as_chrono_does() {
+        for text in [
+            "2026-12-02T07:17:51.5+00:00",
+            "2026-12-02T08:17:51Z",
+            "2026-12-02",
+        ] {
+            let ours = Rfc3339::parse(Value::String(text.into())).map(|t| t.0);
+            let theirs = <DateTime<Utc> as ScalarType>::parse(Value::String(text.into()));
+            match (ours, theirs) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b),
+                (Err(a), Err(b)) => assert_eq!(
+                    a.into_server_error(Default::default()).message,
+                    b.into_server_error(Default::default()).message
+                ),
+                (a, b) => panic!("{text}: {a:?} against {b:?}"),
+            }
         }
     }
 

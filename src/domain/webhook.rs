@@ -21,7 +21,9 @@ use utoipa::ToSchema;
 
 use super::event::EventType;
 use super::id::{EventId, OrganisationId, WebhookAttemptId, WebhookDeliveryId, WebhookEndpointId};
+use super::time::Rfc3339;
 use super::validation::{FieldError, Problems};
+use super::EnumList;
 
 /// The prefix of a signing secret, as the specification writes it.
 pub const SECRET_PREFIX: &str = "whsec_";
@@ -37,20 +39,44 @@ pub struct WebhookEndpoint {
     pub organisation_id: OrganisationId,
     pub url: String,
     /// The event types sent; empty for every type.
+    #[graphql(
+        skip,
+        derived(name = "event_types", into = "EnumList<EventType>", owned)
+    )]
     pub event_types: Vec<EventType>,
     pub description: Option<String>,
     /// False once disabled (by hand, or after deliveries kept failing for more than a day).
     pub enabled: bool,
     pub disabled_reason: Option<String>,
     #[serde(serialize_with = "super::time::rfc3339_opt")]
+    #[graphql(
+        skip,
+        derived(
+            name = "disabled_at",
+            into = "Option<Rfc3339>",
+            owned,
+            with = "Rfc3339::some"
+        )
+    )]
     pub disabled_at: Option<DateTime<Utc>>,
     /// Until when the secret replaced at the last rotation still signs, beside the new one.
     #[serde(serialize_with = "super::time::rfc3339_opt")]
+    #[graphql(
+        skip,
+        derived(
+            name = "previous_secret_expires_at",
+            into = "Option<Rfc3339>",
+            owned,
+            with = "Rfc3339::some"
+        )
+    )]
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
     pub created_by: String,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "created_at", into = "Rfc3339", owned))]
     pub created_at: DateTime<Utc>,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "updated_at", into = "Rfc3339", owned))]
     pub updated_at: DateTime<Utc>,
     pub version: i32,
 }
@@ -354,10 +380,29 @@ pub struct WebhookDelivery {
     pub status: DeliveryStatus,
     pub attempts: i32,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "next_attempt_at", into = "Rfc3339", owned))]
     pub next_attempt_at: DateTime<Utc>,
     #[serde(serialize_with = "super::time::rfc3339_opt")]
+    #[graphql(
+        skip,
+        derived(
+            name = "last_attempt_at",
+            into = "Option<Rfc3339>",
+            owned,
+            with = "Rfc3339::some"
+        )
+    )]
     pub last_attempt_at: Option<DateTime<Utc>>,
     #[serde(serialize_with = "super::time::rfc3339_opt")]
+    #[graphql(
+        skip,
+        derived(
+            name = "delivered_at",
+            into = "Option<Rfc3339>",
+            owned,
+            with = "Rfc3339::some"
+        )
+    )]
     pub delivered_at: Option<DateTime<Utc>>,
 }
 
@@ -371,6 +416,7 @@ pub struct WebhookAttempt {
     /// 1 for the first try.
     pub attempt: i32,
     #[serde(serialize_with = "super::time::rfc3339")]
+    #[graphql(skip, derived(name = "attempted_at", into = "Rfc3339", owned))]
     pub attempted_at: DateTime<Utc>,
     /// The receiver's HTTP status, when it answered.
     pub status_code: Option<i32>,
