@@ -17,12 +17,12 @@ pub mod plain;
 mod webhooks;
 pub mod ws;
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::{Connection, CursorType, Edge};
 use async_graphql::{Context, ErrorExtensions, MergedObject, OutputType, Schema, ValidationMode};
 use uuid::Uuid;
 
 use crate::domain::identity::Principal;
-use crate::domain::page::{encode_cursor, Page, PageRequest};
+use crate::domain::page::{decode_cursor, encode_cursor, Page, PageRequest};
 use crate::error::AppError;
 use crate::service::Services;
 
@@ -254,18 +254,47 @@ pub(crate) fn plain_connection<T: async_graphql::ContainerType, I: Into<Uuid>>(
     plain::PlainConnection(connection(page, request, id_of, plain::Plain))
 }
 
+/// A Relay connection of `N`, its cursors the items' ids.
+pub type IdConnection<N> = Connection<IdCursor, N>;
+
+/// An edge's cursor: the item's id, written as text ([`encode_cursor`]) only when a document
+/// asks for it (`cursor`, `startCursor`, `endCursor`), not for every item of every page.
+pub struct IdCursor(Uuid);
+
+/// Text that is not a cursor.
+#[derive(Debug)]
+pub struct NotACursor;
+
+impl std::fmt::Display for NotACursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not a cursor")
+    }
+}
+
+impl CursorType for IdCursor {
+    type Error = NotACursor;
+
+    fn decode_cursor(text: &str) -> Result<Self, NotACursor> {
+        decode_cursor(text).map(IdCursor).ok_or(NotACursor)
+    }
+
+    fn encode_cursor(&self) -> String {
+        encode_cursor(self.0)
+    }
+}
+
 /// A Relay connection from one page of the service's answer.
 pub(crate) fn connection<T, I: Into<Uuid>, N: OutputType>(
     page: Page<T>,
     request: PageRequest,
     id_of: impl Fn(&T) -> I,
     node: impl Fn(T) -> N,
-) -> Connection<String, N> {
+) -> IdConnection<N> {
     let mut conn = Connection::new(request.after.is_some(), page.next_cursor.is_some());
     conn.edges.extend(
         page.items
             .into_iter()
-            .map(|item| Edge::new(encode_cursor(id_of(&item).into()), node(item))),
+            .map(|item| Edge::new(IdCursor(id_of(&item).into()), node(item))),
     );
     conn
 }

@@ -1,7 +1,6 @@
 //! Opportunities, members, sessions, attendance, decisions and the glossary in GraphQL.
 //! Nested lists go through the DataLoaders in `loaders`.
 
-use async_graphql::connection::Connection;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -10,6 +9,7 @@ use super::loaders::{AttendanceAt, DecisionsAt, EvidenceOf, Loaders, MembersOf, 
 use super::plain::PlainConnection;
 use super::{
     caller, connection, cost_of_page, page_request, plain_connection, services, GqlResult,
+    IdConnection,
 };
 use crate::domain::glossary::{GlossaryInput, GlossaryTerm};
 use crate::domain::id::{
@@ -63,7 +63,7 @@ impl Opportunity {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, MemberView>> {
+    ) -> async_graphql::Result<IdConnection<MemberView>> {
         let request = page_request(first, after)?;
         let list = loader(ctx)?
             .load_one(MembersOf(self.clone()))
@@ -84,7 +84,7 @@ impl Opportunity {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Session>> {
+    ) -> async_graphql::Result<IdConnection<Session>> {
         let request = page_request(first, after)?;
         let list = loader(ctx)?
             .load_one(SessionsOf(self.clone()))
@@ -262,7 +262,7 @@ impl OpportunityQuery {
         filter: Option<OpportunityFilter>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Opportunity>> {
+    ) -> async_graphql::Result<IdConnection<Opportunity>> {
         let request = page_request(first, after)?;
         let filter = filter
             .unwrap_or_default()

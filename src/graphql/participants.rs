@@ -2,13 +2,13 @@
 //! GraphQL. A field the caller may not see (contact details, consents, the access log) is
 //! `null` with an error entry carrying `extensions.code`; the service decides, as for REST.
 
-use async_graphql::connection::Connection;
 use async_graphql::{ComplexObject, Context, Object};
 use uuid::Uuid;
 
 use super::plain::PlainConnection;
 use super::{
     caller, connection, cost_of_page, page_request, plain_connection, services, GqlResult,
+    IdConnection,
 };
 use crate::domain::consent::{
     AudienceKind, ConsentEvent, ConsentInput, ConsentMethod, ConsentRecord,
@@ -82,7 +82,7 @@ impl ParticipantQuery {
         filter: Option<ParticipantFilter>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Participant>> {
+    ) -> async_graphql::Result<IdConnection<Participant>> {
         let request = page_request(first, after)?;
         let filter = filter
             .unwrap_or_default()

@@ -10,7 +10,6 @@
 
 use std::borrow::Cow;
 
-use async_graphql::connection::Connection;
 use async_graphql::indexmap::map::Entry;
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
@@ -20,6 +19,7 @@ use async_graphql::{
     ServerResult, Value,
 };
 
+use super::IdConnection;
 use crate::http::json::write_str;
 
 /// A plain object, answered without a future per field. See the module's note.
@@ -56,7 +56,7 @@ impl<T: ContainerType> OutputType for Plain<T> {
             && keys_unique(&fields)
         {
             let mut out = Vec::with_capacity(64 * fields.len());
-            write_in_order(ctx, &self.0, &fields, None, &mut out).await?;
+            write_in_order(ctx, &self.0, &fields, &mut out).await?;
             return Ok(Value::Binary(out.into()));
         }
         Ok(answer_in_order(ctx, &self.0, &fields).await)
@@ -79,15 +79,15 @@ fn address(field: &Positioned<Field>) -> usize {
 /// them (same names, same SDL), but it answers `nodes` and `edges` item after item, in place,
 /// where async-graphql polls a future per item together; every field of every item is a plain
 /// copy, so there is nothing to wait on together.
-pub struct PlainConnection<T: ContainerType>(pub Connection<String, Plain<T>>);
+pub struct PlainConnection<T: ContainerType>(pub IdConnection<Plain<T>>);
 
 impl<T: ContainerType> OutputType for PlainConnection<T> {
     fn type_name() -> Cow<'static, str> {
-        Connection::<String, Plain<T>>::type_name()
+        IdConnection::<Plain<T>>::type_name()
     }
 
     fn qualified_type_name() -> String {
-        Connection::<String, Plain<T>>::qualified_type_name()
+        IdConnection::<Plain<T>>::qualified_type_name()
     }
 
     fn introspection_type_name(&self) -> Cow<'static, str> {
@@ -95,7 +95,7 @@ impl<T: ContainerType> OutputType for PlainConnection<T> {
     }
 
     fn create_type_info(registry: &mut Registry) -> String {
-        Connection::<String, Plain<T>>::create_type_info(registry)
+        IdConnection::<Plain<T>>::create_type_info(registry)
     }
 
     async fn resolve(
@@ -194,9 +194,8 @@ fn json_error(error: serde_json::Error) -> ServerError {
     ServerError::new(format!("could not write the answer: {error}"), None)
 }
 
-/// The fields an item's selection asks, and when their keys are unique each key written once
-/// for every item ([`written_keys`]).
-type Selected<'a> = (Vec<&'a Positioned<Field>>, Option<Vec<Vec<u8>>>);
+/// The fields an item's selection asks, and whether their keys are unique.
+type Selected<'a> = (Vec<&'a Positioned<Field>>, bool);
 
 /// A list of plain objects written as JSON, item after item: the value [`write_response`]
 /// copies into the answer as it stands.
@@ -214,17 +213,17 @@ async fn written_list<'a, T: ContainerType + 'a>(
             out.push(b',');
         }
         let ctx_item = set.with_index(index);
-        let (fields, keys) = match &mut fields {
+        let (fields, unique) = match &mut fields {
             Some(fields) => fields,
             None => {
                 let selected =
                     selected_fields(&ctx_item, item).map_err(|e| ctx_item.set_error_path(e))?;
-                let keys = keys_unique(&selected).then(|| written_keys(&selected));
-                fields.insert((selected, keys))
+                let unique = keys_unique(&selected);
+                fields.insert((selected, unique))
             }
         };
-        if let Some(keys) = keys {
-            write_in_order(&ctx_item, item, fields, Some(keys), &mut out).await?;
+        if *unique {
+            write_in_order(&ctx_item, item, fields, &mut out).await?;
         } else {
             let value = answer_in_order(&ctx_item, item, fields).await;
             write_value(&value, &mut out).map_err(json_error)?;
@@ -239,31 +238,30 @@ async fn written_list<'a, T: ContainerType + 'a>(
     Ok(Some(Value::Binary(out.into())))
 }
 
-/// Each field's response key written as JSON, with its colon.
-fn written_keys(fields: &[&Positioned<Field>]) -> Vec<Vec<u8>> {
-    fields
-        .iter()
-        .map(|field| {
-            let mut key = Vec::new();
-            write_str(&mut key, field.node.response_key().node.as_str());
-            key.push(b':');
-            key
-        })
-        .collect()
+/// Writes a response key as JSON, with its colon. A key is a GraphQL name (`[_A-Za-z][_0-9A-Za-z]*`,
+/// as the parser reads it), which needs no escaping; anything else is escaped all the same.
+fn write_key(out: &mut Vec<u8>, key: &str) {
+    if key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        out.reserve(key.len() + 3);
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+    } else {
+        write_str(out, key);
+        out.push(b':');
+    }
 }
 
 /// [`answer_in_order`], writing each field's value as JSON as it comes; the keys are unique.
-/// `keys`, when given, are the fields' keys as [`written_keys`] writes them.
 async fn write_in_order<T: ContainerType>(
     ctx: &ContextSelectionSet<'_>,
     root: &T,
     fields: &[&Positioned<Field>],
-    keys: Option<&[Vec<u8>]>,
     out: &mut Vec<u8>,
 ) -> ServerResult<()> {
     let start = out.len();
     let mut written = 0;
-    for (i, field) in fields.iter().enumerate() {
+    for field in fields {
         let value = if field.node.name.node == "__typename" {
             Value::String(root.introspection_type_name().into_owned())
         } else {
@@ -286,13 +284,7 @@ async fn write_in_order<T: ContainerType>(
         };
         out.push(if written == 0 { b'{' } else { b',' });
         written += 1;
-        match keys.and_then(|keys| keys.get(i)) {
-            Some(key) => out.extend_from_slice(key),
-            None => {
-                write_str(out, field.node.response_key().node.as_str());
-                out.push(b':');
-            }
-        }
+        write_key(out, field.node.response_key().node.as_str());
         write_value(&value, out).map_err(json_error)?;
     }
     if written == 0 {
@@ -404,7 +396,7 @@ fn selected_fields<'a, T: ContainerType>(
     ctx: &ContextSelectionSet<'a>,
     root: &T,
 ) -> ServerResult<Vec<&'a Positioned<Field>>> {
-    let mut fields = Vec::new();
+    let mut fields = Vec::with_capacity(ctx.item.node.items.len());
     collect(ctx, root, &ctx.item.node, &mut fields, 0)?;
     Ok(fields)
 }
@@ -500,7 +492,17 @@ fn insert_value(target: &mut IndexMap<Name, Value>, name: Name, value: Value) {
 mod tests {
     use async_graphql::{ErrorExtensionValues, Name, Pos, Response, ServerError, Value};
 
-    use super::write_response;
+    use super::{write_key, write_response};
+
+    #[test]
+    fn a_key_is_written_as_serde_json_writes_it() {
+        for key in ["id", "_a9", "createdAt", "", "a\"b", "a\\b", "é", "a\nb"] {
+            let mut ours = Vec::new();
+            write_key(&mut ours, key);
+            let theirs = format!("{}:", serde_json::to_string(key).unwrap_or_default());
+            assert_eq!(String::from_utf8_lossy(&ours), theirs, "{key:?}");
+        }
+    }
 
     #[test]
     fn writes_a_response_as_serde_does_and_a_written_list_as_it_stands() {

@@ -674,3 +674,82 @@ async fn a_connection_answers_fragments_aliases_typename_and_edges_asked_twice()
         "{next}"
     );
 }
+
+/// GraphQL's `DateTime` is chrono's `to_rfc3339` text (`+00:00`, where REST writes `Z`), its
+/// enum lists are the values in order, and a cursor is the item's id, through a single object,
+/// a written page and edges alike.
+#[tokio::test]
+async fn graphql_writes_timestamps_enum_lists_and_cursors_as_it_always_has() {
+    let app = spawn_app().await;
+    let created = app
+        .post(
+            "/api/v1/organisations",
+            &app.admin_token,
+            &json!({ "name": "Alder Voices", "kinds": ["provider", "commissioner"] }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.body["id"].as_str().expect("id");
+    let rest_created = created.body["created_at"].as_str().expect("created_at");
+    assert!(rest_created.ends_with('Z'), "{}", created.text);
+    let instant: chrono::DateTime<chrono::Utc> = rest_created.parse().expect("a timestamp");
+    let expected = instant.to_rfc3339();
+    assert!(expected.ends_with("+00:00"), "{expected}");
+    let kinds: Vec<String> = created.body["kinds"]
+        .as_array()
+        .expect("kinds")
+        .iter()
+        .map(|k| k.as_str().expect("a kind").to_uppercase())
+        .collect();
+    assert_eq!(kinds.len(), 2, "{}", created.text);
+
+    let one = app
+        .graphql(
+            &app.admin_token,
+            "query($id: ID!) { organisation(id: $id) { kinds createdAt updatedAt } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert!(one["errors"].is_null(), "{one}");
+    let organisation = &one["data"]["organisation"];
+    assert_eq!(organisation["createdAt"], expected.as_str(), "{one}");
+    assert_eq!(organisation["updatedAt"], expected.as_str(), "{one}");
+    assert_eq!(organisation["kinds"], json!(kinds), "{one}");
+
+    let page = app
+        .graphql(
+            &app.admin_token,
+            "{ organisations(first: 5) { nodes { id kinds createdAt } edges { cursor node { createdAt } } pageInfo { startCursor endCursor } } }",
+            json!({}),
+        )
+        .await;
+    assert!(page["errors"].is_null(), "{page}");
+    let organisations = &page["data"]["organisations"];
+    let node = organisations["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .find(|n| n["id"] == id)
+        .expect("the new organisation");
+    assert_eq!(node["createdAt"], expected.as_str(), "{page}");
+    assert_eq!(node["kinds"], json!(kinds), "{page}");
+    for edge in organisations["edges"].as_array().expect("edges") {
+        let at = edge["node"]["createdAt"].as_str().expect("createdAt");
+        assert!(at.ends_with("+00:00"), "{page}");
+    }
+    let edges = organisations["edges"].as_array().expect("edges");
+    let cursors: Vec<&Value> = edges.iter().map(|e| &e["cursor"]).collect();
+    let ids: Vec<&Value> = organisations["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| &n["id"])
+        .collect();
+    assert_eq!(cursors, ids, "a cursor is its item's id: {page}");
+    assert_eq!(organisations["pageInfo"]["startCursor"], *ids[0], "{page}");
+    assert_eq!(
+        organisations["pageInfo"]["endCursor"],
+        *ids[ids.len() - 1],
+        "{page}"
+    );
+}
