@@ -119,21 +119,35 @@ pub fn run(opts: &Opts) -> Result<String> {
         bail!("GraphQL and REST answer different organisations");
     }
     let base = format!("http://127.0.0.1:{}", srv.port);
-    let rest_load = wrk.run(
-        &dir,
-        "rest",
-        &format!("{base}{REST_PATH}"),
-        &Script::get(&[("Authorization", &bearer)]),
-        &[],
-    )?;
+    // REST and GraphQL take turns, a slice each per round, the first of each after a warm-up.
+    let rounds = opts.rounds.max(1);
+    let slice = (opts.duration / u64::from(rounds)).max(1);
+    let (mut rest_slices, mut gql_slices) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let turn = Wrk {
+            duration: slice,
+            warmup: if round == 0 { wrk.warmup } else { 0 },
+            quiet: round == 0,
+            ..wrk
+        };
+        rest_slices.push(turn.run(
+            &dir,
+            "rest",
+            &format!("{base}{REST_PATH}"),
+            &Script::get(&[("Authorization", &bearer)]),
+            &[],
+        )?);
+        gql_slices.push(turn.run(
+            &dir,
+            "graphql",
+            &format!("{base}/graphql"),
+            &Script::graphql(Some(&srv.token), GQL_QUERY),
+            &[],
+        )?);
+    }
+    let rest_load = Load::combine(&rest_slices);
+    let gql_load = Load::combine(&gql_slices);
     rows.push(Row::wrk(format!("REST `GET {REST_PATH}`"), &rest_load));
-    let gql_load = wrk.run(
-        &dir,
-        "graphql",
-        &format!("{base}/graphql"),
-        &Script::graphql(Some(&srv.token), GQL_QUERY),
-        &[],
-    )?;
     rows.push(Row::wrk("GraphQL `organisations(first: 50)`", &gql_load));
     if !srv.svc.alive() {
         bail!("the server died during the load:\n{}", srv.svc.tail());
@@ -247,13 +261,20 @@ pub fn run(opts: &Opts) -> Result<String> {
         opts,
         &format!(
             "{}; {} organisations seeded through the db layer, {}",
-            if sqlite {
-                " after a 3 s warm-up".to_owned()
-            } else {
-                format!(
-                    " after a 3 s warm-up; pgbench -c16 and -c{} -j{} -T{} -M prepared (also after a 3 s warm-up)",
-                    opts.connections, opts.threads, opts.duration
-                )
+            {
+                let rounds = opts.rounds.max(1);
+                let turns = format!(
+                    " in all, REST and GraphQL taking turns in {rounds} round(s) of {} s each, the first after a 3 s warm-up",
+                    (opts.duration / u64::from(rounds)).max(1)
+                );
+                if sqlite {
+                    turns
+                } else {
+                    format!(
+                        "{turns}; pgbench -c16 and -c{} -j{} -T{} -M prepared (after a 3 s warm-up)",
+                        opts.connections, opts.threads, opts.duration
+                    )
+                }
             },
             opts.orgs,
             if sqlite { "SQLite" } else { "PostgreSQL" }

@@ -53,6 +53,10 @@ pub struct Opts {
     /// Seconds of each measured run (each follows a 3 s warm-up).
     #[arg(long, global = true, default_value_t = 15)]
     pub duration: u64,
+    /// list: REST and GraphQL take turns in this many rounds, each a slice of --duration, so
+    /// that the machine's drift falls on both alike.
+    #[arg(long, global = true, default_value_t = 3)]
+    pub rounds: u32,
     /// wrk connections (and pgbench clients besides 16); the directory's saturation run.
     #[arg(long, global = true, default_value_t = 64)]
     pub connections: u32,

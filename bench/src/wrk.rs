@@ -49,6 +49,70 @@ impl Load {
         )
     }
 
+    /// Slices of one load run at different times, as one. The list alternates REST's slices
+    /// with GraphQL's, so that the machine's drift from one minute to the next falls on both
+    /// alike. The rate is the requests over the seconds of all slices; p50, p90, p99 and the
+    /// maximum are the highest slice's, an upper bound on the whole's (no slice has more than
+    /// 1 % of its answers above its p99, so the whole has none above the highest); counts and
+    /// CPU are summed, others' CPU weighted by time.
+    pub fn combine(slices: &[Load]) -> Load {
+        let seconds = |l: &Load| {
+            if l.rps > 0.0 {
+                l.requests as f64 / l.rps
+            } else {
+                0.0
+            }
+        };
+        let total_s: f64 = slices.iter().map(seconds).sum();
+        let requests: u64 = slices.iter().map(|l| l.requests).sum();
+        let highest = |f: fn(&Load) -> f64| slices.iter().map(f).fold(0.0, f64::max);
+        let mut statuses: Vec<(u16, u64)> = Vec::new();
+        let mut counts: Vec<(String, u64)> = Vec::new();
+        for l in slices {
+            for (status, n) in &l.statuses {
+                match statuses.iter_mut().find(|(s, _)| s == status) {
+                    Some((_, total)) => *total += n,
+                    None => statuses.push((*status, *n)),
+                }
+            }
+            for (name, n) in &l.counts {
+                match counts.iter_mut().find(|(k, _)| k == name) {
+                    Some((_, total)) => *total += n,
+                    None => counts.push((name.clone(), *n)),
+                }
+            }
+        }
+        statuses.sort();
+        counts.sort();
+        Load {
+            rps: if total_s > 0.0 {
+                requests as f64 / total_s
+            } else {
+                0.0
+            },
+            requests,
+            p50_ms: highest(|l| l.p50_ms),
+            p90_ms: highest(|l| l.p90_ms),
+            p99_ms: highest(|l| l.p99_ms),
+            max_ms: highest(|l| l.max_ms),
+            socket_errors: slices.iter().map(|l| l.socket_errors).sum(),
+            non2xx: slices.iter().map(|l| l.non2xx).sum(),
+            statuses,
+            body_bytes: slices
+                .iter()
+                .filter_map(|l| l.body_bytes)
+                .reduce(|(lo, hi), (l, h)| (lo.min(l), hi.max(h))),
+            counts,
+            other_cpu: if total_s > 0.0 {
+                slices.iter().map(|l| l.other_cpu * seconds(l)).sum::<f64>() / total_s
+            } else {
+                0.0
+            },
+            server_cpu_s: slices.iter().map(|l| l.server_cpu_s).sum(),
+            postgres_cpu_s: slices.iter().map(|l| l.postgres_cpu_s).sum(),
+        }
+    }
+
     /// A number the script counted (0 when it never did).
     pub fn count(&self, name: &str) -> u64 {
         self.counts
@@ -360,6 +424,38 @@ mod tests {
             r#""{\"query\":\"{ a }\"}""#
         );
         assert_eq!(lua_str("a\\b\nc"), "\"a\\\\b\\010c\"");
+    }
+
+    #[test]
+    fn slices_combine_into_one_load() {
+        let a = Load {
+            rps: 100.0,
+            requests: 1000,
+            p99_ms: 5.0,
+            statuses: vec![(200, 1000)],
+            other_cpu: 2.0,
+            server_cpu_s: 1.0,
+            ..Load::default()
+        };
+        let b = Load {
+            rps: 50.0,
+            requests: 1000,
+            p99_ms: 9.0,
+            statuses: vec![(200, 990), (503, 10)],
+            non2xx: 10,
+            other_cpu: 8.0,
+            server_cpu_s: 2.0,
+            ..Load::default()
+        };
+        let whole = Load::combine(&[a, b]);
+        // 2000 requests in 10 s + 20 s.
+        assert!((whole.rps - 2000.0 / 30.0).abs() < 1e-9);
+        assert_eq!(whole.requests, 2000);
+        assert_eq!(whole.p99_ms, 9.0);
+        assert_eq!(whole.statuses, vec![(200, 1990), (503, 10)]);
+        assert_eq!(whole.non2xx, 10);
+        assert!((whole.other_cpu - (2.0 * 10.0 + 8.0 * 20.0) / 30.0).abs() < 1e-9);
+        assert_eq!(whole.server_cpu_s, 3.0);
     }
 
     #[test]

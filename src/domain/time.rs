@@ -7,7 +7,7 @@
 //! (`2026-12-02T07:17:51.123456+00:00`), written the same way ([`Rfc3339`]).
 
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::Serializer;
 
 /// How the zone is written after the time.
@@ -19,29 +19,16 @@ enum Zone {
     Offset,
 }
 
-/// The civil date of a day counted from 1970-01-01 (Howard Hinnant's `civil_from_days`), in
-/// a few integer steps where chrono's `year()`, `month()` and `day()` each work it out again.
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097); // [0, 146096]
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365], from 1 March
-    let mp = (5 * doy + 2) / 153; // [0, 11], from March
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = (if mp < 10 { mp + 3 } else { mp - 9 }) as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 /// Fills `buf` and returns the text.
 fn format<'b>(t: &DateTime<Utc>, zone: Zone, buf: &'b mut [u8; 40]) -> Option<&'b str> {
-    let secs = t.timestamp();
-    let (year, month, day) = civil(secs.div_euclid(86_400));
+    // The parts of the time in UTC, read once (each accessor of `DateTime` works out the
+    // local time again).
+    let naive = t.naive_utc();
+    let (date, time) = (naive.date(), naive.time());
+    let year = date.year();
     if !(0..=9999).contains(&year) {
         return None;
     }
-    let of_day = secs.rem_euclid(86_400) as u32;
     fn put(buf: &mut [u8], at: usize, value: u32, digits: usize) {
         let mut v = value;
         for i in (0..digits).rev() {
@@ -51,20 +38,20 @@ fn format<'b>(t: &DateTime<Utc>, zone: Zone, buf: &'b mut [u8; 40]) -> Option<&'
     }
     put(buf, 0, year as u32, 4);
     buf[4] = b'-';
-    put(buf, 5, month, 2);
+    put(buf, 5, date.month(), 2);
     buf[7] = b'-';
-    put(buf, 8, day, 2);
+    put(buf, 8, date.day(), 2);
     buf[10] = b'T';
-    put(buf, 11, of_day / 3_600, 2);
+    put(buf, 11, time.hour(), 2);
     buf[13] = b':';
-    put(buf, 14, of_day / 60 % 60, 2);
+    put(buf, 14, time.minute(), 2);
     buf[16] = b':';
     // A leap second is kept as chrono writes it: second 59 with nanoseconds past 1e9.
-    let nanos = t.timestamp_subsec_nanos();
+    let nanos = time.nanosecond();
     let (second, nanos) = if nanos >= 1_000_000_000 {
-        (of_day % 60 + 1, nanos - 1_000_000_000)
+        (time.second() + 1, nanos - 1_000_000_000)
     } else {
-        (of_day % 60, nanos)
+        (time.second(), nanos)
     };
     put(buf, 17, second, 2);
     let mut end = 19;

@@ -56,7 +56,7 @@ impl<T: ContainerType> OutputType for Plain<T> {
             && keys_unique(&fields)
         {
             let mut out = Vec::with_capacity(64 * fields.len());
-            write_in_order(ctx, &self.0, &fields, &mut out).await?;
+            write_in_order(ctx, &self.0, &fields, None, &mut out).await?;
             return Ok(Value::Binary(out.into()));
         }
         Ok(answer_in_order(ctx, &self.0, &fields).await)
@@ -194,8 +194,9 @@ fn json_error(error: serde_json::Error) -> ServerError {
     ServerError::new(format!("could not write the answer: {error}"), None)
 }
 
-/// The fields an item's selection asks, and whether their keys are unique.
-type Selected<'a> = (Vec<&'a Positioned<Field>>, bool);
+/// The fields an item's selection asks, and when their keys are unique each key written once
+/// for every item ([`write_key`]).
+type Selected<'a> = (Vec<&'a Positioned<Field>>, Option<Vec<Vec<u8>>>);
 
 /// A list of plain objects written as JSON, item after item: the value [`write_response`]
 /// copies into the answer as it stands.
@@ -213,17 +214,24 @@ async fn written_list<'a, T: ContainerType + 'a>(
             out.push(b',');
         }
         let ctx_item = set.with_index(index);
-        let (fields, unique) = match &mut fields {
+        let (fields, keys) = match &mut fields {
             Some(fields) => fields,
             None => {
                 let selected =
                     selected_fields(&ctx_item, item).map_err(|e| ctx_item.set_error_path(e))?;
-                let unique = keys_unique(&selected);
-                fields.insert((selected, unique))
+                let keys = keys_unique(&selected).then(|| {
+                    let key = |field: &&Positioned<Field>| {
+                        let mut key = Vec::new();
+                        write_key(&mut key, field.node.response_key().node.as_str());
+                        key
+                    };
+                    selected.iter().map(key).collect()
+                });
+                fields.insert((selected, keys))
             }
         };
-        if *unique {
-            write_in_order(&ctx_item, item, fields, &mut out).await?;
+        if let Some(keys) = keys {
+            write_in_order(&ctx_item, item, fields, Some(keys), &mut out).await?;
         } else {
             let value = answer_in_order(&ctx_item, item, fields).await;
             write_value(&value, &mut out).map_err(json_error)?;
@@ -253,15 +261,17 @@ fn write_key(out: &mut Vec<u8>, key: &str) {
 }
 
 /// [`answer_in_order`], writing each field's value as JSON as it comes; the keys are unique.
+/// `keys`, when given, are the fields' keys as [`write_key`] writes them.
 async fn write_in_order<T: ContainerType>(
     ctx: &ContextSelectionSet<'_>,
     root: &T,
     fields: &[&Positioned<Field>],
+    keys: Option<&[Vec<u8>]>,
     out: &mut Vec<u8>,
 ) -> ServerResult<()> {
     let start = out.len();
     let mut written = 0;
-    for field in fields {
+    for (i, field) in fields.iter().enumerate() {
         let value = if field.node.name.node == "__typename" {
             Value::String(root.introspection_type_name().into_owned())
         } else {
@@ -284,7 +294,10 @@ async fn write_in_order<T: ContainerType>(
         };
         out.push(if written == 0 { b'{' } else { b',' });
         written += 1;
-        write_key(out, field.node.response_key().node.as_str());
+        match keys.and_then(|keys| keys.get(i)) {
+            Some(key) => out.extend_from_slice(key),
+            None => write_key(out, field.node.response_key().node.as_str()),
+        }
         write_value(&value, out).map_err(json_error)?;
     }
     if written == 0 {
