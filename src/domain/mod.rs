@@ -32,6 +32,21 @@ macro_rules! domain_enum {
             }
         }
 
+        impl $crate::domain::GraphqlName for $name {
+            fn graphql_name(self) -> async_graphql::Name {
+                static NAMES: std::sync::OnceLock<Vec<async_graphql::Name>> =
+                    std::sync::OnceLock::new();
+                let names = NAMES.get_or_init(|| {
+                    Self::ALL.iter().map(|v| $crate::domain::name_of(*v)).collect()
+                });
+                // The values are in `ALL`'s order, which is the order they are declared in.
+                names
+                    .get(self as usize)
+                    .cloned()
+                    .unwrap_or_else(|| $crate::domain::name_of(self))
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
@@ -80,7 +95,7 @@ use std::fmt;
 use async_graphql::parser::types::Field;
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::{enum_value, EnumType};
-use async_graphql::{ContextSelectionSet, OutputType, Positioned, ServerResult, Value};
+use async_graphql::{ContextSelectionSet, Name, OutputType, Positioned, ServerResult, Value};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -113,7 +128,21 @@ impl<T> From<Vec<T>> for EnumList<T> {
     }
 }
 
-impl<T: EnumType + OutputType + Sync> OutputType for EnumList<T> {
+/// A domain enum's value as GraphQL names it, made once per value: answering it then costs a
+/// reference count, not a new string. [`domain_enum!`] implements it.
+pub trait GraphqlName {
+    fn graphql_name(self) -> Name;
+}
+
+/// A value's GraphQL name, as async-graphql makes it.
+pub fn name_of<T: EnumType>(value: T) -> Name {
+    match enum_value(value) {
+        Value::Enum(name) => name,
+        _ => Name::new(""),
+    }
+}
+
+impl<T: GraphqlName + OutputType + Copy + Sync> OutputType for EnumList<T> {
     fn type_name() -> Cow<'static, str> {
         <Vec<T> as OutputType>::type_name()
     }
@@ -131,7 +160,12 @@ impl<T: EnumType + OutputType + Sync> OutputType for EnumList<T> {
         _ctx: &ContextSelectionSet<'_>,
         _field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        Ok(Value::List(self.0.iter().map(|v| enum_value(*v)).collect()))
+        Ok(Value::List(
+            self.0
+                .iter()
+                .map(|v| Value::Enum(v.graphql_name()))
+                .collect(),
+        ))
     }
 }
 
@@ -180,15 +214,19 @@ pub(crate) fn parse_from<T: Copy>(
 
 #[cfg(test)]
 mod enum_tests {
+    use super::{enum_value, EnumType, GraphqlName, Value};
+
     /// Each value's text is what serde writes and reads, for every domain enum.
     fn texts_agree<T>(all: &[T])
     where
         T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug + Copy,
-        T: std::fmt::Display,
+        T: std::fmt::Display + GraphqlName + EnumType,
     {
         for v in all {
             let json = serde_json::to_string(v).expect("serialise");
             assert_eq!(json, format!("\"{v}\""));
+            // The name made once per value is the one async-graphql makes for it each time.
+            assert_eq!(Value::Enum(v.graphql_name()), enum_value(*v), "{v}");
             assert_eq!(serde_json::from_str::<T>(&json).ok(), Some(*v));
         }
     }

@@ -9,14 +9,16 @@
 //! together.
 
 use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
+use std::pin::pin;
 
 use async_graphql::indexmap::map::Entry;
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::{
-    ContainerType, Context, ContextSelectionSet, Name, OutputType, Positioned, ServerError,
-    ServerResult, Value,
+    ContainerType, Context, ContextSelectionSet, Name, OutputType, Positioned, QueryPathSegment,
+    ServerError, ServerResult, Value,
 };
 
 use super::IdConnection;
@@ -49,26 +51,63 @@ impl<T: ContainerType> OutputType for Plain<T> {
     ) -> ServerResult<Value> {
         let fields = selected_fields(ctx, &self.0)?;
         // The value of a written object's field (`contact` of an organisation in a written
-        // page): nothing will merge it, so it is written too when its own keys are unique.
-        if WRITING
-            .try_with(|at| *at == address(field))
-            .unwrap_or(false)
-            && keys_unique(&fields)
-        {
-            let mut out = Vec::with_capacity(64 * fields.len());
-            write_in_order(ctx, &self.0, &fields, None, &mut out).await?;
-            return Ok(Value::Binary(out.into()));
+        // page): nothing will merge it, so it writes itself into its parent's answer, where the
+        // parent left room for it, when its own keys are unique.
+        // Not an item of a list at that field: the list's items are not written in place.
+        let direct = matches!(
+            ctx.path_node.as_ref().map(|node| &node.segment),
+            Some(QueryPathSegment::Name(_))
+        );
+        let handed = WRITING
+            .try_with(|w| {
+                (direct && w.field == address(field)).then(|| (w.out.take(), w.keys.take()))
+            })
+            .ok()
+            .flatten();
+        if let Some((mut out, keys)) = handed {
+            // Keys kept from an earlier item were unique: the selection is the same.
+            let keys = keys.or_else(|| keys_unique(&fields).then(|| keys_of(&fields)));
+            let written = match &keys {
+                Some(keys) => {
+                    Some(write_in_order(ctx, &self.0, &fields, Some(keys), None, &mut out).await)
+                }
+                None => None,
+            };
+            let handed_back = WRITING.try_with(|w| {
+                w.out.replace(out);
+                w.wrote.set(matches!(written, Some(Ok(()))));
+                w.keys.replace(keys);
+            });
+            if handed_back.is_err() {
+                return Err(ServerError::new("could not write the answer", None));
+            }
+            if let Some(written) = written {
+                written?;
+                return Ok(Value::Null);
+            }
         }
         Ok(answer_in_order(ctx, &self.0, &fields).await)
     }
 }
 
+/// What a written object hands to the plain object that answers one of its fields: the answer
+/// written so far, for the object to write itself at its end, and the object's keys as
+/// written, kept from one item of a page to the next.
+struct Writing {
+    /// The field, by its address in the document.
+    field: usize,
+    out: RefCell<Vec<u8>>,
+    keys: RefCell<Option<Keys>>,
+    /// Whether the object wrote itself (its value is then `Null`, and not to be written).
+    wrote: Cell<bool>,
+}
+
 tokio::task_local! {
-    /// The field a written object is answering now, by its address in the document: a plain
-    /// object that is the value of exactly that field may write itself as well, as its parent's
-    /// keys are unique and its parent writes what it answers as it stands. Any other field (one
-    /// of an object async-graphql answers, which merges keys asked twice) is not that field.
-    static WRITING: usize;
+    /// The field a written object is answering now: a plain object that is the value of
+    /// exactly that field may write itself as well, as its parent's keys are unique and its
+    /// parent writes what it answers as it stands. Any other field (one of an object
+    /// async-graphql answers, which merges keys asked twice) is not that field.
+    static WRITING: Writing;
 }
 
 fn address(field: &Positioned<Field>) -> usize {
@@ -194,9 +233,26 @@ fn json_error(error: serde_json::Error) -> ServerError {
     ServerError::new(format!("could not write the answer: {error}"), None)
 }
 
-/// The fields an item's selection asks, and when their keys are unique each key written once
-/// for every item ([`write_key`]).
-type Selected<'a> = (Vec<&'a Positioned<Field>>, Option<Vec<Vec<u8>>>);
+/// Response keys as [`write_key`] writes them, one per field.
+type Keys = Vec<Vec<u8>>;
+
+fn keys_of(fields: &[&Positioned<Field>]) -> Keys {
+    let key = |field: &&Positioned<Field>| {
+        let mut key = Vec::new();
+        write_key(&mut key, field.node.response_key().node.as_str());
+        key
+    };
+    fields.iter().map(key).collect()
+}
+
+/// What the items of a written list ask, worked out from the first: the fields, their keys
+/// when unique, and for each field the keys of the plain object answering it, if it wrote
+/// itself.
+struct Selected<'a> {
+    fields: Vec<&'a Positioned<Field>>,
+    keys: Option<Keys>,
+    nested: Vec<Option<Keys>>,
+}
 
 /// A list of plain objects written as JSON, item after item: the value [`write_response`]
 /// copies into the answer as it stands.
@@ -208,32 +264,39 @@ async fn written_list<'a, T: ContainerType + 'a>(
     let count = items.len();
     let mut out = Vec::with_capacity(256 * count + 2);
     out.push(b'[');
-    let mut fields: Option<Selected> = None;
+    let mut selected: Option<Selected> = None;
     for (index, item) in items.enumerate() {
         if index > 0 {
             out.push(b',');
         }
         let ctx_item = set.with_index(index);
-        let (fields, keys) = match &mut fields {
-            Some(fields) => fields,
+        let selected = match &mut selected {
+            Some(selected) => selected,
             None => {
-                let selected =
+                let fields =
                     selected_fields(&ctx_item, item).map_err(|e| ctx_item.set_error_path(e))?;
-                let keys = keys_unique(&selected).then(|| {
-                    let key = |field: &&Positioned<Field>| {
-                        let mut key = Vec::new();
-                        write_key(&mut key, field.node.response_key().node.as_str());
-                        key
-                    };
-                    selected.iter().map(key).collect()
-                });
-                fields.insert((selected, keys))
+                let keys = keys_unique(&fields).then(|| keys_of(&fields));
+                let nested = vec![None; fields.len()];
+                selected.insert(Selected {
+                    fields,
+                    keys,
+                    nested,
+                })
             }
         };
-        if let Some(keys) = keys {
-            write_in_order(&ctx_item, item, fields, Some(keys), &mut out).await?;
+        if let Some(keys) = &selected.keys {
+            let nested = Some(selected.nested.as_mut_slice());
+            write_in_order(
+                &ctx_item,
+                item,
+                &selected.fields,
+                Some(keys),
+                nested,
+                &mut out,
+            )
+            .await?;
         } else {
-            let value = answer_in_order(&ctx_item, item, fields).await;
+            let value = answer_in_order(&ctx_item, item, &selected.fields).await;
             write_value(&value, &mut out).map_err(json_error)?;
         }
         if index == 0 {
@@ -261,44 +324,67 @@ fn write_key(out: &mut Vec<u8>, key: &str) {
 }
 
 /// [`answer_in_order`], writing each field's value as JSON as it comes; the keys are unique.
-/// `keys`, when given, are the fields' keys as [`write_key`] writes them.
+/// `keys`, when given, are the fields' keys as [`write_key`] writes them; `nested`, when
+/// given, keeps for each field the keys of the plain object that answers it and writes itself.
 async fn write_in_order<T: ContainerType>(
     ctx: &ContextSelectionSet<'_>,
     root: &T,
     fields: &[&Positioned<Field>],
     keys: Option<&[Vec<u8>]>,
+    mut nested: Option<&mut [Option<Keys>]>,
     out: &mut Vec<u8>,
 ) -> ServerResult<()> {
     let start = out.len();
     let mut written = 0;
     for (i, field) in fields.iter().enumerate() {
-        let value = if field.node.name.node == "__typename" {
-            Value::String(root.introspection_type_name().into_owned())
-        } else {
-            let ctx_field = ctx.with_field(field);
-            let answer = if field.node.selection_set.node.items.is_empty() {
-                // A leaf (a scalar or an enum): no object to write.
-                root.resolve_field(&ctx_field).await
-            } else {
-                WRITING
-                    .scope(address(field), root.resolve_field(&ctx_field))
-                    .await
-            };
-            match answer {
-                Ok(value) => value.unwrap_or_default(),
-                Err(error) => {
-                    ctx.add_error(error);
-                    continue;
-                }
-            }
-        };
+        // The key goes first; a field that fails is taken out again.
+        let mark = out.len();
         out.push(if written == 0 { b'{' } else { b',' });
-        written += 1;
         match keys.and_then(|keys| keys.get(i)) {
             Some(key) => out.extend_from_slice(key),
             None => write_key(out, field.node.response_key().node.as_str()),
         }
-        write_value(&value, out).map_err(json_error)?;
+        let answer = if field.node.name.node == "__typename" {
+            Ok(Some(Value::String(
+                root.introspection_type_name().into_owned(),
+            )))
+        } else if field.node.selection_set.node.items.is_empty() {
+            // A leaf (a scalar or an enum): no object to write.
+            root.resolve_field(&ctx.with_field(field)).await
+        } else {
+            let slot = nested.as_mut().and_then(|nested| nested.get_mut(i));
+            let writing = Writing {
+                field: address(field),
+                out: RefCell::new(std::mem::take(out)),
+                keys: RefCell::new(slot.and_then(Option::take)),
+                wrote: Cell::new(false),
+            };
+            let ctx_field = ctx.with_field(field);
+            let mut scoped = pin!(WRITING.scope(writing, root.resolve_field(&ctx_field)));
+            let answer = scoped.as_mut().await;
+            let Some(writing) = scoped.as_mut().take_value() else {
+                return Err(ServerError::new("could not write the answer", None));
+            };
+            *out = writing.out.into_inner();
+            if let Some(slot) = nested.as_mut().and_then(|nested| nested.get_mut(i)) {
+                *slot = writing.keys.into_inner();
+            }
+            if writing.wrote.get() {
+                // Written in place, after its key.
+                written += 1;
+                continue;
+            }
+            answer
+        };
+        match answer {
+            Ok(value) => write_value(&value.unwrap_or_default(), out).map_err(json_error)?,
+            Err(error) => {
+                out.truncate(mark);
+                ctx.add_error(error);
+                continue;
+            }
+        }
+        written += 1;
     }
     if written == 0 {
         out.truncate(start);
