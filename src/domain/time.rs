@@ -162,9 +162,28 @@ mod tests {
             .unwrap_or_default()
     }
 
+    /// 10,000 instants from year 0 to 9999, with whole seconds and milli-, micro- and
+    /// nanosecond fractions alike (xorshift from `seed`).
+    fn random_instants(mut seed: u64) -> Vec<Option<DateTime<Utc>>> {
+        let mut instants = Vec::with_capacity(10_000);
+        for _ in 0..10_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let secs = (seed % 253_402_300_800) as i64;
+            let nanos = match seed % 4 {
+                0 => 0,
+                1 => (seed >> 20) as u32 % 1000 * 1_000_000,
+                2 => (seed >> 20) as u32 % 1_000_000 * 1_000,
+                _ => (seed >> 20) as u32 % 1_000_000_000,
+            };
+            instants.push(DateTime::from_timestamp(secs, nanos));
+        }
+        instants
+    }
+
     #[test]
     fn the_text_is_chronos_own() {
-        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut cases = vec![
             DateTime::from_timestamp(0, 0),
             DateTime::from_timestamp(1_700_000_000, 120_000_000),
@@ -179,19 +198,7 @@ mod tests {
             DateTime::from_timestamp(4_107_542_400, 0),
             DateTime::from_timestamp(1_483_228_799, 1_500_000_000),
         ];
-        for _ in 0..10_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let secs = (seed % 253_402_300_800) as i64;
-            let nanos = match seed % 4 {
-                0 => 0,
-                1 => (seed >> 20) as u32 % 1000 * 1_000_000,
-                2 => (seed >> 20) as u32 % 1_000_000 * 1_000,
-                _ => (seed >> 20) as u32 % 1_000_000_000,
-            };
-            cases.push(DateTime::from_timestamp(secs, nanos));
-        }
+        cases.extend(random_instants(0x9E37_79B9_7F4A_7C15));
         for t in cases.into_iter().flatten() {
             let chrono = serde_json::to_value(t).map(|v| v.to_string());
             assert_eq!(ours(&t), chrono.unwrap_or_default(), "{t:?}");
@@ -200,7 +207,6 @@ mod tests {
 
     #[test]
     fn graphqls_text_is_to_rfc3339s() {
-        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
         let mut cases = vec![
             DateTime::from_timestamp(0, 0),
             DateTime::from_timestamp(1_700_000_000, 120_000_000),
@@ -211,19 +217,7 @@ mod tests {
             // A leap second.
             DateTime::from_timestamp(1_483_228_799, 1_500_000_000),
         ];
-        for _ in 0..10_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let secs = (seed % 253_402_300_800) as i64;
-            let nanos = match seed % 4 {
-                0 => 0,
-                1 => (seed >> 20) as u32 % 1000 * 1_000_000,
-                2 => (seed >> 20) as u32 % 1_000_000 * 1_000,
-                _ => (seed >> 20) as u32 % 1_000_000_000,
-            };
-            cases.push(DateTime::from_timestamp(secs, nanos));
-        }
+        cases.extend(random_instants(0x2545_F491_4F6C_DD1D));
         let cases: Vec<_> = cases.into_iter().flatten().collect();
         assert!(cases.len() > 9_000);
         for t in cases {
