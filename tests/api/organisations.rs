@@ -535,6 +535,60 @@ async fn a_written_page_reads_as_its_objects_would_in_the_documents_order() {
     }
 }
 
+/// `@skip` and `@include` leave fields out of a written page, of the objects written inside its
+/// items and of its fragments, as they do anywhere else.
+#[tokio::test]
+async fn skip_and_include_leave_fields_out_of_a_written_page() {
+    let app = spawn_app().await;
+    let rest = first_page_of_two(
+        &app,
+        ["alder@example.org", "birch@example.org"].map(|email| {
+            json!({ "name": format!("Group of {email}"), "kinds": ["provider"],
+                    "contact": { "name": "Sam", "email": email } })
+        }),
+    )
+    .await;
+    let items = rest.body["items"].as_array().expect("items");
+    let query = r#"query($yes: Boolean!, $no: Boolean!) { organisations(first: 2) { nodes {
+        id name @skip(if: $yes) kinds @include(if: $no)
+        contact { name @include(if: $yes) email @skip(if: $no) phone @skip(if: $yes) }
+        ... on Organisation @include(if: $no) { version }
+        ...Typed @skip(if: $yes)
+    } } }
+    fragment Typed on Organisation { __typename }"#;
+
+    let body = app
+        .graphql(&app.admin_token, query, json!({ "yes": true, "no": false }))
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let expected: Vec<Value> = items
+        .iter()
+        .map(|o| json!({ "id": o["id"], "contact": { "name": "Sam", "email": o["contact"]["email"] } }))
+        .collect();
+    assert_eq!(
+        body["data"]["organisations"]["nodes"],
+        json!(expected),
+        "{body}"
+    );
+
+    let body = app
+        .graphql(&app.admin_token, query, json!({ "yes": false, "no": true }))
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let expected: Vec<Value> = items
+        .iter()
+        .map(|o| {
+            json!({ "id": o["id"], "name": o["name"], "kinds": ["PROVIDER"],
+                    "contact": { "phone": null }, "version": 1, "__typename": "Organisation" })
+        })
+        .collect();
+    assert_eq!(
+        body["data"]["organisations"]["nodes"],
+        json!(expected),
+        "{body}"
+    );
+}
+
 /// A kept document that passed validation with some variables skips the full check only with
 /// those same variables and operation name: others are checked again, and refused when wrong.
 #[tokio::test]
