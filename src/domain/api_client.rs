@@ -14,7 +14,16 @@ use super::validation::{FieldError, Problems};
 use super::EnumList;
 
 /// A provider's or commissioner's own system.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    ToSchema,
+    async_graphql::SimpleObject,
+    coproduce_macros::WriteFields,
+)]
 #[graphql(serial)]
 pub struct ApiClient {
     /// The `client_id` used at `POST /api/v1/token`.

@@ -96,7 +96,16 @@ pub struct ClaimLine {
 }
 
 /// A claim, with its lines and totals.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    ToSchema,
+    async_graphql::SimpleObject,
+    coproduce_macros::WriteFields,
+)]
 #[graphql(serial)]
 pub struct Claim {
     pub id: ClaimId,

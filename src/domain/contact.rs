@@ -140,7 +140,16 @@ pub struct ContactDetailsInput {
 }
 
 /// One read of a person's contact details by someone else, outside the group directory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    ToSchema,
+    async_graphql::SimpleObject,
+    coproduce_macros::WriteFields,
+)]
 #[graphql(serial)]
 pub struct AccessLogEntry {
     pub id: AccessLogEntryId,
@@ -165,7 +174,16 @@ pub struct AccessLogEntry {
 
 /// One member in a piece of work's group directory: their name, their role in the group, and
 /// only the contact details they consented to share with the reader's audience.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    ToSchema,
+    async_graphql::SimpleObject,
+    coproduce_macros::WriteFields,
+)]
 #[graphql(serial)]
 pub struct DirectoryEntry {
     pub membership_id: MembershipId,

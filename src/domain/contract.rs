@@ -223,7 +223,15 @@ impl Requirement {
 }
 
 /// A commissioner's contract with a provider.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Serialize,
+    ToSchema,
+    async_graphql::SimpleObject,
+    coproduce_macros::WriteFields,
+)]
 #[graphql(serial)]
 pub struct Contract {
     pub id: ContractId,

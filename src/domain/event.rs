@@ -70,7 +70,15 @@ impl EventType {
 }
 
 /// Something that happened, as stored in the outbox and as delivered.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Serialize,
+    ToSchema,
+    async_graphql::SimpleObject,
+    coproduce_macros::WriteFields,
+)]
 pub struct Event {
     pub id: EventId,
     #[serde(rename = "type")]

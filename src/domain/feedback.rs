@@ -59,7 +59,16 @@ domain_enum! {
 }
 
 /// Something someone said, and what became of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    ToSchema,
+    async_graphql::SimpleObject,
+    coproduce_macros::WriteFields,
+)]
 #[graphql(serial)]
 pub struct FeedbackItem {
     pub id: FeedbackItemId,
@@ -442,7 +451,16 @@ pub fn median(sorted: &[i64]) -> Option<f64> {
 }
 
 /// One evaluation of a service on the Five Values, each scored 1 to 5.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    ToSchema,
+    async_graphql::SimpleObject,
+    coproduce_macros::WriteFields,
+)]
 #[graphql(serial)]
 pub struct Evaluation {
     pub id: EvaluationId,
@@ -653,7 +671,16 @@ domain_enum! {
 
 /// An organisation's answers to the guide's ten questions, for a period. Earlier answers are
 /// kept, so change over time shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    ToSchema,
+    async_graphql::SimpleObject,
+    coproduce_macros::WriteFields,
+)]
 #[graphql(serial)]
 pub struct SelfAssessment {
     pub id: SelfAssessmentId,

@@ -9,7 +9,16 @@ use super::id::GlossaryTermId;
 
 use super::validation::{FieldError, Problems};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    ToSchema,
+    async_graphql::SimpleObject,
+    coproduce_macros::WriteFields,
+)]
 #[graphql(serial)]
 pub struct GlossaryTerm {
     pub id: GlossaryTermId,

@@ -56,6 +56,14 @@ macro_rules! typed_ids {
             }
         }
 
+        /// GraphQL's `UUID`: the hyphenated text in lower case.
+        impl super::written::WriteLeaf for $name {
+            fn write_leaf(&self, out: &mut Vec<u8>) {
+                let mut buf = Uuid::encode_buffer();
+                super::written::write_name(out, self.0.hyphenated().encode_lower(&mut buf));
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 fmt::Display::fmt(&self.0.hyphenated(), f)

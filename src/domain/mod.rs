@@ -47,6 +47,12 @@ macro_rules! domain_enum {
             }
         }
 
+        impl $crate::domain::written::WriteLeaf for $name {
+            fn write_leaf(&self, out: &mut Vec<u8>) {
+                $crate::domain::written::write_name(out, &$crate::domain::GraphqlName::graphql_name(*self));
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
@@ -74,6 +80,7 @@ pub mod glossary_seed;
 pub mod id;
 pub mod identity;
 pub mod inclusion;
+pub mod json;
 pub mod ladder;
 pub mod membership;
 pub mod money;
@@ -88,6 +95,7 @@ pub mod session;
 pub mod time;
 pub mod validation;
 pub mod webhook;
+pub mod written;
 
 use std::borrow::Cow;
 use std::fmt;

@@ -32,6 +32,7 @@ domain_enum! {
     Deserialize,
     ToSchema,
     async_graphql::SimpleObject,
+    coproduce_macros::WriteFields,
     async_graphql::InputObject,
 )]
 #[graphql(input_name = "OrganisationContactInput")]
@@ -50,7 +51,16 @@ pub struct OrganisationContact {
 }
 
 /// A commissioner, provider or facilitator.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    ToSchema,
+    async_graphql::SimpleObject,
+    coproduce_macros::WriteFields,
+)]
 #[graphql(serial, complex)]
 pub struct Organisation {
     pub id: OrganisationId,

@@ -66,7 +66,16 @@ pub struct PaymentRates {
 }
 
 /// What an organisation pays for taking part.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    ToSchema,
+    async_graphql::SimpleObject,
+    coproduce_macros::WriteFields,
+)]
 #[graphql(serial)]
 pub struct PaymentPolicy {
     pub id: PaymentPolicyId,

@@ -119,6 +119,17 @@ impl Rfc3339 {
         t.map(Self)
     }
 
+    /// The text as a JSON string (it needs no escaping), as `to_rfc3339` writes it.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let mut buf = [0u8; 40];
+        out.push(b'"');
+        match format(&self.0, Zone::Offset, &mut buf) {
+            Some(text) => out.extend_from_slice(text.as_bytes()),
+            None => out.extend_from_slice(self.0.to_rfc3339().as_bytes()),
+        }
+        out.push(b'"');
+    }
+
     /// The text, as `to_rfc3339` writes it.
     pub fn text(&self) -> String {
         let mut buf = [0u8; 40];

@@ -32,7 +32,16 @@ const SECRET_BYTES: usize = 32;
 pub const MAX_URL: usize = 2_000;
 
 /// A receiver of webhooks. The signing secret is never shown again after it is made.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    ToSchema,
+    async_graphql::SimpleObject,
+    coproduce_macros::WriteFields,
+)]
 #[graphql(serial)]
 pub struct WebhookEndpoint {
     pub id: WebhookEndpointId,
@@ -372,7 +381,16 @@ domain_enum! {
 }
 
 /// One event on its way to one endpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    ToSchema,
+    async_graphql::SimpleObject,
+    coproduce_macros::WriteFields,
+)]
 pub struct WebhookDelivery {
     pub id: WebhookDeliveryId,
     pub endpoint_id: WebhookEndpointId,
@@ -407,7 +425,16 @@ pub struct WebhookDelivery {
 }
 
 /// One try at delivering an event, as logged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    ToSchema,
+    async_graphql::SimpleObject,
+    coproduce_macros::WriteFields,
+)]
 pub struct WebhookAttempt {
     pub id: WebhookAttemptId,
     pub delivery_id: WebhookDeliveryId,

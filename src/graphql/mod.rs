@@ -246,7 +246,10 @@ pub(crate) fn page_request(
 
 /// A Relay connection of plain objects (see [`plain::PlainConnection`]) from one page of the
 /// service's answer.
-pub(crate) fn plain_connection<T: async_graphql::ContainerType, I: Into<Uuid>>(
+pub(crate) fn plain_connection<
+    T: async_graphql::ContainerType + crate::domain::written::WriteFields,
+    I: Into<Uuid>,
+>(
     page: Page<T>,
     request: PageRequest,
     id_of: impl Fn(&T) -> I,

@@ -7,6 +7,11 @@
 //! document's order and awaits each field in place. Wrap only objects whose fields do not
 //! load: fields that wait on a data loader would then wait one after another instead of
 //! together.
+//!
+//! In a written page (see [`ListsAsJson`]) each item writes its plain leaf fields itself
+//! ([`WriteFields`], derived beside `SimpleObject`): the field's value goes straight from the
+//! domain value into the answer, with no resolver and no `Value` between. Only the fields an
+//! object declines (objects, and fields a resolver computes) go through `resolve_field`.
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
@@ -21,13 +26,14 @@ use async_graphql::{
     ServerError, ServerResult, Value,
 };
 
-use super::IdConnection;
-use crate::http::json::write_str;
+use super::{IdConnection, IdCursor};
+use crate::domain::json::write_str;
+use crate::domain::written::WriteFields;
 
 /// A plain object, answered without a future per field. See the module's note.
 pub struct Plain<T>(pub T);
 
-impl<T: ContainerType> OutputType for Plain<T> {
+impl<T: ContainerType + WriteFields> OutputType for Plain<T> {
     fn type_name() -> Cow<'static, str> {
         T::type_name()
     }
@@ -90,6 +96,20 @@ impl<T: ContainerType> OutputType for Plain<T> {
     }
 }
 
+/// An edge writes none of its fields itself: its cursor is made on demand and its node is
+/// an object.
+impl<T: OutputType> WriteFields
+    for async_graphql::connection::Edge<IdCursor, T, async_graphql::connection::EmptyFields>
+{
+    fn written_fields() -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    fn write_field(&self, _name: &str, _out: &mut Vec<u8>) -> bool {
+        false
+    }
+}
+
 /// What a written object hands to the plain object that answers one of its fields: the answer
 /// written so far, for the object to write itself at its end, and the object's keys as
 /// written, kept from one item of a page to the next.
@@ -118,9 +138,9 @@ fn address(field: &Positioned<Field>) -> usize {
 /// them (same names, same SDL), but it answers `nodes` and `edges` item after item, in place,
 /// where async-graphql polls a future per item together; every field of every item is a plain
 /// copy, so there is nothing to wait on together.
-pub struct PlainConnection<T: ContainerType>(pub IdConnection<Plain<T>>);
+pub struct PlainConnection<T: ContainerType + WriteFields>(pub IdConnection<Plain<T>>);
 
-impl<T: ContainerType> OutputType for PlainConnection<T> {
+impl<T: ContainerType + WriteFields> OutputType for PlainConnection<T> {
     fn type_name() -> Cow<'static, str> {
         IdConnection::<Plain<T>>::type_name()
     }
@@ -177,7 +197,7 @@ impl<T: ContainerType> OutputType for PlainConnection<T> {
     }
 }
 
-impl<T: ContainerType> ContainerType for PlainConnection<T> {
+impl<T: ContainerType + WriteFields> ContainerType for PlainConnection<T> {
     async fn resolve_field(&self, ctx: &Context<'_>) -> ServerResult<Option<Value>> {
         let edges = &self.0.edges;
         match ctx.item.node.name.node.as_str() {
@@ -256,13 +276,15 @@ struct Selected<'a> {
 
 /// A list of plain objects written as JSON, item after item: the value [`write_response`]
 /// copies into the answer as it stands.
-async fn written_list<'a, T: ContainerType + 'a>(
+async fn written_list<'a, T: ContainerType + WriteFields + 'a>(
     ctx: &Context<'_>,
     items: impl ExactSizeIterator<Item = &'a T>,
 ) -> ServerResult<Option<Value>> {
     let set = ctx.with_selection_set(&ctx.item.node.selection_set);
     let count = items.len();
-    let mut out = Vec::with_capacity(256 * count + 2);
+    // Room for the first item; once it is written, room for all of them at once (growing a
+    // buffer sized for them all from the start would copy all of it).
+    let mut out = Vec::with_capacity(512);
     out.push(b'[');
     let mut selected: Option<Selected> = None;
     for (index, item) in items.enumerate() {
@@ -326,7 +348,7 @@ fn write_key(out: &mut Vec<u8>, key: &str) {
 /// [`answer_in_order`], writing each field's value as JSON as it comes; the keys are unique.
 /// `keys`, when given, are the fields' keys as [`write_key`] writes them; `nested`, when
 /// given, keeps for each field the keys of the plain object that answers it and writes itself.
-async fn write_in_order<T: ContainerType>(
+async fn write_in_order<T: ContainerType + WriteFields>(
     ctx: &ContextSelectionSet<'_>,
     root: &T,
     fields: &[&Positioned<Field>],
@@ -349,7 +371,12 @@ async fn write_in_order<T: ContainerType>(
                 root.introspection_type_name().into_owned(),
             )))
         } else if field.node.selection_set.node.items.is_empty() {
-            // A leaf (a scalar or an enum): no object to write.
+            // A leaf (a scalar or an enum): written by the object itself when it is a plain
+            // copy of its value, else answered by the resolver.
+            if root.write_field(field.node.name.node.as_str(), out) {
+                written += 1;
+                continue;
+            }
             root.resolve_field(&ctx.with_field(field)).await
         } else {
             let slot = nested.as_mut().and_then(|nested| nested.get_mut(i));
@@ -645,6 +672,132 @@ mod tests {
         let mut written = Vec::new();
         write_response(&listed, &mut written).expect("written");
         assert_eq!(written, br#"{"data":[[{"id":"a"},{"id":"b"}],null]}"#);
+    }
+
+    /// The SDL's fields of an object type: (name, base type name, takes arguments).
+    fn sdl_fields(sdl: &str, type_name: &str) -> Vec<(String, String, bool)> {
+        let start = format!("type {type_name} ");
+        let block = sdl
+            .split("\n}\n")
+            .find_map(|b| b.split_once(&start).map(|(_, rest)| rest.to_owned()))
+            .unwrap_or_default();
+        let mut fields = Vec::new();
+        // Fields sit one tab in, as `name: Type` or `name(arguments): Type`; descriptions
+        // are in quotes.
+        let mut described = false;
+        for line in block
+            .lines()
+            .filter(|l| l.starts_with('\t') && !l.starts_with("\t\t"))
+        {
+            let line = line.trim();
+            if let Some(rest) = line.strip_prefix("\"\"\"") {
+                // A description on one line closes where it opens.
+                if !rest.ends_with("\"\"\"") {
+                    described = !described;
+                }
+                continue;
+            }
+            if described {
+                continue;
+            }
+            let Some(first) = line.chars().next() else {
+                continue;
+            };
+            if !(first.is_ascii_alphabetic() || first == '_') {
+                continue;
+            }
+            let name_end = line.find([':', '(']).unwrap_or(line.len());
+            let Some((_, ty)) = line.rsplit_once(": ") else {
+                continue;
+            };
+            let base: String = ty
+                .chars()
+                .filter(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            fields.push((
+                line[..name_end].to_owned(),
+                base,
+                line[..name_end + 1].ends_with('('),
+            ));
+        }
+        fields
+    }
+
+    /// The fields each plain object writes itself are fields of its GraphQL type, and every
+    /// scalar or enum field of the type is among them, but those a resolver computes.
+    #[test]
+    fn plain_objects_write_every_plain_leaf_of_their_type() {
+        use async_graphql::OutputType;
+
+        use crate::domain::written::WriteFields;
+
+        let sdl = crate::graphql::sdl_of(&crate::graphql::build_schema(None));
+        let is_leaf = |base: &str| {
+            ["String", "Int", "Float", "Boolean", "ID"].contains(&base)
+                || sdl.contains(&format!("\nscalar {base}\n"))
+                || sdl.contains(&format!("\nenum {base} {{"))
+        };
+        // Answered by a resolver of their own, on purpose.
+        let computed: &[(&str, &str)] = &[("Event", "data")];
+        let mut checked = 0;
+        let mut check = |type_name: std::borrow::Cow<'static, str>, written: &[&str]| {
+            let fields = sdl_fields(&sdl, &type_name);
+            assert!(!fields.is_empty(), "no type {type_name} in the SDL");
+            for name in written {
+                assert!(
+                    fields.iter().any(|(f, base, _)| f == name && is_leaf(base)),
+                    "{type_name} writes {name}, which is not one of its leaf fields"
+                );
+            }
+            for (name, base, takes_arguments) in &fields {
+                if is_leaf(base) && !takes_arguments && !computed.contains(&(&*type_name, name)) {
+                    assert!(
+                        written.contains(&name.as_str()),
+                        "{type_name}.{name} is not written by the object"
+                    );
+                }
+            }
+            checked += 1;
+        };
+        macro_rules! each {
+            ($($t:ty),+ $(,)?) => {$(
+                check(<$t as OutputType>::type_name(), &<$t as WriteFields>::written_fields());
+            )+};
+        }
+        use crate::domain::{
+            api_client::ApiClient,
+            claim::Claim,
+            contact::{AccessLogEntry, DirectoryEntry},
+            contract::Contract,
+            event::Event,
+            feedback::{Evaluation, FeedbackItem, SelfAssessment},
+            glossary::GlossaryTerm,
+            organisation::{Organisation, OrganisationContact},
+            payment_policy::PaymentPolicy,
+            session::{Attendance, Decision},
+            webhook::{WebhookAttempt, WebhookDelivery, WebhookEndpoint},
+        };
+        each!(
+            ApiClient,
+            Claim,
+            AccessLogEntry,
+            DirectoryEntry,
+            Contract,
+            Event,
+            Evaluation,
+            FeedbackItem,
+            SelfAssessment,
+            GlossaryTerm,
+            Organisation,
+            OrganisationContact,
+            PaymentPolicy,
+            Attendance,
+            Decision,
+            WebhookAttempt,
+            WebhookDelivery,
+            WebhookEndpoint,
+        );
+        assert_eq!(checked, 18);
     }
 
     /// A `Binary` value is copied into the answer as written JSON, so no type may produce one.

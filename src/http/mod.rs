@@ -2,7 +2,6 @@
 //! `startup` joins them into the server.
 
 pub mod extract;
-pub mod json;
 pub mod metrics;
 pub mod middleware;
 pub mod protect;

@@ -60,7 +60,7 @@ async fn put(app: &TestApp, path: &str, token: &str, if_match: &str, body: &Valu
 }
 
 /// Answers an item, sending the `ETag` the caller last read (as an admin would see it).
-async fn respond(app: &TestApp, token: &str, id: &str, we_did: &str) -> Answer {
+pub(crate) async fn respond(app: &TestApp, token: &str, id: &str, we_did: &str) -> Answer {
     let current = app
         .get(&format!("/api/v1/feedback/{id}"), &app.admin_token)
         .await;
@@ -75,7 +75,7 @@ async fn respond(app: &TestApp, token: &str, id: &str, we_did: &str) -> Answer {
     .await
 }
 
-async fn close(app: &TestApp, token: &str, id: &str) -> Answer {
+pub(crate) async fn close(app: &TestApp, token: &str, id: &str) -> Answer {
     app.post(
         &format!("/api/v1/feedback/{id}/close"),
         token,

@@ -31,3 +31,4 @@ mod real_clients;
 mod scale_out;
 mod sessions;
 mod webhooks;
+mod written;

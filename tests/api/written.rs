@@ -1,0 +1,165 @@
+//! GraphQL's written pages answer every plain field as async-graphql's own resolvers do.
+//!
+//! A page whose items ask each key once is written by the objects themselves
+//! (`domain::written`); the same page with one key asked twice cannot be written as it goes
+//! (the two must be merged), so it is answered by async-graphql's resolvers and values. Each
+//! connection here is asked for every scalar and enum field of its items both ways, and the two
+//! answers must be the same.
+
+use serde_json::json;
+
+use crate::feedback::{close, respond};
+use crate::helpers::{spawn_app, TestApp};
+use crate::opportunities::provider;
+
+/// A field of the item holding a plain object, and that object's type, asked for too.
+type NestedObject = Option<(&'static str, &'static str)>;
+
+/// The scalar and enum fields of a GraphQL object type, by introspection.
+async fn leaf_fields(app: &TestApp, type_name: &str) -> Vec<String> {
+    let query = "query($name: String!) { __type(name: $name) { fields { name args { name } type { kind ofType { kind ofType { kind ofType { kind } } } } } } }";
+    let answer = app
+        .graphql(&app.admin_token, query, json!({ "name": type_name }))
+        .await;
+    let fields = answer["data"]["__type"]["fields"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{type_name}: {answer}"));
+    let mut leaves = Vec::new();
+    for field in fields {
+        // The kind under NON_NULL and LIST wrappers.
+        let mut kind = &field["type"];
+        while matches!(kind["kind"].as_str(), Some("NON_NULL" | "LIST")) {
+            kind = &kind["ofType"];
+        }
+        let takes_arguments = field["args"].as_array().is_some_and(|a| !a.is_empty());
+        if matches!(kind["kind"].as_str(), Some("SCALAR" | "ENUM")) && !takes_arguments {
+            leaves.push(field["name"].as_str().expect("a name").to_owned());
+        }
+    }
+    assert!(!leaves.is_empty(), "{type_name} has no leaf fields");
+    leaves
+}
+
+/// Asks `connection` for every leaf field of its items, written (each key once) and through
+/// the resolvers (the first key asked again), and compares the answers. `nested` names an
+/// object field of the items whose leaf fields are asked as well, with its type.
+async fn written_as_resolved(
+    app: &TestApp,
+    token: &str,
+    connection: &str,
+    item_type: &str,
+    nested: NestedObject,
+) -> usize {
+    let leaves = leaf_fields(app, item_type).await;
+    let mut selection = leaves.join(" ");
+    if let Some((field, nested_type)) = nested {
+        let inner = leaf_fields(app, nested_type).await.join(" ");
+        selection = format!("{selection} {field} {{ {inner} }}");
+    }
+    let written = format!("{{ page: {connection} {{ nodes {{ {selection} }} }} }}");
+    let resolved = format!(
+        "{{ page: {connection} {{ nodes {{ {selection} {} }} }} }}",
+        leaves[0]
+    );
+    let written = app.graphql(token, &written, json!({})).await;
+    let resolved = app.graphql(token, &resolved, json!({})).await;
+    assert!(written["errors"].is_null(), "{connection}: {written}");
+    assert!(resolved["errors"].is_null(), "{connection}: {resolved}");
+    let nodes = written["data"]["page"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{connection}: {written}"));
+    assert!(!nodes.is_empty(), "{connection} answered no items");
+    for node in nodes {
+        for leaf in &leaves {
+            assert!(
+                node.get(leaf).is_some(),
+                "{connection}: no {leaf} in {node}"
+            );
+        }
+    }
+    assert_eq!(written, resolved, "{connection}");
+    nodes.len()
+}
+
+#[tokio::test]
+async fn written_pages_answer_every_plain_field_as_the_resolvers_do() {
+    let app = spawn_app().await;
+    let created = app
+        .post(
+            "/api/v1/organisations",
+            &app.admin_token,
+            &json!({
+                "name": "Alder \"Voices\" \\ Network\tNorth",
+                "kinds": ["facilitator", "provider"],
+                "contact": { "name": "Bea — café", "email": "bea@alder.example" },
+            }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let org = created.body["id"].as_str().expect("id").to_owned();
+    let staff = provider(&app, "Camden Recovery Network").await;
+    let client = app
+        .post(
+            "/api/v1/api-clients",
+            &app.admin_token,
+            &json!({ "organisation_id": org, "name": "Case system \u{1}" }),
+        )
+        .await;
+    assert_eq!(client.status, 201, "{}", client.text);
+    let feedback = app
+        .post(
+            "/api/v1/feedback",
+            &staff.token,
+            &json!({
+                "organisation_id": staff.org,
+                "said": "The room was \"too\" loud\nand hot",
+                "channel": "meeting",
+                "themes": ["access", "environment"],
+            }),
+        )
+        .await;
+    assert_eq!(feedback.status, 201, "{}", feedback.text);
+    // Answered and closed: its times are set, and each step is an event.
+    let item = feedback.body["id"].as_str().expect("id");
+    let answered = respond(&app, &staff.token, item, "Moved to a \"quieter\" room").await;
+    assert_eq!(answered.status, 200, "{}", answered.text);
+    let closed = close(&app, &staff.token, item).await;
+    assert_eq!(closed.status, 200, "{}", closed.text);
+    let hook = app
+        .post(
+            "/api/v1/webhooks",
+            &staff.token,
+            &json!({ "url": "https://example.org/hook", "description": "Case system" }),
+        )
+        .await;
+    assert_eq!(hook.status, 201, "{}", hook.text);
+
+    let admin = app.admin_token.clone();
+    let cases: [(&str, &str, &str, NestedObject); 7] = [
+        (
+            &admin,
+            "organisations(first: 50)",
+            "Organisation",
+            Some(("contact", "OrganisationContact")),
+        ),
+        (&admin, "paymentPolicies(first: 50)", "PaymentPolicy", None),
+        (&admin, "apiClients(first: 50)", "ApiClient", None),
+        (&admin, "glossary(first: 50)", "GlossaryTerm", None),
+        (
+            &staff.token,
+            "feedbackItems(first: 50)",
+            "FeedbackItem",
+            None,
+        ),
+        (&admin, "events(first: 50)", "Event", None),
+        (
+            &staff.token,
+            "webhookEndpoints(first: 50)",
+            "WebhookEndpoint",
+            None,
+        ),
+    ];
+    for (token, connection, item_type, nested) in cases {
+        written_as_resolved(&app, token, connection, item_type, nested).await;
+    }
+}
