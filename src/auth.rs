@@ -3,8 +3,9 @@
 //! Only algorithms with a configured key are accepted, so `alg: none` and algorithm confusion
 //! (an HS256 token signed with a public key) are refused.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
+use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -85,7 +86,19 @@ pub struct TokenAuthority {
     /// What every token must satisfy, for each algorithm accepted, and the HS256 secret as a
     /// key: built once, not for every request.
     checks: Checks,
+    /// Tokens this authority verified, by their text, with whom they speak for and their
+    /// `exp`. A client sends the same token with every request, and checking its signature and
+    /// claims again would give the same answer until it expires (about 55,000 instructions, a
+    /// twelfth of a list's answer). Only tokens that verified are kept, so a caller without one
+    /// cannot add to it; it holds at most [`KEPT_TOKENS`] of at most [`KEPT_TOKEN_BYTES`] each,
+    /// and starts afresh when full. Keys never change while the service runs, so only `exp` is
+    /// checked again.
+    verified: RwLock<HashMap<Box<str>, (Principal, i64)>>,
 }
+
+/// How many verified tokens an authority keeps, and the longest it keeps.
+const KEPT_TOKENS: usize = 1024;
+const KEPT_TOKEN_BYTES: usize = 2048;
 
 struct Checks {
     secret_key: Option<DecodingKey>,
@@ -159,6 +172,7 @@ impl TokenAuthority {
             issuer,
             audience,
             checks,
+            verified: RwLock::default(),
         }
     }
 
@@ -200,6 +214,39 @@ impl TokenAuthority {
     /// Verifies a token and says until when it holds (its `exp`, seconds since the epoch): a
     /// long-lived connection ends then.
     pub fn verify_with_expiry(&self, token: &str) -> Result<(Principal, i64), AppError> {
+        if let Some(kept) = self.recall(token, chrono::Utc::now().timestamp()) {
+            return Ok(kept);
+        }
+        let (principal, exp) = self.verify_signed(token)?;
+        self.remember(token, &principal, exp);
+        Ok((principal, exp))
+    }
+
+    /// A token verified before that has not expired at `now` (as the decoder judges `exp`:
+    /// expired once it is more than the leeway in the past); an expired one is verified again,
+    /// which refuses it with the decoder's reason.
+    fn recall(&self, token: &str, now: i64) -> Option<(Principal, i64)> {
+        let kept = self.verified.read().unwrap_or_else(PoisonError::into_inner);
+        let (principal, exp) = kept.get(token)?;
+        (*exp >= now.saturating_sub(LEEWAY_SECS as i64)).then(|| (principal.clone(), *exp))
+    }
+
+    fn remember(&self, token: &str, principal: &Principal, exp: i64) {
+        if token.len() > KEPT_TOKEN_BYTES {
+            return;
+        }
+        let mut kept = self
+            .verified
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if kept.len() >= KEPT_TOKENS {
+            kept.clear();
+        }
+        kept.insert(token.into(), (principal.clone(), exp));
+    }
+
+    /// Checks a token's signature and claims.
+    fn verify_signed(&self, token: &str) -> Result<(Principal, i64), AppError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| {
             unauthenticated("the token is malformed or uses an unsupported algorithm")
         })?;
@@ -441,6 +488,48 @@ mod tests {
             other.verify(&token),
             Err(AppError::Unauthenticated(_))
         ));
+    }
+
+    #[test]
+    fn a_kept_token_is_answered_again_only_by_its_authority_and_only_until_it_expires() {
+        let a = authority();
+        let token = a.mint(&request()).expect("mint");
+        let (first, exp) = a.verify_with_expiry(&token).expect("verify");
+        let now = chrono::Utc::now().timestamp();
+        assert_eq!(a.recall(&token, now), Some((first.clone(), exp)));
+        assert_eq!(a.verify_with_expiry(&token).expect("again"), (first, exp));
+        // Expired as the decoder judges it: more than the leeway after `exp`.
+        let leeway = LEEWAY_SECS as i64;
+        assert!(a.recall(&token, exp + leeway).is_some());
+        assert_eq!(a.recall(&token, exp + leeway + 1), None);
+        // Another authority (another secret) kept nothing, and refuses the token.
+        let other = TokenAuthority::new(
+            Some(vec![8u8; 32]),
+            Vec::new(),
+            "coproduce".into(),
+            "coproduce".into(),
+        );
+        assert!(matches!(
+            other.verify(&token),
+            Err(AppError::Unauthenticated(_))
+        ));
+        // A token changed after it was kept is not the kept one.
+        let mut forged = token.clone();
+        forged.push('A');
+        assert!(a.verify(&forged).is_err());
+    }
+
+    #[test]
+    fn refused_tokens_are_not_kept_and_the_kept_ones_are_bounded() {
+        let a = authority();
+        assert!(a.verify("not.a.token").is_err());
+        assert!(a.verified.read().expect("lock").is_empty());
+        for _ in 0..KEPT_TOKENS + 5 {
+            let token = a.mint(&request()).expect("mint");
+            a.verify(&token).expect("verify");
+        }
+        let kept = a.verified.read().expect("lock").len();
+        assert!((1..=KEPT_TOKENS).contains(&kept), "{kept} kept");
     }
 
     #[test]

@@ -197,6 +197,9 @@ fn serve(listener: TcpListener, services: Services, settings: &Settings) -> anyh
             // The same routes `openapi` was built from (see `rest::Routes`).
             .configure(rest::serve_routes);
         let known_routes = known_routes.clone();
+        // GraphQL before the documentation: a request for /graphql is then not tried against
+        // Swagger UI's pattern first (no path of one is a path of the other).
+        let app = app.configure(graphql::http::routes);
         app.route(
             "/docs",
             web::get().to(|| async {
@@ -220,7 +223,6 @@ fn serve(listener: TcpListener, services: Services, settings: &Settings) -> anyh
             }),
         )
         .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"])))
-        .configure(graphql::http::routes)
         .default_service(web::to(move |req: HttpRequest| {
             let known_routes = known_routes.clone();
             async move { known_routes.unrouted(&req) }

@@ -10,13 +10,17 @@
 //! declines (returns `false`, and the resolver answers) for a field whose type has no JSON
 //! writer (an object), and for one with any other attribute (a guard, a visibility rule, a
 //! resolver of its own), which only the resolver can answer rightly.
+//!
+//! `#[written(object)]` on a field (skipped by `SimpleObject`, answered by the door as a plain
+//! copy of the field's value) generates `WriteFields::field_object`, which hands that value to
+//! a written answer to write in place; the field's GraphQL name is its own in camelCase.
 
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as Tokens;
 use quote::quote;
 use syn::{parse_macro_input, Data, DeriveInput, Fields, LitStr};
 
-#[proc_macro_derive(WriteFields)]
+#[proc_macro_derive(WriteFields, attributes(written))]
 pub fn derive_write_fields(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     match expand(&input) {
@@ -56,6 +60,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     };
     refuse_renamed_fields(input)?;
     let mut arms = Vec::new();
+    let mut objects = Vec::new();
     let mut probes = Vec::new();
     for field in &fields.named {
         let Some(ident) = &field.ident else { continue };
@@ -65,6 +70,12 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         }
         let own = ident.to_string();
         let own = own.strip_prefix("r#").unwrap_or(&own);
+        if written_object(field)? {
+            let name = camel_case(own);
+            objects.push(quote! {
+                #name => ::core::option::Option::Some(&self.#ident),
+            });
+        }
         if !attrs.skip {
             let name = attrs.name.clone().unwrap_or_else(|| camel_case(own));
             arms.push(quote! {
@@ -83,8 +94,16 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                 },
                 (None, None) => quote! { ::core::clone::Clone::clone(&self.#ident) },
             };
+            // A leaf written from the field as it stands (`WriteFrom`) needs no copy of it.
+            let from_field = match (&derived.with, &derived.into) {
+                (None, Some(into)) => quote! {
+                    (&DerivedFrom::<#into, _>(&self.#ident, ::core::marker::PhantomData))
+                        .write_from_field(out) ||
+                },
+                _ => quote! {},
+            };
             arms.push(quote! {
-                #name => (&Leaf(&#value)).write_leaf_or_decline(out),
+                #name => #from_field (&Leaf(&#value)).write_leaf_or_decline(out),
             });
             let ty = derived.into.as_ref().unwrap_or(&field.ty);
             probes.push(quote! { (#name, (&Probe::<#ty>::new()).is_leaf()) });
@@ -105,10 +124,23 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
 
             fn write_field(&self, name: &str, out: &mut ::std::vec::Vec<u8>) -> bool {
                 #[allow(unused_imports)]
-                use crate::domain::written::{Leaf, Declines as _, Writes as _};
+                use crate::domain::written::{
+                    DerivedFrom, Leaf, Declines as _, NotWrittenFrom as _, Writes as _,
+                    WritesFrom as _,
+                };
                 match name {
                     #(#arms)*
                     _ => false,
+                }
+            }
+
+            fn field_object(
+                &self,
+                name: &str,
+            ) -> ::core::option::Option<&dyn crate::domain::written::WriteFields> {
+                match name {
+                    #(#objects)*
+                    _ => ::core::option::Option::None,
                 }
             }
         }
@@ -169,6 +201,22 @@ fn field_attrs(field: &syn::Field) -> syn::Result<FieldAttrs> {
         })?;
     }
     Ok(attrs)
+}
+
+/// Whether the field carries `#[written(object)]` (the only form the attribute takes).
+fn written_object(field: &syn::Field) -> syn::Result<bool> {
+    let mut object = false;
+    for attr in field.attrs.iter().filter(|a| a.path().is_ident("written")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("object") {
+                object = true;
+                Ok(())
+            } else {
+                Err(meta.error("WriteFields knows only #[written(object)]"))
+            }
+        })?;
+    }
+    Ok(object)
 }
 
 /// Reads past an attribute's value (`= …` or `(…)`), which is not ours to interpret.

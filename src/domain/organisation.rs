@@ -71,8 +71,10 @@ pub struct Organisation {
         derived(name = "kinds", into = "EnumList<OrganisationKind>", owned)
     )]
     pub kinds: Vec<OrganisationKind>,
-    // GraphQL answers it from the door (graphql::organisations), as a plain object.
+    // GraphQL answers it from the door (graphql::organisations), as a plain object; a
+    // written page writes it in place.
     #[graphql(skip)]
+    #[written(object)]
     pub contact: OrganisationContact,
     /// The payment policy new work uses unless it names another (the guide's, to begin with).
     pub default_payment_policy_id: Option<PaymentPolicyId>,

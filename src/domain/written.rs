@@ -33,6 +33,13 @@ pub trait WriteFields {
     /// Writes the value of the field GraphQL calls `name` and says so, or declines (`false`)
     /// and writes nothing: the field is not a plain leaf of this object.
     fn write_field(&self, name: &str, out: &mut Vec<u8>) -> bool;
+
+    /// The plain object that GraphQL's field `name` answers, when the object says so
+    /// (`#[written(object)]` on a field the door answers as a plain copy of it): a written
+    /// answer then writes that object's fields in place, as it writes this object's own.
+    fn field_object(&self, _name: &str) -> Option<&dyn WriteFields> {
+        None
+    }
 }
 
 impl<T: WriteFields> WriteFields for &T {
@@ -42,6 +49,10 @@ impl<T: WriteFields> WriteFields for &T {
 
     fn write_field(&self, name: &str, out: &mut Vec<u8>) -> bool {
         (**self).write_field(name, out)
+    }
+
+    fn field_object(&self, name: &str) -> Option<&dyn WriteFields> {
+        (**self).field_object(name)
     }
 }
 
@@ -171,15 +182,66 @@ impl<T: WriteLeaf> WriteLeaf for Vec<T> {
 
 impl<T: GraphqlName + Copy> WriteLeaf for EnumList<T> {
     fn write_leaf(&self, out: &mut Vec<u8>) {
-        out.push(b'[');
-        for (i, value) in self.0.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            write_name(out, &value.graphql_name());
-        }
-        out.push(b']');
+        write_enum_list(&self.0, out);
     }
+}
+
+/// A leaf derived from a field (`derived(into = …)`), written from the field as it stands,
+/// without making the leaf (for an enum list, a copy of the field's `Vec`).
+pub trait WriteFrom<F: ?Sized> {
+    fn write_from(field: &F, out: &mut Vec<u8>);
+}
+
+impl<T: GraphqlName + Copy> WriteFrom<Vec<T>> for EnumList<T> {
+    fn write_from(field: &Vec<T>, out: &mut Vec<u8>) {
+        write_enum_list(field, out);
+    }
+}
+
+impl WriteFrom<chrono::DateTime<chrono::Utc>> for Rfc3339 {
+    fn write_from(field: &chrono::DateTime<chrono::Utc>, out: &mut Vec<u8>) {
+        Rfc3339(*field).write_json(out);
+    }
+}
+
+/// A derived field, for the derive to ask whether its leaf `L` is written from it as it
+/// stands ([`WritesFrom`], when `L: WriteFrom<F>`); if not ([`NotWrittenFrom`]), the derive
+/// makes the leaf from a copy of the field, as `SimpleObject` does, and writes that.
+#[doc(hidden)]
+pub struct DerivedFrom<'a, L, F: ?Sized>(pub &'a F, pub std::marker::PhantomData<fn() -> L>);
+
+#[doc(hidden)]
+pub trait WritesFrom {
+    fn write_from_field(&self, out: &mut Vec<u8>) -> bool;
+}
+
+impl<L: WriteFrom<F>, F: ?Sized> WritesFrom for DerivedFrom<'_, L, F> {
+    fn write_from_field(&self, out: &mut Vec<u8>) -> bool {
+        L::write_from(self.0, out);
+        true
+    }
+}
+
+#[doc(hidden)]
+pub trait NotWrittenFrom {
+    fn write_from_field(&self, out: &mut Vec<u8>) -> bool;
+}
+
+impl<L, F: ?Sized> NotWrittenFrom for &DerivedFrom<'_, L, F> {
+    fn write_from_field(&self, _out: &mut Vec<u8>) -> bool {
+        false
+    }
+}
+
+fn write_enum_list<T: GraphqlName + Copy>(values: &[T], out: &mut Vec<u8>) {
+    out.push(b'[');
+    for (i, value) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_name(out, &value.graphql_name());
+    }
+    out.push(b']');
 }
 
 impl WriteLeaf for Rfc3339 {

@@ -378,6 +378,13 @@ async fn write_in_order<T: ContainerType + WriteFields>(
                 continue;
             }
             root.resolve_field(&ctx.with_field(field)).await
+        } else if root
+            .field_object(field.node.name.node.as_str())
+            .is_some_and(|object| write_object(object, &field.node.selection_set.node, out))
+        {
+            // A plain object the item holds, written in place.
+            written += 1;
+            continue;
         } else {
             let slot = nested.as_mut().and_then(|nested| nested.get_mut(i));
             let writing = Writing {
@@ -420,6 +427,45 @@ async fn write_in_order<T: ContainerType + WriteFields>(
         out.push(b'}');
     }
     Ok(())
+}
+
+/// Writes a plain object an item holds ([`WriteFields::field_object`]) with the fields `set`
+/// asks, and says so; or writes nothing and declines when the set asks what only the resolver
+/// answers rightly: a fragment, a directive (async-graphql has taken out `@skip` and
+/// `@include` by now, as their variables say), an argument, a field of its own selection, a
+/// key asked twice, or a field the object does not write (`__typename` among them).
+fn write_object(object: &dyn WriteFields, set: &SelectionSet, out: &mut Vec<u8>) -> bool {
+    let start = out.len();
+    for (i, selection) in set.items.iter().enumerate() {
+        let Selection::Field(field) = &selection.node else {
+            out.truncate(start);
+            return false;
+        };
+        let field = &field.node;
+        let key = field.response_key();
+        let asked_before = set.items[..i].iter().any(|earlier| {
+            matches!(&earlier.node, Selection::Field(f) if f.node.response_key().node == key.node)
+        });
+        if asked_before
+            || !field.directives.is_empty()
+            || !field.arguments.is_empty()
+            || !field.selection_set.node.items.is_empty()
+        {
+            out.truncate(start);
+            return false;
+        }
+        out.push(if i == 0 { b'{' } else { b',' });
+        write_key(out, key.node.as_str());
+        if !object.write_field(field.name.node.as_str(), out) {
+            out.truncate(start);
+            return false;
+        }
+    }
+    if set.items.is_empty() {
+        return false;
+    }
+    out.push(b'}');
+    true
 }
 
 /// Writes a response as async-graphql's `Serialize` does (`data`, then `extensions` and

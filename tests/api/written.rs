@@ -163,3 +163,86 @@ async fn written_pages_answer_every_plain_field_as_the_resolvers_do() {
         written_as_resolved(&app, token, connection, item_type, nested).await;
     }
 }
+
+/// An organisation's `contact` is written in place when its selection is plain fields; any
+/// other selection (an alias is plain) is left to the resolvers, and both answer alike.
+#[tokio::test]
+async fn a_written_contact_answers_every_selection_as_the_resolvers_do() {
+    let app = spawn_app().await;
+    let created = app
+        .post(
+            "/api/v1/organisations",
+            &app.admin_token,
+            &json!({
+                "name": "Birch Carers",
+                "kinds": ["provider"],
+                "contact": { "name": "Dee \"D\" Okafor", "email": "dee@birch.example" },
+            }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    // Each with the variables it declares (one declared and not used is an error).
+    let selections = [
+        ("", "contact { mail: email name }"),
+        ("", "contact { __typename name }"),
+        ("", "contact { name name }"),
+        (
+            "($no: Boolean!)",
+            "contact { name @include(if: $no) email }",
+        ),
+        (
+            "($yes: Boolean!)",
+            "contact { phone @skip(if: $yes) email }",
+        ),
+        ("", "contact { ... on OrganisationContact { email } phone }"),
+        ("", "home: contact { name } work: contact { email }"),
+    ];
+    let flags = json!({ "no": false, "yes": true });
+    for (declared, selection) in selections {
+        let written = format!(
+            "query{declared} {{ organisations(first: 50) {{ nodes {{ id {selection} }} }} }}"
+        );
+        let resolved = format!(
+            "query{declared} {{ organisations(first: 50) {{ nodes {{ id {selection} id }} }} }}"
+        );
+        // Compared as text: a key written twice would be lost in a parsed value.
+        let ask = |query: String| {
+            let app = &app;
+            let body = json!({ "query": query, "variables": flags });
+            async move { app.post("/graphql", &app.admin_token, &body).await }
+        };
+        let written = ask(written).await;
+        let resolved = ask(resolved).await;
+        assert_eq!(written.status, 200, "{selection}: {}", written.text);
+        assert!(
+            written.body["errors"].is_null(),
+            "{selection}: {}",
+            written.text
+        );
+        assert!(
+            written.body["data"]["organisations"]["nodes"][0]["id"].is_string(),
+            "{selection}: {}",
+            written.text
+        );
+        assert_eq!(written.text, resolved.text, "{selection}");
+    }
+    let aliased = app
+        .graphql(
+            &app.admin_token,
+            "{ organisations(first: 50) { nodes { contact { mail: email name } } } }",
+            json!({}),
+        )
+        .await;
+    let birch = aliased["data"]["organisations"]["nodes"]
+        .as_array()
+        .and_then(|nodes| {
+            nodes
+                .iter()
+                .find(|n| n["contact"]["mail"] == "dee@birch.example")
+        })
+        .unwrap_or_else(|| panic!("no contact written with its alias: {aliased}"));
+    assert_eq!(
+        birch["contact"],
+        json!({ "mail": "dee@birch.example", "name": "Dee \"D\" Okafor" })
+    );
+}
