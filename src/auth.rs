@@ -443,11 +443,16 @@ mod tests {
     use super::*;
 
     fn authority() -> TokenAuthority {
+        authority_with(7, "coproduce")
+    }
+
+    /// An authority with a secret of 32 bytes of `byte`, for `audience`.
+    fn authority_with(byte: u8, audience: &str) -> TokenAuthority {
         TokenAuthority::new(
-            Some(vec![7u8; 32]),
+            Some(vec![byte; 32]),
             Vec::new(),
             "coproduce".into(),
-            "coproduce".into(),
+            audience.into(),
         )
     }
 
@@ -478,12 +483,7 @@ mod tests {
     #[test]
     fn a_token_for_another_audience_is_refused() {
         let token = authority().mint(&request()).expect("mint");
-        let other = TokenAuthority::new(
-            Some(vec![7u8; 32]),
-            Vec::new(),
-            "coproduce".into(),
-            "someone-else".into(),
-        );
+        let other = authority_with(7, "someone-else");
         assert!(matches!(
             other.verify(&token),
             Err(AppError::Unauthenticated(_))
@@ -503,12 +503,7 @@ mod tests {
         assert!(a.recall(&token, exp + leeway).is_some());
         assert_eq!(a.recall(&token, exp + leeway + 1), None);
         // Another authority (another secret) kept nothing, and refuses the token.
-        let other = TokenAuthority::new(
-            Some(vec![8u8; 32]),
-            Vec::new(),
-            "coproduce".into(),
-            "coproduce".into(),
-        );
+        let other = authority_with(8, "coproduce");
         assert!(matches!(
             other.verify(&token),
             Err(AppError::Unauthenticated(_))

@@ -4,6 +4,11 @@
 //! Layers: `domain` (rules, no I/O) <- `db` (storage) <- `service` (decides and writes) <-
 //! `rest` and `graphql` (the two doors) on `http` (shared plumbing), joined by `startup`.
 //! `tests/api/layers.rs` checks that no layer reaches past these lines.
+//!
+//! No `unwrap()` or `expect()` outside tests: a request's data must never panic the server, so
+//! every failure is an error the caller sees (clippy refuses both in the service's own code).
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod auth;
 pub mod config;

@@ -1,6 +1,8 @@
 //! The `coproduce` command: serve (the default), migrate, token, rotate-data-key,
 //! export-schemas.
 
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -1,6 +1,7 @@
 //! Machine clients: a provider's or commissioner's own system, which exchanges its id and secret
 //! for a short-lived token scoped to its organisation.
 
+use async_graphql::SimpleObject;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -11,19 +12,11 @@ use super::identity::Role;
 use super::organisation::OrganisationKind;
 use super::time::Rfc3339;
 use super::validation::{FieldError, Problems};
+use super::written::WriteFields;
 use super::EnumList;
 
 /// A provider's or commissioner's own system.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Serialize,
-    ToSchema,
-    async_graphql::SimpleObject,
-    coproduce_macros::WriteFields,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, SimpleObject, WriteFields)]
 #[graphql(serial)]
 pub struct ApiClient {
     /// The `client_id` used at `POST /api/v1/token`.

@@ -5,6 +5,7 @@
 //! choice of how (or whether) to be paid, and a warning when a week's payments would pass the
 //! amount a person on benefits set.
 
+use async_graphql::SimpleObject;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -17,6 +18,7 @@ use super::money::{Money, GBP};
 use super::payment_policy::PaymentPolicy;
 use super::time::Rfc3339;
 use super::validation::{FieldError, Problems};
+use super::written::WriteFields;
 
 domain_enum! {
     pub enum ClaimStatus as "claim status" {
@@ -96,16 +98,7 @@ pub struct ClaimLine {
 }
 
 /// A claim, with its lines and totals.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Serialize,
-    ToSchema,
-    async_graphql::SimpleObject,
-    coproduce_macros::WriteFields,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, SimpleObject, WriteFields)]
 #[graphql(serial)]
 pub struct Claim {
     pub id: ClaimId,

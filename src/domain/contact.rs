@@ -2,6 +2,7 @@
 //! postcode). Personal data: stored apart from the profile, encrypted at rest, shown only to
 //! those allowed, and shared with other members only with consent.
 
+use async_graphql::SimpleObject;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -12,6 +13,7 @@ use super::identity::Role;
 use super::membership::MemberRole;
 use super::time::Rfc3339;
 use super::validation::{FieldError, Problems};
+use super::written::WriteFields;
 use super::EnumList;
 
 domain_enum! {
@@ -140,16 +142,7 @@ pub struct ContactDetailsInput {
 }
 
 /// One read of a person's contact details by someone else, outside the group directory.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Serialize,
-    ToSchema,
-    async_graphql::SimpleObject,
-    coproduce_macros::WriteFields,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, SimpleObject, WriteFields)]
 #[graphql(serial)]
 pub struct AccessLogEntry {
     pub id: AccessLogEntryId,
@@ -174,16 +167,7 @@ pub struct AccessLogEntry {
 
 /// One member in a piece of work's group directory: their name, their role in the group, and
 /// only the contact details they consented to share with the reader's audience.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Serialize,
-    ToSchema,
-    async_graphql::SimpleObject,
-    coproduce_macros::WriteFields,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, SimpleObject, WriteFields)]
 #[graphql(serial)]
 pub struct DirectoryEntry {
     pub membership_id: MembershipId,

@@ -2,6 +2,7 @@
 //! requirements, each a metric of the evidence report with a threshold and a plain-English
 //! label. The report says of each whether it was met, missed, or had no data to judge by.
 
+use async_graphql::SimpleObject;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -10,6 +11,7 @@ use super::id::{ContractId, OrganisationId};
 use super::ladder::LadderLevel;
 use super::time::Rfc3339;
 use super::validation::{FieldError, Problems};
+use super::written::WriteFields;
 
 /// The most requirements one contract lists.
 pub const MAX_REQUIREMENTS: usize = 50;
@@ -223,15 +225,7 @@ impl Requirement {
 }
 
 /// A commissioner's contract with a provider.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Serialize,
-    ToSchema,
-    async_graphql::SimpleObject,
-    coproduce_macros::WriteFields,
-)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, SimpleObject, WriteFields)]
 #[graphql(serial)]
 pub struct Contract {
     pub id: ContractId,

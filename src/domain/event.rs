@@ -6,6 +6,7 @@
 //! contact detail or anything said in confidence. A receiver that needs more reads it through
 //! the API with its own rights.
 
+use async_graphql::SimpleObject;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -13,6 +14,7 @@ use utoipa::ToSchema;
 use super::id::{EventId, OpportunityId, OrganisationId, ParticipantId};
 use super::identity::Principal;
 use super::time::Rfc3339;
+use super::written::WriteFields;
 
 domain_enum! {
     /// What happened. The text is the type receivers see, in the Standard Webhooks
@@ -70,15 +72,7 @@ impl EventType {
 }
 
 /// Something that happened, as stored in the outbox and as delivered.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Serialize,
-    ToSchema,
-    async_graphql::SimpleObject,
-    coproduce_macros::WriteFields,
-)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, SimpleObject, WriteFields)]
 pub struct Event {
     pub id: EventId,
     #[serde(rename = "type")]

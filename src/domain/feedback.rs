@@ -6,6 +6,7 @@
 //! *closed* only when the response has been communicated back to the people who gave it: a
 //! response nobody heard about does not close the loop.
 
+use async_graphql::SimpleObject;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,6 +17,7 @@ use super::id::{
 use super::ladder::LadderLevel;
 use super::time::Rfc3339;
 use super::validation::{FieldError, Problems};
+use super::written::WriteFields;
 use super::EnumList;
 
 /// Longest text of what was said, or of what was done.
@@ -59,16 +61,7 @@ domain_enum! {
 }
 
 /// Something someone said, and what became of it.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Serialize,
-    ToSchema,
-    async_graphql::SimpleObject,
-    coproduce_macros::WriteFields,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, SimpleObject, WriteFields)]
 #[graphql(serial)]
 pub struct FeedbackItem {
     pub id: FeedbackItemId,
@@ -451,16 +444,7 @@ pub fn median(sorted: &[i64]) -> Option<f64> {
 }
 
 /// One evaluation of a service on the Five Values, each scored 1 to 5.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Serialize,
-    ToSchema,
-    async_graphql::SimpleObject,
-    coproduce_macros::WriteFields,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, SimpleObject, WriteFields)]
 #[graphql(serial)]
 pub struct Evaluation {
     pub id: EvaluationId,
@@ -671,16 +655,7 @@ domain_enum! {
 
 /// An organisation's answers to the guide's ten questions, for a period. Earlier answers are
 /// kept, so change over time shows.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Serialize,
-    ToSchema,
-    async_graphql::SimpleObject,
-    coproduce_macros::WriteFields,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, SimpleObject, WriteFields)]
 #[graphql(serial)]
 pub struct SelfAssessment {
     pub id: SelfAssessmentId,

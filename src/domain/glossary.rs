@@ -1,6 +1,7 @@
 //! The glossary: plain-English meanings of the words services use, seeded from the guide's
 //! jargon buster, shown by front ends and used by the inclusion check.
 
+use async_graphql::SimpleObject;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -8,17 +9,9 @@ use utoipa::ToSchema;
 use super::id::GlossaryTermId;
 
 use super::validation::{FieldError, Problems};
+use super::written::WriteFields;
 
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Serialize,
-    ToSchema,
-    async_graphql::SimpleObject,
-    coproduce_macros::WriteFields,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, SimpleObject, WriteFields)]
 #[graphql(serial)]
 pub struct GlossaryTerm {
     pub id: GlossaryTermId,

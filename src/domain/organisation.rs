@@ -1,5 +1,6 @@
 //! Organisations: commissioners, providers and facilitators (an organisation may be several).
 
+use async_graphql::SimpleObject;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -8,6 +9,7 @@ use super::id::{OrganisationId, PaymentPolicyId};
 
 use super::time::Rfc3339;
 use super::validation::{FieldError, Problems};
+use super::written::WriteFields;
 use super::EnumList;
 
 domain_enum! {
@@ -31,8 +33,8 @@ domain_enum! {
     Serialize,
     Deserialize,
     ToSchema,
-    async_graphql::SimpleObject,
-    coproduce_macros::WriteFields,
+    SimpleObject,
+    WriteFields,
     async_graphql::InputObject,
 )]
 #[graphql(input_name = "OrganisationContactInput")]
@@ -51,16 +53,7 @@ pub struct OrganisationContact {
 }
 
 /// A commissioner, provider or facilitator.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Serialize,
-    ToSchema,
-    async_graphql::SimpleObject,
-    coproduce_macros::WriteFields,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, SimpleObject, WriteFields)]
 #[graphql(serial, complex)]
 pub struct Organisation {
     pub id: OrganisationId,
@@ -229,6 +222,39 @@ mod tests {
         assert_eq!(
             org.kinds,
             vec![OrganisationKind::Provider, OrganisationKind::Facilitator]
+        );
+    }
+
+    /// A written page is handed the contact by its GraphQL name and writes its fields; no
+    /// other field is a held object, and `kinds` is written as GraphQL names it.
+    #[test]
+    fn a_written_page_is_handed_the_contact_and_writes_kinds_by_name() {
+        let now = Utc::now();
+        let org = Organisation {
+            id: OrganisationId::new(),
+            name: "Birch Carers".into(),
+            kinds: vec![OrganisationKind::Provider, OrganisationKind::Facilitator],
+            contact: OrganisationContact {
+                name: Some("Dee \"D\" Okafor".into()),
+                ..Default::default()
+            },
+            default_payment_policy_id: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let contact = org.field_object("contact").expect("the contact");
+        let mut out = Vec::new();
+        assert!(contact.write_field("name", &mut out));
+        assert_eq!(String::from_utf8_lossy(&out), r#""Dee \"D\" Okafor""#);
+        for other in ["name", "kinds", "defaultPaymentPolicyId", "nothing"] {
+            assert!(org.field_object(other).is_none(), "{other}");
+        }
+        let mut kinds = Vec::new();
+        assert!(org.write_field("kinds", &mut kinds));
+        assert_eq!(
+            String::from_utf8_lossy(&kinds),
+            r#"["PROVIDER","FACILITATOR"]"#
         );
     }
 

@@ -1,6 +1,7 @@
 //! Payment policies: what an organisation pays for taking part. The guide's own policy
 //! (Annex A) is every new organisation's default.
 
+use async_graphql::SimpleObject;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -8,6 +9,7 @@ use utoipa::ToSchema;
 use super::id::{OrganisationId, PaymentPolicyId};
 
 use super::money::Money;
+use super::written::WriteFields;
 
 /// The guide's rates: £10.00 an hour for the time in the meeting, 45p a mile by car,
 /// fares only with a receipt, travel time unpaid, paid within 14 days.
@@ -66,16 +68,7 @@ pub struct PaymentRates {
 }
 
 /// What an organisation pays for taking part.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Serialize,
-    ToSchema,
-    async_graphql::SimpleObject,
-    coproduce_macros::WriteFields,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, SimpleObject, WriteFields)]
 #[graphql(serial)]
 pub struct PaymentPolicy {
     pub id: PaymentPolicyId,

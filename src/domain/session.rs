@@ -1,5 +1,6 @@
 //! Sessions of a piece of work, who attended them and how, and the decisions made there.
 
+use async_graphql::SimpleObject;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -9,6 +10,7 @@ use super::id::{AttendanceId, DecisionId, OpportunityId, ParticipantId, SessionI
 use super::inclusion::Format;
 use super::time::Rfc3339;
 use super::validation::{FieldError, Problems};
+use super::written::WriteFields;
 
 /// A meeting or event of a piece of work.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
@@ -36,16 +38,7 @@ domain_enum! {
     }
 }
 
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Serialize,
-    ToSchema,
-    async_graphql::SimpleObject,
-    coproduce_macros::WriteFields,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, SimpleObject, WriteFields)]
 #[graphql(serial)]
 pub struct Attendance {
     pub id: AttendanceId,
@@ -83,16 +76,7 @@ impl AttendanceFilter {
     }
 }
 
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Serialize,
-    ToSchema,
-    async_graphql::SimpleObject,
-    coproduce_macros::WriteFields,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, SimpleObject, WriteFields)]
 #[graphql(serial)]
 pub struct Decision {
     pub id: DecisionId,

@@ -11,6 +11,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use async_graphql::SimpleObject;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -23,6 +24,7 @@ use super::event::EventType;
 use super::id::{EventId, OrganisationId, WebhookAttemptId, WebhookDeliveryId, WebhookEndpointId};
 use super::time::Rfc3339;
 use super::validation::{FieldError, Problems};
+use super::written::WriteFields;
 use super::EnumList;
 
 /// The prefix of a signing secret, as the specification writes it.
@@ -32,16 +34,7 @@ const SECRET_BYTES: usize = 32;
 pub const MAX_URL: usize = 2_000;
 
 /// A receiver of webhooks. The signing secret is never shown again after it is made.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Serialize,
-    ToSchema,
-    async_graphql::SimpleObject,
-    coproduce_macros::WriteFields,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, SimpleObject, WriteFields)]
 #[graphql(serial)]
 pub struct WebhookEndpoint {
     pub id: WebhookEndpointId,
@@ -381,16 +374,7 @@ domain_enum! {
 }
 
 /// One event on its way to one endpoint.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Serialize,
-    ToSchema,
-    async_graphql::SimpleObject,
-    coproduce_macros::WriteFields,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, SimpleObject, WriteFields)]
 pub struct WebhookDelivery {
     pub id: WebhookDeliveryId,
     pub endpoint_id: WebhookEndpointId,
@@ -425,16 +409,7 @@ pub struct WebhookDelivery {
 }
 
 /// One try at delivering an event, as logged.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Serialize,
-    ToSchema,
-    async_graphql::SimpleObject,
-    coproduce_macros::WriteFields,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, SimpleObject, WriteFields)]
 pub struct WebhookAttempt {
     pub id: WebhookAttemptId,
     pub delivery_id: WebhookDeliveryId,

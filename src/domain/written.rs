@@ -23,7 +23,11 @@ pub trait WriteLeaf {
     fn write_leaf(&self, out: &mut Vec<u8>);
 }
 
-/// An object that writes its plain fields itself. Derived (`coproduce_macros::WriteFields`).
+/// The derive, under the trait's name (as serde's derives are): a plain object says
+/// `#[derive(SimpleObject, WriteFields)]` with this module's `WriteFields` in scope.
+pub use coproduce_macros::WriteFields;
+
+/// An object that writes its plain fields itself. Derived (the derive above).
 pub trait WriteFields {
     /// The GraphQL names of the fields it writes (the others it declines).
     fn written_fields() -> Vec<&'static str>

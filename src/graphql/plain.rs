@@ -12,6 +12,14 @@
 //! ([`WriteFields`], derived beside `SimpleObject`): the field's value goes straight from the
 //! domain value into the answer, with no resolver and no `Value` between. Only the fields an
 //! object declines (objects, and fields a resolver computes) go through `resolve_field`.
+//!
+//! A plain object inside a written item is written in place in one of two ways. An object the
+//! item holds (`#[written(object)]`: an organisation's `contact`) is handed over by
+//! [`WriteFields::field_object`] and written at once when its selection is plain leaves
+//! (`write_object`); that is the common case, with no resolver at all. Any other plain object
+//! a resolver answers at a field of a written item (an edge's `node`, or a held object whose
+//! selection asks more than leaves) writes itself into the item's text through `WRITING`,
+//! with its own objects and computed fields resolved as usual.
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
@@ -56,8 +64,8 @@ impl<T: ContainerType + WriteFields> OutputType for Plain<T> {
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
         let fields = selected_fields(ctx, &self.0)?;
-        // The value of a written object's field (`contact` of an organisation in a written
-        // page): nothing will merge it, so it writes itself into its parent's answer, where the
+        // The value of a written object's field (an edge's `node` in a written page): nothing
+        // will merge it, so it writes itself into its parent's answer, where the
         // parent left room for it, when its own keys are unique.
         // Not an item of a list at that field: the list's items are not written in place.
         let direct = matches!(
@@ -233,10 +241,10 @@ async fn list_in_order<'a, T: ContainerType + 'a>(
 /// connection of plain objects then writes its `nodes` and `edges` as JSON while it answers
 /// them, instead of building an object of its own per item for the door to write later (for a
 /// page of 50, 50 maps, each key hashed and the whole tree dropped afterwards); a plain object
-/// that is a field of a written item (an organisation's `contact`) is written as well. The written
-/// text travels in the answer as a `Binary` value, which no type of this schema otherwise
-/// produces (a test checks the SDL has no `Binary` scalar); a door that does not put this in
-/// the request's data (subscriptions over WebSocket) gets the values as before.
+/// that is a field of a written item (an organisation's `contact`, an edge's `node`) is written
+/// as well. The written text travels in the answer as a `Binary` value, which no type of this
+/// schema otherwise produces (a test checks the SDL has no `Binary` scalar); a door that does
+/// not put this in the request's data (subscriptions over WebSocket) gets the values as before.
 pub struct ListsAsJson;
 
 /// Whether no response key is asked twice, so each field's value can be written as it comes.

@@ -6,7 +6,7 @@
 //! connection here is asked for every scalar and enum field of its items both ways, and the two
 //! answers must be the same.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::feedback::{close, respond};
 use crate::helpers::{spawn_app, TestApp};
@@ -84,19 +84,15 @@ async fn written_as_resolved(
 #[tokio::test]
 async fn written_pages_answer_every_plain_field_as_the_resolvers_do() {
     let app = spawn_app().await;
-    let created = app
-        .post(
-            "/api/v1/organisations",
-            &app.admin_token,
-            &json!({
-                "name": "Alder \"Voices\" \\ Network\tNorth",
-                "kinds": ["facilitator", "provider"],
-                "contact": { "name": "Bea — café", "email": "bea@alder.example" },
-            }),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.text);
-    let org = created.body["id"].as_str().expect("id").to_owned();
+    let org = organisation(
+        &app,
+        json!({
+            "name": "Alder \"Voices\" \\ Network\tNorth",
+            "kinds": ["facilitator", "provider"],
+            "contact": { "name": "Bea — café", "email": "bea@alder.example" },
+        }),
+    )
+    .await;
     let staff = provider(&app, "Camden Recovery Network").await;
     let client = app
         .post(
@@ -169,18 +165,15 @@ async fn written_pages_answer_every_plain_field_as_the_resolvers_do() {
 #[tokio::test]
 async fn a_written_contact_answers_every_selection_as_the_resolvers_do() {
     let app = spawn_app().await;
-    let created = app
-        .post(
-            "/api/v1/organisations",
-            &app.admin_token,
-            &json!({
-                "name": "Birch Carers",
-                "kinds": ["provider"],
-                "contact": { "name": "Dee \"D\" Okafor", "email": "dee@birch.example" },
-            }),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.text);
+    organisation(
+        &app,
+        json!({
+            "name": "Birch Carers",
+            "kinds": ["provider"],
+            "contact": { "name": "Dee \"D\" Okafor", "email": "dee@birch.example" },
+        }),
+    )
+    .await;
     // Each with the variables it declares (one declared and not used is an error).
     let selections = [
         ("", "contact { mail: email name }"),
@@ -197,34 +190,27 @@ async fn a_written_contact_answers_every_selection_as_the_resolvers_do() {
         ("", "contact { ... on OrganisationContact { email } phone }"),
         ("", "home: contact { name } work: contact { email }"),
     ];
-    let flags = json!({ "no": false, "yes": true });
     for (declared, selection) in selections {
-        let written = format!(
-            "query{declared} {{ organisations(first: 50) {{ nodes {{ id {selection} }} }} }}"
-        );
-        let resolved = format!(
-            "query{declared} {{ organisations(first: 50) {{ nodes {{ id {selection} id }} }} }}"
-        );
-        // Compared as text: a key written twice would be lost in a parsed value.
-        let ask = |query: String| {
-            let app = &app;
-            let body = json!({ "query": query, "variables": flags });
-            async move { app.post("/graphql", &app.admin_token, &body).await }
+        let page = |more: &str| {
+            format!("query{declared} {{ organisations(first: 50) {{ nodes {{ id {selection}{more} }} }} }}")
         };
-        let written = ask(written).await;
-        let resolved = ask(resolved).await;
-        assert_eq!(written.status, 200, "{selection}: {}", written.text);
-        assert!(
-            written.body["errors"].is_null(),
-            "{selection}: {}",
-            written.text
-        );
-        assert!(
-            written.body["data"]["organisations"]["nodes"][0]["id"].is_string(),
-            "{selection}: {}",
-            written.text
-        );
-        assert_eq!(written.text, resolved.text, "{selection}");
+        let written = same_text_written_and_resolved(&app, &page(""), &page(" id")).await;
+        let first = &written["data"]["organisations"]["nodes"][0];
+        assert!(first["id"].is_string(), "{selection}: {written}");
+    }
+    // Through edges, where the node writes itself into its edge and the contact in place.
+    for node in [
+        "id contact { name email }",
+        "id contact { __typename name }",
+    ] {
+        let page = |more: &str| {
+            format!(
+                "{{ organisations(first: 50) {{ edges {{ cursor node {{ {node}{more} }} }} }} }}"
+            )
+        };
+        let written = same_text_written_and_resolved(&app, &page(""), &page(" id")).await;
+        let first = &written["data"]["organisations"]["edges"][0]["node"];
+        assert!(first["contact"].is_object(), "{node}: {written}");
     }
     let aliased = app
         .graphql(
@@ -245,4 +231,35 @@ async fn a_written_contact_answers_every_selection_as_the_resolvers_do() {
         birch["contact"],
         json!({ "mail": "dee@birch.example", "name": "Dee \"D\" Okafor" })
     );
+}
+
+/// Asks `written` (a written page) and `resolved` (the same with a key asked again, which the
+/// resolvers answer) and requires the same text, compared as text because a key written twice
+/// would be lost in a parsed value; returns the written answer, which holds no error.
+async fn same_text_written_and_resolved(app: &TestApp, written: &str, resolved: &str) -> Value {
+    let variables = json!({ "no": false, "yes": true });
+    let mut texts = Vec::new();
+    for query in [written, resolved] {
+        let body = json!({ "query": query, "variables": variables });
+        let answer = app.post("/graphql", &app.admin_token, &body).await;
+        assert_eq!(answer.status, 200, "{query}: {}", answer.text);
+        texts.push((answer.text, answer.body));
+    }
+    let (resolved_text, _) = texts.pop().expect("the resolved answer");
+    let (written_text, written_body) = texts.pop().expect("the written answer");
+    assert!(
+        written_body["errors"].is_null(),
+        "{written}: {written_text}"
+    );
+    assert_eq!(written_text, resolved_text, "{written}");
+    written_body
+}
+
+/// Creates an organisation as admin from `body` and returns its id.
+async fn organisation(app: &TestApp, body: Value) -> String {
+    let created = app
+        .post("/api/v1/organisations", &app.admin_token, &body)
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    created.body["id"].as_str().expect("id").to_owned()
 }
