@@ -5,7 +5,9 @@ use anyhow::{bail, Context, Result};
 
 use crate::pg::{self, BenchDb};
 use crate::postgraphile;
-use crate::procs::{ensure_tool, loadavg, log, RssSampler, WorkDir};
+use crate::procs::{
+    ensure_tool, free_port, loadavg, log, wait_ready, RssSampler, Service, WorkDir,
+};
 use crate::server::{self, Server, ServerConfig};
 use crate::wrk::{Load, Script, Wrk};
 use crate::{header, http, instructions, verdict, Backend, Opts};
@@ -183,6 +185,36 @@ pub fn run(opts: &Opts) -> Result<String> {
         })
     };
 
+    // The floor: the same SELECT behind actix-web with nothing else (see `floor`), with the
+    // service's workers and with one per core (fewer PostgreSQL backends); the best counts.
+    let floor_load = if sqlite {
+        None
+    } else {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let service_workers = opts
+            .server_env
+            .iter()
+            .find(|(k, _)| k == "COPRODUCE_WORKERS")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(4 * cores);
+        let mut best: Option<Load> = None;
+        let mut counts = vec![service_workers, cores];
+        counts.dedup();
+        for workers in counts {
+            let load = run_floor(&dir, &db_url, workers, &rest_ids, &wrk)?;
+            rows.push(Row::wrk(
+                format!(
+                    "Floor: the same SELECT behind actix-web ({workers} workers), rows as JSON text, nothing else"
+                ),
+                &load,
+            ));
+            if best.as_ref().is_none_or(|b| load.rps > b.rps) {
+                best = Some(load);
+            }
+        }
+        best
+    };
+
     // pgbench with the list's own SELECT, at 16 and at --connections clients; the best counts.
     let mut best = 0.0f64;
     let mut clients = vec![16, opts.connections];
@@ -305,6 +337,19 @@ pub fn run(opts: &Opts) -> Result<String> {
         "| GraphQL / REST | {gql_ratio:.2} | >= 0.80 | {} |\n",
         verdict(gql_ratio >= 0.8)
     ));
+    if let Some(floor) = &floor_load {
+        if best > 0.0 {
+            r.push_str(&format!(
+                "| Floor best / pgbench best (the most a server answering from PostgreSQL per request reached) | {:.2} | | |\n",
+                floor.rps / best
+            ));
+        }
+        let (floor_cpu, floor_pg) = floor.cpu_ms_per_request();
+        r.push_str(&format!(
+            "| REST / floor best | {:.2} | | |\n| Floor best's CPU per request (PostgreSQL's) | {floor_cpu:.3} ms ({floor_pg:.3} ms) | | |\n",
+            rest_load.rps / floor.rps
+        ));
+    }
     // The machine's speed drifts from one minute to the next; CPU per request drifts less.
     let (rest_cpu, rest_pg) = rest_load.cpu_ms_per_request();
     let (gql_cpu, gql_pg) = gql_load.cpu_ms_per_request();
@@ -360,4 +405,43 @@ pub fn run(opts: &Opts) -> Result<String> {
     }
     work.keep = opts.keep_work;
     Ok(r)
+}
+
+/// Starts the floor server (this program, under the name `coproduce-floor`), checks it answers
+/// the REST page's organisations, and loads it as the service was loaded.
+fn run_floor(
+    dir: &std::path::Path,
+    db_url: &str,
+    workers: usize,
+    rest_ids: &[String],
+    wrk: &Wrk,
+) -> Result<Load> {
+    let link = dir.join("coproduce-floor");
+    if !link.exists() {
+        std::os::unix::fs::symlink(std::env::current_exe()?, &link)?;
+    }
+    let port = free_port()?;
+    let mut cmd = std::process::Command::new(&link);
+    cmd.args(["floor", "--port", &port.to_string(), "--db-url", db_url])
+        .args(["--workers", &workers.to_string()]);
+    let mut svc = Service::spawn("floor", cmd, &dir.join("floor.log"), false)?;
+    wait_ready(&mut svc, std::time::Duration::from_secs(30), || {
+        http::request("GET", port, "/floor", &[], None).is_ok_and(|r| r.status == 200)
+    })?;
+    let page = http::request("GET", port, "/floor", &[], None)?;
+    if ids(&page.json()?, "/items", "id", "floor")? != rest_ids {
+        bail!("the floor answers other organisations than REST");
+    }
+    let load = wrk.run(
+        dir,
+        "floor",
+        &format!("http://127.0.0.1:{port}/floor"),
+        &Script::get(&[]),
+        &[],
+    )?;
+    if !svc.alive() {
+        bail!("the floor server died during the load:\n{}", svc.tail());
+    }
+    svc.stop();
+    Ok(load)
 }

@@ -19,6 +19,7 @@ mod directory;
 mod events;
 mod evidence;
 mod faults;
+mod floor;
 mod group;
 mod hardening;
 mod http;
@@ -150,6 +151,16 @@ enum Scenario {
     Faults,
     /// PostgreSQL: browse, sessions with attendance, claims, directory and evidence report at once; the highest rate held with p99 under 100 ms and no error, on one and two instances.
     Mixed,
+    /// The list's floor server, started by `list` (not a benchmark of its own).
+    #[command(hide = true)]
+    Floor {
+        #[arg(long)]
+        port: u16,
+        #[arg(long)]
+        db_url: String,
+        #[arg(long)]
+        workers: usize,
+    },
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -224,6 +235,14 @@ pub fn verdict(ok: bool) -> &'static str {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    if let Scenario::Floor {
+        port,
+        db_url,
+        workers,
+    } = cli.scenario
+    {
+        return floor::serve(port, db_url, workers);
+    }
     if cli.opts.duration == 0 || cli.opts.connections == 0 || cli.opts.threads == 0 {
         bail!("--duration, --connections and --threads must be at least 1");
     }
@@ -245,6 +264,7 @@ fn main() -> Result<()> {
         Scenario::Evidence => evidence::run(&cli.opts)?,
         Scenario::Faults => faults::run(&cli.opts)?,
         Scenario::Mixed => mixed::run(&cli.opts)?,
+        Scenario::Floor { .. } => bail!("the floor server is started by `list`"),
     };
     println!("{report}");
     if let Some(out) = &cli.opts.out {

@@ -390,7 +390,8 @@ pub struct CpuMonitor {
     handle: Option<JoinHandle<Ticks>>,
 }
 
-/// CPU ticks over a run: others', the service's (processes named `coproduce`) and PostgreSQL's
+/// CPU ticks over a run: others', the service's (processes named `coproduce`, or the list's
+/// floor server, `coproduce-floor`) and PostgreSQL's
 /// for the benchmark's database.
 #[derive(Default)]
 struct Ticks {
@@ -409,7 +410,15 @@ pub struct CpuUse {
     pub postgres_s: f64,
 }
 
-const OURS: &[&str] = &["coproduce", "postgres", "wrk", "pgbench", "node", "bench"];
+const OURS: &[&str] = &[
+    "coproduce",
+    "coproduce-floor",
+    "postgres",
+    "wrk",
+    "pgbench",
+    "node",
+    "bench",
+];
 
 /// Whether a process is the benchmark's: by name, except that a PostgreSQL backend serving
 /// another database (someone's tests) is not, while PostgreSQL's own helpers are.
@@ -464,7 +473,7 @@ impl CpuMonitor {
                 let used = t.saturating_sub(base.get(pid).copied().unwrap_or(0));
                 match (ours, name.as_str()) {
                     (false, _) => ticks.others += used,
-                    (true, "coproduce") => ticks.server += used,
+                    (true, "coproduce" | "coproduce-floor") => ticks.server += used,
                     (true, "postgres") => ticks.postgres += used,
                     (true, _) => {}
                 }
