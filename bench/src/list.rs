@@ -1,5 +1,6 @@
 //! The main figure: the list of 50 organisations over REST and GraphQL, against
-//! pgbench running the same SELECT and against PostGraphile 4 and 5 answering the same list.
+//! pgbench running the same SELECT, against the floor (the same SELECT behind actix-web with
+//! nothing else, `floor`) and against PostGraphile 4 and 5 answering the same list.
 
 use anyhow::{bail, Context, Result};
 

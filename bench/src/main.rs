@@ -135,7 +135,7 @@ pub enum Backend {
 
 #[derive(Subcommand)]
 enum Scenario {
-    /// REST and GraphQL list of 50; on PostgreSQL against pgbench (same SELECT) and PostGraphile 4/5.
+    /// REST and GraphQL list of 50; on PostgreSQL against pgbench (same SELECT), the floor (the same SELECT behind actix-web alone) and PostGraphile 4/5.
     List,
     /// SQLite: memory under wrong credentials, and reads while another process holds the write lock.
     Hardening,
