@@ -20,52 +20,100 @@ use crate::pg::LIST_SQL;
 const PAGE: c_int = 50;
 const STATEMENT: &CStr = c"floor_list";
 
-/// One libpq connection with the list's statement prepared.
-struct Conn(*mut pq::PGconn);
+/// One libpq connection with the list's statement prepared, and the page's keys (`"id":`,
+/// ...) written once from the statement's description rather than for every row.
+struct Conn {
+    conn: *mut pq::PGconn,
+    keys: Vec<Vec<u8>>,
+}
 
 impl Drop for Conn {
     fn drop(&mut self) {
         // SAFETY: the pointer came from PQconnectdb and is finished once, here.
-        unsafe { pq::PQfinish(self.0) }
+        unsafe { pq::PQfinish(self.conn) }
     }
 }
 
-fn error_of(conn: *mut pq::PGconn) -> String {
-    // SAFETY: libpq returns a string owned by the connection, valid until its next call.
-    unsafe { CStr::from_ptr(pq::PQerrorMessage(conn)) }
-        .to_string_lossy()
-        .into_owned()
+/// A result of libpq's, cleared when dropped.
+struct Answer(*mut pq::PGresult);
+
+impl Drop for Answer {
+    fn drop(&mut self) {
+        // SAFETY: a result libpq returned, cleared once (PQclear accepts null).
+        unsafe { pq::PQclear(self.0) }
+    }
 }
 
 impl Conn {
     fn open(url: &str) -> Result<Self> {
         let url = CString::new(url)?;
-        // SAFETY: a valid C string; the result is owned by `Conn` from here on.
-        let conn = Conn(unsafe { pq::PQconnectdb(url.as_ptr()) });
+        let mut conn = Conn {
+            // SAFETY: a valid C string; the connection is owned by `Conn` from here on.
+            conn: unsafe { pq::PQconnectdb(url.as_ptr()) },
+            keys: Vec::new(),
+        };
         // SAFETY: a connection object from PQconnectdb, even a failed one, may be asked its status.
-        if unsafe { pq::PQstatus(conn.0) } != pq::ConnStatusType::CONNECTION_OK {
-            bail!("floor: cannot connect: {}", error_of(conn.0));
+        if unsafe { pq::PQstatus(conn.conn) } != pq::ConnStatusType::CONNECTION_OK {
+            bail!("floor: cannot connect: {}", conn.error());
         }
         let sql = CString::new(LIST_SQL.replace(":limit", "$1"))?;
-        // SAFETY: valid C strings; the result is cleared below.
-        let res = unsafe {
+        // SAFETY: valid C strings on an open connection.
+        let prepared = unsafe {
             pq::PQprepare(
-                conn.0,
+                conn.conn,
                 STATEMENT.as_ptr(),
                 sql.as_ptr(),
                 1,
                 std::ptr::null(),
             )
         };
-        // SAFETY: `res` is a result of PQprepare (null only when out of memory, which
-        // PQresultStatus answers as a fatal error).
-        let ok = unsafe { pq::PQresultStatus(res) } == pq::ExecStatusType::PGRES_COMMAND_OK;
-        // SAFETY: cleared once.
-        unsafe { pq::PQclear(res) };
-        if !ok {
-            bail!("floor: cannot prepare the list: {}", error_of(conn.0));
-        }
+        conn.answer(
+            prepared,
+            pq::ExecStatusType::PGRES_COMMAND_OK,
+            "prepare the list",
+        )?;
+        // SAFETY: the statement was prepared on this connection just above.
+        let described = unsafe { pq::PQdescribePrepared(conn.conn, STATEMENT.as_ptr()) };
+        let described = conn.answer(
+            described,
+            pq::ExecStatusType::PGRES_COMMAND_OK,
+            "describe the list",
+        )?;
+        // SAFETY: field numbers below PQnfields; the names live as long as `described`.
+        conn.keys = (0..unsafe { pq::PQnfields(described.0) })
+            .map(|f| {
+                let mut key = Vec::new();
+                string(&mut key, unsafe {
+                    CStr::from_ptr(pq::PQfname(described.0, f)).to_bytes()
+                });
+                key.push(b':');
+                key
+            })
+            .collect();
         Ok(conn)
+    }
+
+    fn error(&self) -> String {
+        // SAFETY: libpq returns a string owned by the connection, valid until its next call.
+        unsafe { CStr::from_ptr(pq::PQerrorMessage(self.conn)) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    /// Takes a result of this connection's, refusing it unless it has the status wanted.
+    fn answer(
+        &self,
+        res: *mut pq::PGresult,
+        want: pq::ExecStatusType,
+        what: &str,
+    ) -> Result<Answer> {
+        let res = Answer(res);
+        // SAFETY: a result of this connection's (null only when out of memory, which
+        // PQresultStatus answers as a fatal error).
+        if unsafe { pq::PQresultStatus(res.0) } != want {
+            bail!("floor: cannot {what}: {}", self.error());
+        }
+        Ok(res)
     }
 
     /// The page as `{"items":[{column: text, ...}, ...]}`.
@@ -75,7 +123,7 @@ impl Conn {
         // SAFETY: the statement was prepared on this connection with one text parameter.
         let res = unsafe {
             pq::PQexecPrepared(
-                self.0,
+                self.conn,
                 STATEMENT.as_ptr(),
                 1,
                 params.as_ptr(),
@@ -84,34 +132,23 @@ impl Conn {
                 0,
             )
         };
-        struct Cleared(*mut pq::PGresult);
-        impl Drop for Cleared {
-            fn drop(&mut self) {
-                // SAFETY: the result of PQexecPrepared, cleared once.
-                unsafe { pq::PQclear(self.0) }
-            }
-        }
-        let res = Cleared(res);
-        // SAFETY: `res.0` is valid until `res` drops at the end of this function; every string
-        // libpq hands out below lives as long as it.
+        let res = self.answer(res, pq::ExecStatusType::PGRES_TUPLES_OK, "read the list")?;
+        // SAFETY: `res.0` is valid until `res` drops at the end of this function, and every
+        // value libpq hands out below lives as long as it; row and field numbers stay below
+        // PQntuples and the described fields (the statement's columns, `keys`).
         unsafe {
-            if pq::PQresultStatus(res.0) != pq::ExecStatusType::PGRES_TUPLES_OK {
-                bail!("floor: the list failed: {}", error_of(self.0));
-            }
             let rows = pq::PQntuples(res.0).min(PAGE);
-            let fields = pq::PQnfields(res.0);
             out.extend_from_slice(b"{\"items\":[");
             for r in 0..rows {
                 if r > 0 {
                     out.push(b',');
                 }
                 out.push(b'{');
-                for f in 0..fields {
+                for (f, key) in (0..).zip(&self.keys) {
                     if f > 0 {
                         out.push(b',');
                     }
-                    string(out, CStr::from_ptr(pq::PQfname(res.0, f)).to_bytes());
-                    out.push(b':');
+                    out.extend_from_slice(key);
                     if pq::PQgetisnull(res.0, r, f) == 1 {
                         out.extend_from_slice(b"null");
                     } else {

@@ -197,6 +197,7 @@ pub fn run(opts: &Opts) -> Result<String> {
             .iter()
             .find(|(k, _)| k == "COPRODUCE_WORKERS")
             .and_then(|(_, v)| v.parse().ok())
+            // The service's own default (`startup.rs`): four per core.
             .unwrap_or(4 * cores);
         let mut best: Option<Load> = None;
         let mut counts = vec![service_workers, cores];
